@@ -52,7 +52,7 @@ sparse: $(KSRC)
 		cp -p kmod/*.c kmod/*.h kmod/Kbuild $$out/; \
 		cp -p kmod/include/uapi/linux/*.h $$out/include/uapi/linux/; \
 		echo "  SPARSE  $$rel"; \
-		$(MAKE) -s -C $$kdir M=$$out C=2 CF="-D__CHECK_ENDIAN__" KCFLAGS=-Werror modules 2>&1 | tee $$out/sparse.log; \
+		$(MAKE) -C $$kdir M=$$out C=2 CF="-D__CHECK_ENDIAN__" KCFLAGS=-Werror modules 2>&1 | tee $$out/sparse.log; \
 		if grep -E "warning|error" $$out/sparse.log; then echo "sparse: findings in kmod/ ($$rel)" >&2; exit 1; fi; \
 	done
 
