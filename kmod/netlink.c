@@ -605,7 +605,7 @@ struct roster_set {
 	u8 cmd;
 	bool head_sent;
 	u64 generation;
-	u32 count, pos;
+	u32 cap, count, pos;
 	struct roster_member *members[];
 };
 
@@ -632,6 +632,7 @@ static struct roster_set *roster_set_alloc(struct roster_vpn *vpn,
 	if (set) {
 		set->vpn_id = vpn->id;
 		set->cmd = cmd;
+		set->cap = count;
 	}
 	return set;
 }
@@ -645,7 +646,7 @@ static void roster_set_fill(struct roster_set *set, struct roster_vpn *vpn,
 
 	set->generation = vpn->generation;
 	xa_for_each(&vpn->members, slot, m) {
-		if (m == skip || WARN_ON_ONCE(set->count >= vpn->nmembers))
+		if (m == skip || WARN_ON_ONCE(set->count >= set->cap))
 			continue;
 		roster_member_get(m);
 		set->members[set->count++] = m;
