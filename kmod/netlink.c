@@ -34,6 +34,12 @@ static struct genl_family roster_nl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = roster_nl_ops,
 	.n_ops = ARRAY_SIZE(roster_nl_ops),
+	/*
+	 * The core rejects NLM_F_EXCL on commands at or above resv_start_op,
+	 * but MEMBER_JOIN takes it, as rtnetlink users expect: the commands
+	 * below check their header themselves (roster_check_header()).
+	 */
+	.resv_start_op = ROSTER_CMD_MEMBER_JOIN + 1,
 	.mcgrps = roster_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(roster_mcgrps),
 };
@@ -54,6 +60,30 @@ static struct genl_family roster_nl_family __ro_after_init = {
 		NL_SET_ERR_MSG_MOD(__rx, msg);			\
 	__missing;							\
 })
+
+/*
+ * What the genetlink core checks for commands from resv_start_op on, with
+ * @extra allowed on top: unknown or ambiguous netlink flags are an error.
+ */
+static int roster_check_header(const struct nlmsghdr *nlh, u16 extra,
+			       struct netlink_ext_ack *extack)
+{
+	const struct genlmsghdr *gnlh = nlmsg_data(nlh);
+	u16 flags = nlh->nlmsg_flags;
+
+	if (gnlh->reserved) {
+		NL_SET_ERR_MSG_MOD(extack, "genlmsghdr.reserved field is not 0");
+		return -EINVAL;
+	}
+	if ((flags & NLM_F_DUMP) == NLM_F_DUMP)
+		flags &= ~NLM_F_DUMP;
+	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO | extra)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "ambiguous or reserved bits set in nlmsg_flags");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static struct nlattr **roster_dump_attrs(struct netlink_callback *cb)
 {
@@ -339,6 +369,9 @@ int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
+	err = roster_check_header(info->nlhdr, 0, info->extack);
+	if (err)
+		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -384,7 +417,11 @@ int roster_nl_vpn_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct net *net = genl_info_net(info);
 	struct roster_net *rn = roster_net(net);
 	struct roster_vpn *vpn;
+	int err;
 
+	err = roster_check_header(info->nlhdr, 0, info->extack);
+	if (err)
+		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
 	mutex_lock(&rn->lock);
@@ -408,6 +445,9 @@ int roster_nl_vpn_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
+	err = roster_check_header(info->nlhdr, 0, info->extack);
+	if (err)
+		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -441,7 +481,14 @@ int roster_nl_vpn_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct roster_vpn *vpn;
 	unsigned long id;
 	void *hdr;
+	int err;
 
+	if (!cb->args[1]) {
+		cb->args[1] = 1;
+		err = roster_check_header(cb->nlh, 0, cb->extack);
+		if (err)
+			return err;
+	}
 	rcu_read_lock();
 	cb->seq = READ_ONCE(rn->change_seq);
 	/* args[0]: the next VPN id to send; resume after a key, not an index */
@@ -605,6 +652,7 @@ struct roster_set {
 	u8 cmd;
 	bool head_sent;
 	u64 generation;
+	u32 total;	/* member-count: the set's size, sent or not */
 	u32 cap, count, pos;
 	struct roster_member *members[];
 };
@@ -613,26 +661,29 @@ struct roster_change {
 	struct genl_info *info;
 	struct net *net;
 	u32 vpn_id;
+	u32 flags;
 	/* JOIN */
 	struct roster_member *m;
 	bool excl;
 	/* LEAVE */
 	struct roster_key key;
-	u32 reason, flags;
+	u32 reason;
 	/* the change is applied, its reply is on the way */
 	bool applied;
 };
 
-static struct roster_set *roster_set_alloc(struct roster_vpn *vpn,
-					   u32 count, u8 cmd)
+static struct roster_set *roster_set_alloc(struct roster_vpn *vpn, u32 total,
+					   u32 flags, u8 cmd)
 {
+	u32 cap = flags & ROSTER_FLAGS_NO_MEMBERS ? 0 : total;
 	struct roster_set *set;
 
-	set = kvzalloc(struct_size(set, members, count), GFP_KERNEL);
+	set = kvzalloc(struct_size(set, members, cap), GFP_KERNEL);
 	if (set) {
 		set->vpn_id = vpn->id;
 		set->cmd = cmd;
-		set->cap = count;
+		set->total = total;
+		set->cap = cap;
 	}
 	return set;
 }
@@ -645,6 +696,8 @@ static void roster_set_fill(struct roster_set *set, struct roster_vpn *vpn,
 	unsigned long slot;
 
 	set->generation = vpn->generation;
+	if (!set->cap)
+		return;
 	xa_for_each(&vpn->members, slot, m) {
 		if (m == skip || WARN_ON_ONCE(set->count >= set->cap))
 			continue;
@@ -667,7 +720,7 @@ static int roster_set_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		return -EMSGSIZE;
 	if (roster_put_vpn_head(skb, set->vpn_id, set->generation) ||
 	    (!set->head_sent &&
-	     nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, set->count))) {
+	     nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, set->total))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -726,7 +779,8 @@ static int roster_join_start(struct netlink_callback *cb)
 		err = -ENOSPC;
 		goto undo;
 	}
-	set = roster_set_alloc(vpn, vpn->nmembers - !!old, ROSTER_CMD_MEMBER_JOIN);
+	set = roster_set_alloc(vpn, vpn->nmembers - !!old, c->flags,
+			       ROSTER_CMD_MEMBER_JOIN);
 	if (!set) {
 		err = -ENOMEM;
 		goto undo;
@@ -782,7 +836,8 @@ static int roster_leave_start(struct netlink_callback *cb)
 			NL_SET_ERR_MSG_MOD(extack, "no such VPN");
 		return -ENOENT;
 	}
-	set = roster_set_alloc(vpn, vpn->nmembers - 1, ROSTER_CMD_MEMBER_LEAVE);
+	set = roster_set_alloc(vpn, vpn->nmembers - 1, c->flags,
+			       ROSTER_CMD_MEMBER_LEAVE);
 	if (!set) {
 		mutex_unlock(&rn->lock);
 		return -ENOMEM;
@@ -829,10 +884,20 @@ int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	int err;
 
+	err = roster_check_header(info->nlhdr, NLM_F_EXCL, info->extack);
+	if (err)
+		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing") ||
 	    ROSTER_REQUIRE(info, ROSTER_A_MEMBER, "member missing"))
 		return -EINVAL;
 	c.vpn_id = nla_get_u32(info->attrs[ROSTER_A_VPN_ID]);
+	if (info->attrs[ROSTER_A_FLAGS])
+		c.flags = nla_get_u32(info->attrs[ROSTER_A_FLAGS]);
+	if (c.flags & ROSTER_FLAGS_DELETE_EMPTY) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ROSTER_A_FLAGS],
+				    "roster: delete-empty applies to member-leave only");
+		return -EINVAL;
+	}
 	c.m = roster_parse_member(info->attrs[ROSTER_A_MEMBER], info->extack);
 	if (IS_ERR(c.m))
 		return PTR_ERR(c.m);

@@ -44,13 +44,14 @@ const struct nla_policy roster_vpn_get_nl_policy[ROSTER_A_VPN_ID + 1] = {
 /* ROSTER_CMD_MEMBER_JOIN - do */
 const struct nla_policy roster_member_join_nl_policy[ROSTER_A_MEMBER + 1] = {
 	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
 	[ROSTER_A_MEMBER] = NLA_POLICY_NESTED(roster_member_nl_policy),
 };
 
 /* ROSTER_CMD_MEMBER_LEAVE - do */
 const struct nla_policy roster_member_leave_nl_policy[ROSTER_A_REASON + 1] = {
 	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x1),
+	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
 	[ROSTER_A_REASON] = NLA_POLICY_MAX(NLA_U32, 2),
 	[ROSTER_A_MEMBER] = NLA_POLICY_NESTED(roster_member_nl_policy),
 };

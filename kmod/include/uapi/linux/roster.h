@@ -28,9 +28,13 @@ enum roster_leave_reason {
  * enum roster_flags - Request flags.
  * @ROSTER_FLAGS_DELETE_EMPTY: MEMBER_LEAVE only: delete the VPN too when the
  *   leaving member was its last.
+ * @ROSTER_FLAGS_NO_MEMBERS: MEMBER_JOIN and MEMBER_LEAVE: reply with vpn-id,
+ *   generation and member-count only, without the member set (bulk loads,
+ *   mirrors).
  */
 enum roster_flags {
 	ROSTER_FLAGS_DELETE_EMPTY = 1,
+	ROSTER_FLAGS_NO_MEMBERS = 2,
 };
 
 enum {
