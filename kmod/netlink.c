@@ -311,10 +311,11 @@ static int roster_put_vpn_head(struct sk_buff *skb, u32 vpn_id, u64 generation)
 	return 0;
 }
 
-static int roster_put_vpn(struct sk_buff *skb, const struct roster_vpn *vpn)
+static int roster_put_vpn(struct sk_buff *skb, const struct roster_vpn *vpn,
+			  u32 nmembers)
 {
 	if (roster_put_vpn_head(skb, vpn->id, READ_ONCE(vpn->generation)) ||
-	    nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, READ_ONCE(vpn->nmembers)) ||
+	    nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, nmembers) ||
 	    nla_put_u64_64bit(skb, ROSTER_A_CREATE_TIME, vpn->create_time,
 			      ROSTER_A_PAD))
 		return -EMSGSIZE;
@@ -342,8 +343,9 @@ static void roster_notify(struct roster_net *rn, struct net *net, u8 cmd,
 	hdr = genlmsg_put(msg, 0, 0, &roster_nl_family, 0, cmd);
 	if (!hdr)
 		goto nospace;
+	/* a new VPN is announced as created: empty, even if a JOIN made it */
 	if (cmd == ROSTER_CMD_VPN_NEW_NTF)
-		err = roster_put_vpn(msg, vpn);
+		err = roster_put_vpn(msg, vpn, 0);
 	else
 		err = roster_put_vpn_head(msg, vpn->id, vpn->generation);
 	if (!err && reason >= 0)
@@ -393,7 +395,7 @@ int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(vpn);
 	}
 	roster_notify(rn, net, ROSTER_CMD_VPN_NEW_NTF, vpn, NULL, -1);
-	err = roster_put_vpn(msg, vpn);
+	err = roster_put_vpn(msg, vpn, 0);
 	mutex_unlock(&rn->lock);
 	if (err) {
 		nlmsg_free(msg);
@@ -461,7 +463,7 @@ int roster_nl_vpn_get_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	rcu_read_lock();
 	vpn = roster_vpn_lookup(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]));
-	err = vpn ? roster_put_vpn(msg, vpn) : -ENOENT;
+	err = vpn ? roster_put_vpn(msg, vpn, READ_ONCE(vpn->nmembers)) : -ENOENT;
 	rcu_read_unlock();
 	if (err) {
 		if (err == -ENOENT)
@@ -488,6 +490,11 @@ int roster_nl_vpn_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		err = roster_check_header(cb->nlh, 0, cb->extack);
 		if (err)
 			return err;
+		if (roster_dump_attrs(cb)[ROSTER_A_VPN_ID]) {
+			NL_SET_ERR_MSG_MOD(cb->extack,
+					   "a VPN dump takes no attributes; ask for one VPN without NLM_F_DUMP");
+			return -EINVAL;
+		}
 	}
 	rcu_read_lock();
 	cb->seq = READ_ONCE(rn->change_seq);
@@ -499,7 +506,7 @@ int roster_nl_vpn_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
-		if (roster_put_vpn(skb, vpn)) {
+		if (roster_put_vpn(skb, vpn, READ_ONCE(vpn->nmembers))) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -728,10 +735,15 @@ static int roster_set_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	while (set->pos < set->count &&
 	       !roster_put_member(skb, set->members[set->pos], false))
 		set->pos++;
-	genlmsg_end(skb, hdr);
-	/* a member always fits in an empty skb; never loop on one that won't */
-	if (set->pos == first && set->pos < set->count)
+	/*
+	 * A member always fits in an empty skb. Should one not, fail with an
+	 * empty skb: the core would take -EMSGSIZE with data for "more".
+	 */
+	if (set->pos == first && set->pos < set->count) {
+		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
 	return set->pos < set->count ? skb->len : 0;
 }
 
@@ -831,9 +843,11 @@ static int roster_leave_start(struct netlink_callback *cb)
 	if (!m) {
 		mutex_unlock(&rn->lock);
 		if (vpn)
-			NL_SET_ERR_MSG_MOD(extack, "no such member");
+			NL_SET_ERR_MSG_ATTR(extack, c->info->attrs[ROSTER_A_MEMBER],
+					    "roster: no such member");
 		else
-			NL_SET_ERR_MSG_MOD(extack, "no such VPN");
+			NL_SET_ERR_MSG_ATTR(extack, c->info->attrs[ROSTER_A_VPN_ID],
+					    "roster: no such VPN");
 		return -ENOENT;
 	}
 	set = roster_set_alloc(vpn, vpn->nmembers - 1, c->flags,

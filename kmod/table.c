@@ -30,7 +30,8 @@ static const struct rhashtable_params roster_member_params = {
 int roster_table_init(void)
 {
 	BUILD_BUG_ON(sizeof(struct roster_key) != 24);
-	roster_member_cache = KMEM_CACHE(roster_member, 0);
+	/* charged to the caller's memory cgroup, like the rest of its netns */
+	roster_member_cache = KMEM_CACHE(roster_member, SLAB_ACCOUNT);
 	return roster_member_cache ? 0 : -ENOMEM;
 }
 
@@ -64,7 +65,7 @@ struct roster_member *roster_member_alloc(unsigned int nprefixes)
 		return NULL;
 	if (nprefixes) {
 		m->prefixes = kcalloc(nprefixes, sizeof(*m->prefixes),
-				      GFP_KERNEL);
+				      GFP_KERNEL_ACCOUNT);
 		if (!m->prefixes) {
 			kmem_cache_free(roster_member_cache, m);
 			return NULL;
@@ -161,7 +162,7 @@ struct roster_vpn *roster_vpn_create(struct roster_net *rn, u32 id,
 		NL_SET_ERR_MSG_MOD(extack, "Too many VPNs in this namespace (max_vpns)");
 		return ERR_PTR(-ENOSPC);
 	}
-	vpn = kzalloc(sizeof(*vpn), GFP_KERNEL);
+	vpn = kzalloc(sizeof(*vpn), GFP_KERNEL_ACCOUNT);
 	if (!vpn)
 		return ERR_PTR(-ENOMEM);
 	vpn->id = id;

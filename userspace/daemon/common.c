@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* rosterd: helpers shared by the manager and gateway roles. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "rosterd.h"
+
+int rd_signalfd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int rd_udp_socket(const struct roster_addr *a, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = rd_sockaddr(a, port, &ss);
+	int fd, one = 1;
+
+	fd = socket(a->family == AF_INET6 ? AF_INET6 : AF_INET,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The address may still be tentative right after we added it. */
+	setsockopt(fd, a->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		   a->family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}

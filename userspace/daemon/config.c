@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rosterd: configuration file parser.
+ *
+ * INI-like: '#' starts a comment (whole line or after whitespace),
+ * "[manager]", "[gateway]" and "[vpn ID]" sections, "key = value" lines.
+ * Unknown sections and keys, duplicates and malformed values are errors
+ * reported with their line number.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rosterd.h"
+
+enum section { SEC_NONE, SEC_MANAGER, SEC_GATEWAY, SEC_VPN };
+
+struct parser {
+	struct rd_config *c;
+	char *err;
+	size_t errlen;
+	unsigned int line;
+	enum section sec;
+	struct rd_vpn_conf *vpn;
+	/* keys seen in the current section (bit per key index) */
+	uint64_t seen;
+	bool vpn_has_port;
+};
+
+static int fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(p->err, p->errlen, "line %u: ", p->line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (*end || errno || *v < min || *v > max)
+		return -ERANGE;
+	return 0;
+}
+
+static int parse_port(struct parser *p, const char *key, const char *v, uint16_t *port)
+{
+	unsigned long n;
+
+	if (parse_ulong(v, 1, 65535, &n))
+		return fail(p, "%s: invalid port '%s' (1..65535)", key, v);
+	*port = (uint16_t)n;
+	return 0;
+}
+
+static int parse_ifname(struct parser *p, const char *key, const char *v, char *out)
+{
+	size_t len = strlen(v);
+
+	if (!len || len >= IFNAMSIZ || strpbrk(v, "/ \t:"))
+		return fail(p, "%s: invalid interface name '%s'", key, v);
+	memcpy(out, v, len + 1);
+	return 0;
+}
+
+static int parse_host(struct parser *p, const char *key, const char *v, struct roster_addr *a)
+{
+	if (roster_addr_parse(v, a))
+		return fail(p, "%s: invalid address '%s'", key, v);
+	return 0;
+}
+
+static int parse_pfx(struct parser *p, const char *key, const char *v, struct roster_prefix *pf)
+{
+	const char *why = NULL;
+
+	if (!strchr(v, '/'))
+		return fail(p, "%s: '%s' is not a prefix (ADDR/LEN)", key, v);
+	if (roster_prefix_parse(v, pf, &why))
+		return fail(p, "%s: invalid prefix '%s': %s", key, v, why ? why : "invalid");
+	return 0;
+}
+
+static int parse_bool(struct parser *p, const char *key, const char *v, bool *b)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on"))
+		*b = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "off"))
+		*b = false;
+	else
+		return fail(p, "%s: expected yes or no, got '%s'", key, v);
+	return 0;
+}
+
+static const char *const manager_keys[] = {
+	"listen-port", "endpoint", "control-address", "control-prefix", "control-port",
+	"interface", "state-dir", "log-level", "retry-ms", NULL,
+};
+static const char *const gateway_keys[] = {
+	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit", NULL,
+};
+static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", NULL };
+
+static int key_index(const char *const *keys, const char *k)
+{
+	for (int i = 0; keys[i]; i++)
+		if (!strcmp(keys[i], k))
+			return i;
+	return -1;
+}
+
+static int common_key(struct parser *p, const char *k, const char *v)
+{
+	struct rd_config *c = p->c;
+	unsigned long n;
+
+	if (!strcmp(k, "state-dir")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(c->state_dir) - 32)
+			return fail(p, "state-dir: must be an absolute path, got '%s'", v);
+		strcpy(c->state_dir, v);
+	} else if (!strcmp(k, "interface")) {
+		return parse_ifname(p, k, v, c->ifname);
+	} else if (!strcmp(k, "log-level")) {
+		int l = rd_log_level_parse(v);
+
+		if (l < 0)
+			return fail(p, "log-level: expected error, warn, info or debug, got '%s'", v);
+		c->log_level = l;
+	} else if (!strcmp(k, "retry-ms")) {
+		if (parse_ulong(v, 10, RD_RETRY_CAP_MS, &n))
+			return fail(p, "retry-ms: expected 10..%d, got '%s'", RD_RETRY_CAP_MS, v);
+		c->retry_ms = (unsigned int)n;
+	} else if (!strcmp(k, "endpoint")) {
+		if (parse_host(p, k, v, &c->endpoint))
+			return -EINVAL;
+		c->has_endpoint = true;
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+static int manager_key(struct parser *p, const char *k, const char *v)
+{
+	struct rd_config *c = p->c;
+	int r = common_key(p, k, v);
+
+	if (r <= 0)
+		return r;
+	if (!strcmp(k, "listen-port"))
+		return parse_port(p, k, v, &c->listen_port);
+	if (!strcmp(k, "control-port"))
+		return parse_port(p, k, v, &c->control_port);
+	if (!strcmp(k, "control-address")) {
+		if (parse_host(p, k, v, &c->control_addr))
+			return -EINVAL;
+		if (c->control_addr.family != AF_INET)
+			return fail(p, "control-address: must be an IPv4 address");
+		return 0;
+	}
+	if (!strcmp(k, "control-prefix")) {
+		if (parse_pfx(p, k, v, &c->control_prefix))
+			return -EINVAL;
+		if (c->control_prefix.addr.family != AF_INET || c->control_prefix.len > 30)
+			return fail(p, "control-prefix: must be an IPv4 prefix of length <= 30");
+		return 0;
+	}
+	return fail(p, "unknown key '%s' in [manager]", k);
+}
+
+static int gateway_key(struct parser *p, const char *k, const char *v)
+{
+	int r = common_key(p, k, v);
+
+	if (r <= 0)
+		return r;
+	if (!strcmp(k, "leave-on-exit"))
+		return parse_bool(p, k, v, &p->c->leave_on_exit);
+	return fail(p, "unknown key '%s' in [gateway]", k);
+}
+
+static int vpn_key(struct parser *p, const char *k, const char *v)
+{
+	struct rd_vpn_conf *vc = p->vpn;
+
+	if (!strcmp(k, "listen-port")) {
+		p->vpn_has_port = true;
+		return parse_port(p, k, v, &vc->listen_port);
+	}
+	if (!strcmp(k, "interface"))
+		return parse_ifname(p, k, v, vc->ifname);
+	if (!strcmp(k, "prefix")) {
+		struct roster_prefix pf;
+
+		if (vc->n_prefixes >= ROSTER_PREFIX_MAX)
+			return fail(p, "prefix: at most %d prefixes per VPN", ROSTER_PREFIX_MAX);
+		if (parse_pfx(p, k, v, &pf))
+			return -EINVAL;
+		for (unsigned int i = 0; i < vc->n_prefixes; i++)
+			if (rd_prefix_eq(&vc->prefixes[i], &pf))
+				return fail(p, "prefix: duplicate prefix '%s'", v);
+		vc->prefixes[vc->n_prefixes++] = pf;
+		return 0;
+	}
+	return fail(p, "unknown key '%s' in [vpn %u]", k, vc->id);
+}
+
+static int end_section(struct parser *p)
+{
+	if (p->sec == SEC_VPN && !p->vpn_has_port)
+		return fail(p, "[vpn %u]: listen-port is required", p->vpn->id);
+	return 0;
+}
+
+static int section(struct parser *p, char *s)
+{
+	struct rd_config *c = p->c;
+	char *end = strchr(s, ']');
+	unsigned long id;
+
+	if (!end || trim(end + 1)[0])
+		return fail(p, "malformed section header");
+	*end = 0;
+	s = trim(s + 1);
+	if (end_section(p))
+		return -EINVAL;
+	p->seen = 0;
+	if (!strcmp(s, "manager")) {
+		if (c->has_manager)
+			return fail(p, "duplicate section [manager]");
+		c->has_manager = true;
+		p->sec = SEC_MANAGER;
+		return 0;
+	}
+	if (!strcmp(s, "gateway")) {
+		if (c->has_gateway)
+			return fail(p, "duplicate section [gateway]");
+		c->has_gateway = true;
+		p->sec = SEC_GATEWAY;
+		return 0;
+	}
+	if (!strncmp(s, "vpn", 3) && isspace((unsigned char)s[3])) {
+		char *ids = trim(s + 3);
+
+		if (parse_ulong(ids, 1, UINT32_MAX, &id))
+			return fail(p, "invalid VPN id '%s' (1..4294967295)", ids);
+		for (unsigned int i = 0; i < c->n_vpns; i++)
+			if (c->vpns[i].id == id)
+				return fail(p, "duplicate section [vpn %lu]", id);
+		if (c->n_vpns >= RD_MAX_VPNS)
+			return fail(p, "too many [vpn] sections (max %d)", RD_MAX_VPNS);
+		p->vpn = &c->vpns[c->n_vpns++];
+		memset(p->vpn, 0, sizeof(*p->vpn));
+		p->vpn->id = (uint32_t)id;
+		snprintf(p->vpn->ifname, sizeof(p->vpn->ifname), "rvpn%lu", id);
+		p->vpn_has_port = false;
+		p->sec = SEC_VPN;
+		return 0;
+	}
+	return fail(p, "unknown section [%s]", s);
+}
+
+static void defaults(struct rd_config *c, enum rd_role role)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = -1;
+	c->retry_ms = 500;
+	c->listen_port = 51800;
+	c->control_port = 5100;
+	strcpy(c->ifname, "rctl0");
+	roster_addr_parse("10.255.0.1", &c->control_addr);
+	c->control_prefix.len = 0;
+	strcpy(c->state_dir, role == RD_ROLE_MANAGER ? "/var/lib/rosterd" : "/var/lib/rosterd-gw");
+}
+
+int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
+		    char *err, size_t errlen)
+{
+	struct parser p = { .c = c, .err = err, .errlen = errlen };
+	char *copy = strdup(text), *line, *next;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (errlen)
+		err[0] = 0;
+	defaults(c, role);
+	for (line = copy; line; line = next) {
+		char *eq, *k, *v, *hash;
+		const char *const *keys;
+		int idx;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		p.line++;
+		/* A '#' at the start or after whitespace starts a comment. */
+		for (hash = line; (hash = strchr(hash, '#')); hash++) {
+			if (hash == line || isspace((unsigned char)hash[-1])) {
+				*hash = 0;
+				break;
+			}
+		}
+		line = trim(line);
+		if (!*line)
+			continue;
+		if (*line == '[') {
+			ret = section(&p, line);
+			if (ret)
+				break;
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (!eq) {
+			ret = fail(&p, "expected 'key = value'");
+			break;
+		}
+		*eq = 0;
+		k = trim(line);
+		v = trim(eq + 1);
+		if (!*k || !*v) {
+			ret = fail(&p, "expected 'key = value'");
+			break;
+		}
+		if (p.sec == SEC_NONE) {
+			ret = fail(&p, "key '%s' outside of a section", k);
+			break;
+		}
+		keys = p.sec == SEC_MANAGER ? manager_keys : p.sec == SEC_GATEWAY ? gateway_keys : vpn_keys;
+		idx = key_index(keys, k);
+		if (idx >= 0 && strcmp(k, "prefix")) {
+			if (p.seen & (1ull << idx)) {
+				ret = fail(&p, "duplicate key '%s'", k);
+				break;
+			}
+			p.seen |= 1ull << idx;
+		}
+		if (p.sec == SEC_MANAGER)
+			ret = manager_key(&p, k, v);
+		else if (p.sec == SEC_GATEWAY)
+			ret = gateway_key(&p, k, v);
+		else
+			ret = vpn_key(&p, k, v);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = end_section(&p);
+	free(copy);
+	if (ret)
+		return ret;
+
+	p.line = 0;
+	if (role == RD_ROLE_MANAGER) {
+		if (!c->has_manager) {
+			snprintf(err, errlen, "no [manager] section");
+			return -EINVAL;
+		}
+		if (!c->control_prefix.len) {
+			c->control_prefix.addr = c->control_addr;
+			c->control_prefix.len = 16;
+			rd_prefix_mask(&c->control_prefix);
+		}
+		if (!rd_prefix_contains(&c->control_prefix, &c->control_addr)) {
+			snprintf(err, errlen, "control-address %s is not inside control-prefix",
+				 rd_ntop(&c->control_addr));
+			return -EINVAL;
+		}
+	} else {
+		if (!c->has_gateway) {
+			snprintf(err, errlen, "no [gateway] section");
+			return -EINVAL;
+		}
+		if (c->n_vpns && !c->has_endpoint) {
+			snprintf(err, errlen, "[gateway]: endpoint is required");
+			return -EINVAL;
+		}
+		for (unsigned int i = 0; i < c->n_vpns; i++)
+			for (unsigned int j = 0; j < i; j++)
+				if (!strcmp(c->vpns[i].ifname, c->vpns[j].ifname) ||
+				    c->vpns[i].listen_port == c->vpns[j].listen_port) {
+					snprintf(err, errlen,
+						 "[vpn %u] and [vpn %u] share an interface or listen-port",
+						 c->vpns[j].id, c->vpns[i].id);
+					return -EINVAL;
+				}
+	}
+	return 0;
+}
+
+int rd_config_load(const char *path, enum rd_role role, struct rd_config *c,
+		   char *err, size_t errlen)
+{
+	char *text;
+	int ret = rd_read_file(path, &text);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = rd_config_parse(text, role, c, err, errlen);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rosterd: command line.
+ *
+ *   rosterd manager --config FILE [-v|-q]
+ *   rosterd gateway --config FILE [-v|-q]
+ *   rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]
+ *   rosterd redeem  --config FILE TOKEN
+ *   rosterd leave   --config FILE --vpn ID
+ *   rosterd --help | -V
+ *
+ * Exit: 0 ok, 1 runtime error (including a bad config file), 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rosterd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: rosterd manager --config FILE [-v|-q]\n"
+		"       rosterd gateway --config FILE [-v|-q]\n"
+		"       rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]\n"
+		"       rosterd redeem  --config FILE [-v|-q] TOKEN\n"
+		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
+		"       rosterd --help | -V\n"
+		"\n"
+		"Roles: the manager keeps the VPN membership table (roster.ko) and\n"
+		"enrols gateways; a gateway joins its configured VPNs and programs\n"
+		"WireGuard peers and routes. See rosterd(8) / Documentation/rosterd.rst.\n"
+		"Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
+}
+
+static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rosterd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'rosterd --help'.\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "vpn", required_argument, NULL, 'n' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct rd_config cfg;
+	const char *cmd, *config = NULL;
+	uint32_t vpns[RD_ENTRY_MAX_VPNS];
+	unsigned int nvpns = 0;
+	struct roster_addr id = { 0 };
+	bool has_id = false, has_ttl = false;
+	unsigned long long ttl = 3600;
+	int verbosity = 0, opt;
+	enum rd_role role;
+	char err[256];
+
+	if (argc < 2)
+		return usage(stderr), 2;
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("rosterd %s\n", ROSTERD_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite"))
+		role = RD_ROLE_MANAGER;
+	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave"))
+		role = RD_ROLE_GATEWAY;
+	else
+		return usage_err("unknown command '%s'", cmd);
+
+	optind = 2;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'i':
+			if (strcmp(cmd, "invite"))
+				return usage_err("--id is only valid for invite");
+			if (roster_addr_parse(optarg, &id) || id.family != AF_INET)
+				return usage_err("invalid --id '%s' (an IPv4 address)", optarg);
+			has_id = true;
+			break;
+		case 'n':
+			if (strcmp(cmd, "invite") && strcmp(cmd, "leave"))
+				return usage_err("--vpn is only valid for invite and leave");
+			if (nvpns >= RD_ENTRY_MAX_VPNS)
+				return usage_err("too many --vpn");
+			if (roster_vpn_id_parse(optarg, &vpns[nvpns]))
+				return usage_err("invalid --vpn '%s' (1..4294967295)", optarg);
+			for (unsigned int i = 0; i < nvpns; i++)
+				if (vpns[i] == vpns[nvpns])
+					return usage_err("duplicate --vpn %s", optarg);
+			nvpns++;
+			break;
+		case 't': {
+			char *end;
+
+			if (strcmp(cmd, "invite"))
+				return usage_err("--ttl is only valid for invite");
+			errno = 0;
+			ttl = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || errno || !ttl || ttl > 10ull * 365 * 86400 ||
+			    optarg[0] == '-')
+				return usage_err("invalid --ttl '%s' (seconds, >= 1)", optarg);
+			has_ttl = true;
+			break;
+		}
+		case 'v':
+			verbosity = 1;
+			break;
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("rosterd %s\n", ROSTERD_VERSION);
+			return 0;
+		default:
+			return usage_err("invalid option or missing argument: '%s'", argv[optind - 1]);
+		}
+	}
+	(void)has_ttl;
+	if (!config)
+		return usage_err("--config FILE is required");
+	if (!strcmp(cmd, "redeem")) {
+		if (optind != argc - 1)
+			return usage_err("redeem takes exactly one TOKEN argument");
+	} else if (optind != argc) {
+		return usage_err("unexpected argument '%s'", argv[optind]);
+	}
+	if (!strcmp(cmd, "invite") && (!has_id || !nvpns))
+		return usage_err("invite needs --id ADDR and at least one --vpn ID");
+	if (!strcmp(cmd, "leave") && nvpns != 1)
+		return usage_err("leave needs exactly one --vpn ID");
+
+	rd_log_init(cmd);
+	if (rd_config_load(config, role, &cfg, err, sizeof(err))) {
+		rd_err("%s: %s", config, err);
+		return 1;
+	}
+	if (cfg.log_level >= 0)
+		rd_log_level = cfg.log_level;
+	if (verbosity > 0)
+		rd_log_level = RD_LOG_DEBUG;
+	else if (verbosity < 0)
+		rd_log_level = RD_LOG_WARN;
+
+	if (!strcmp(cmd, "manager"))
+		return rd_manager_run(&cfg) ? 1 : 0;
+	if (!strcmp(cmd, "gateway"))
+		return rd_gateway_run(&cfg) ? 1 : 0;
+	if (!strcmp(cmd, "invite"))
+		return rd_cmd_invite(&cfg, &id, vpns, nvpns, ttl) ? 1 : 0;
+	if (!strcmp(cmd, "redeem"))
+		return rd_cmd_redeem(&cfg, argv[optind]) ? 1 : 0;
+	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;
+}

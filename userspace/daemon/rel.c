@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rosterd: reliable delivery over UDP.
+ *
+ * Every message except ACK carries a per-destination sequence number and
+ * the sender's session id (random per process). The receiver ACKs every
+ * such message (duplicates too) and suppresses duplicates with a sliding
+ * window of RD_WINDOW seq numbers per sender, reset when the session
+ * changes (the sender restarted). The sender retransmits until acked with
+ * exponential backoff (retry_ms doubling, capped at RD_RETRY_CAP_MS) for
+ * max_tries transmissions, and keeps at most RD_MAX_INFLIGHT messages
+ * unacked per destination, so nothing it retransmits can fall out of the
+ * receiver's window.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "rosterd.h"
+
+static bool win_test(const struct rd_window *w, uint32_t seq)
+{
+	return w->bits[(seq / 64) % (RD_WINDOW / 64)] & (1ull << (seq % 64));
+}
+
+static void win_set(struct rd_window *w, uint32_t seq, bool on)
+{
+	uint64_t *b = &w->bits[(seq / 64) % (RD_WINDOW / 64)];
+
+	if (on)
+		*b |= 1ull << (seq % 64);
+	else
+		*b &= ~(1ull << (seq % 64));
+}
+
+int rd_window_check(struct rd_window *w, uint32_t session, uint32_t seq)
+{
+	int verdict = RD_WIN_NEW;
+
+	if (!seq)
+		return RD_WIN_DUP;
+	if (!w->valid || w->session != session) {
+		if (w->valid)
+			verdict = RD_WIN_NEW_SESSION;
+		memset(w, 0, sizeof(*w));
+		w->valid = true;
+		w->session = session;
+		w->top = seq;
+		win_set(w, seq, true);
+		return verdict;
+	}
+	if (seq > w->top) {
+		/* Clear the bits of the seq numbers we slide over. */
+		uint32_t diff = seq - w->top;
+
+		if (diff >= RD_WINDOW) {
+			memset(w->bits, 0, sizeof(w->bits));
+		} else {
+			for (uint32_t s = w->top + 1; s != seq; s++)
+				win_set(w, s, false);
+		}
+		w->top = seq;
+		win_set(w, seq, true);
+		return RD_WIN_NEW;
+	}
+	if (w->top - seq >= RD_WINDOW)
+		return RD_WIN_DUP;	/* too old: treated as already seen */
+	if (win_test(w, seq))
+		return RD_WIN_DUP;
+	win_set(w, seq, true);
+	return RD_WIN_NEW;
+}
+
+void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_done_cb done)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->retry_ms = retry_ms;
+	l->max_tries = max_tries;
+	l->done = done;
+	rd_random(&l->session, sizeof(l->session));
+}
+
+void rd_peer_flush(struct rd_peer *p)
+{
+	while (p->q) {
+		struct rd_pending *pm = p->q;
+
+		p->q = pm->next;
+		free(pm);
+	}
+}
+
+void rd_link_free(struct rd_link *l)
+{
+	while (l->peers) {
+		struct rd_peer *p = l->peers;
+
+		l->peers = p->next;
+		rd_peer_flush(p);
+		free(p);
+	}
+}
+
+static bool sa_eq(const struct sockaddr_storage *a, const struct sockaddr *b, socklen_t len)
+{
+	struct roster_addr x, y;
+	uint16_t px, py;
+
+	(void)len;
+	if (rd_from_sockaddr((const struct sockaddr *)a, &x, &px) || rd_from_sockaddr(b, &y, &py))
+		return false;
+	return px == py && rd_addr_eq(&x, &y);
+}
+
+struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, socklen_t len, bool create)
+{
+	struct rd_peer *p;
+
+	for (p = l->peers; p; p = p->next)
+		if (sa_eq(&p->sa, sa, len))
+			return p;
+	if (!create || len > sizeof(p->sa))
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	memcpy(&p->sa, sa, len);
+	p->salen = len;
+	p->next_seq = 1;
+	p->next = l->peers;
+	l->peers = p;
+	return p;
+}
+
+static void xmit(struct rd_link *l, struct rd_peer *p, const void *buf, size_t len)
+{
+	if (sendto(l->fd, buf, len, 0, (const struct sockaddr *)&p->sa, p->salen) < 0)
+		rd_dbg("send to %s: %s", rd_sa_ntop((const struct sockaddr *)&p->sa), strerror(errno));
+}
+
+static unsigned int inflight(const struct rd_peer *p)
+{
+	unsigned int n = 0;
+
+	for (const struct rd_pending *pm = p->q; pm; pm = pm->next)
+		n += pm->sent;
+	return n;
+}
+
+int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
+{
+	uint8_t buf[RD_MSG_MAX];
+	struct rd_pending *pm, **tail;
+	int len;
+
+	m->has_session = true;
+	m->session = l->session;
+	if (m->type != RD_ACK)
+		m->seq = p->next_seq;
+	len = rd_msg_encode(m, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	rd_dbg("-> %s %s seq %u vpn %u gen %llu", rd_sa_ntop((struct sockaddr *)&p->sa),
+	       rd_type_name(m->type), m->seq, m->vpn, (unsigned long long)m->gen);
+	if (m->type == RD_ACK) {
+		xmit(l, p, buf, (size_t)len);
+		return 0;
+	}
+	pm = malloc(sizeof(*pm) + (size_t)len);
+	if (!pm)
+		return -ENOMEM;
+	p->next_seq++;
+	if (!p->next_seq)
+		p->next_seq = 1;
+	memset(pm, 0, sizeof(*pm));
+	pm->seq = m->seq;
+	pm->type = m->type;
+	pm->vpn = m->vpn;
+	pm->len = (size_t)len;
+	memcpy(pm->buf, buf, (size_t)len);
+	pm->timeout_ms = l->retry_ms;
+	pm->due = rd_now_ms();
+	for (tail = &p->q; *tail; tail = &(*tail)->next)
+		;
+	*tail = pm;
+	if (inflight(p) < RD_MAX_INFLIGHT) {
+		pm->sent = true;
+		pm->tries = 1;
+		pm->due = rd_now_ms() + pm->timeout_ms;
+		xmit(l, p, buf, (size_t)len);
+	}
+	return 0;
+}
+
+int rd_send_ack(struct rd_link *l, struct rd_peer *p, uint32_t seq)
+{
+	struct rd_msg m = { .type = RD_ACK, .ack = seq };
+
+	return rd_send(l, p, &m);
+}
+
+void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
+{
+	for (struct rd_pending **pp = &p->q; *pp; pp = &(*pp)->next) {
+		struct rd_pending *pm = *pp;
+
+		if (pm->seq != seq || !pm->sent)
+			continue;
+		*pp = pm->next;
+		rd_dbg("<- %s ACK %u (%s)", rd_sa_ntop((struct sockaddr *)&p->sa), seq,
+		       rd_type_name(pm->type));
+		if (l->done)
+			l->done(l, p, pm, true);
+		free(pm);
+		return;
+	}
+}
+
+int rd_tick(struct rd_link *l, int64_t now)
+{
+	int64_t next = -1;
+
+	for (struct rd_peer *p = l->peers; p; p = p->next) {
+		unsigned int n = inflight(p);
+
+		for (struct rd_pending **pp = &p->q; *pp;) {
+			struct rd_pending *pm = *pp;
+
+			if (!pm->sent && n < RD_MAX_INFLIGHT) {
+				pm->sent = true;
+				pm->tries = 1;
+				pm->due = now + pm->timeout_ms;
+				n++;
+				xmit(l, p, pm->buf, pm->len);
+			} else if (pm->sent && pm->due <= now) {
+				if (l->max_tries && pm->tries >= l->max_tries) {
+					*pp = pm->next;
+					rd_warn("%s seq %u to %s not acknowledged after %d tries, giving up",
+						rd_type_name(pm->type), pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
+					if (l->done)
+						l->done(l, p, pm, false);
+					free(pm);
+					n--;
+					continue;
+				}
+				pm->tries++;
+				pm->timeout_ms *= 2;
+				if (pm->timeout_ms > RD_RETRY_CAP_MS)
+					pm->timeout_ms = RD_RETRY_CAP_MS;
+				pm->due = now + pm->timeout_ms;
+				rd_dbg("retransmit %s seq %u to %s (try %d)", rd_type_name(pm->type),
+				       pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
+				xmit(l, p, pm->buf, pm->len);
+			}
+			if (pm->sent && (next < 0 || pm->due < next))
+				next = pm->due;
+			pp = &pm->next;
+		}
+	}
+	if (next < 0)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+bool rd_idle(const struct rd_link *l)
+{
+	for (const struct rd_peer *p = l->peers; p; p = p->next)
+		if (p->q)
+			return false;
+	return true;
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rosterd: state directory.
+ *
+ * Manager (state-dir, mode 0700):
+ *   private.key  the manager's WireGuard private key (base64)
+ *   gateways     "ID PUBKEY VPN[,VPN...]" per enrolled gateway
+ *   invites      "ID PUBKEY VPN[,VPN...] EXPIRY" per pending invitation
+ *   lock         flock()ed around every read-modify-write
+ * Gateway:
+ *   identity     "key value" lines: private-key, id, prefixlen,
+ *                manager-key, manager-endpoint, control-address, control-port
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rosterd.h"
+
+bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn)
+{
+	for (unsigned int i = 0; i < e->n_vpns; i++)
+		if (e->vpns[i] == vpn)
+			return true;
+	return false;
+}
+
+static int parse_vpns(char *s, struct rd_entry *e)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t v;
+
+		if (e->n_vpns >= RD_ENTRY_MAX_VPNS || roster_vpn_id_parse(t, &v))
+			return -EINVAL;
+		e->vpns[e->n_vpns++] = v;
+	}
+	return e->n_vpns ? 0 : -EINVAL;
+}
+
+int rd_state_load(const char *dir, const char *name, struct rd_entry **out, unsigned int *n)
+{
+	char path[512], *text, *save = NULL;
+	struct rd_entry *arr = NULL;
+	unsigned int cnt = 0, cap = 0, lineno = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ret = rd_read_file(path, &text);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[4], *s2 = NULL;
+		unsigned int nf = 0;
+		struct rd_entry e = { 0 };
+
+		lineno++;
+		if (line[0] == '#' || !line[0])
+			continue;
+		for (char *t = strtok_r(line, " \t", &s2); t && nf < 4; t = strtok_r(NULL, " \t", &s2))
+			f[nf++] = t;
+		if (nf < 3 || roster_addr_parse(f[0], &e.id) || rd_key_from_b64(f[1], e.key) ||
+		    parse_vpns(f[2], &e)) {
+			rd_warn("%s:%u: malformed line ignored", path, lineno);
+			continue;
+		}
+		if (nf == 4)
+			e.expiry = strtoull(f[3], NULL, 10);
+		if (cnt == cap) {
+			struct rd_entry *na;
+
+			cap = cap ? cap * 2 : 16;
+			na = realloc(arr, cap * sizeof(*arr));
+			if (!na) {
+				free(arr);
+				free(text);
+				return -ENOMEM;
+			}
+			arr = na;
+		}
+		arr[cnt++] = e;
+	}
+	free(text);
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, unsigned int n)
+{
+	char path[512], *buf;
+	size_t cap = 256 + (size_t)n * (64 + 45 + RD_ENTRY_MAX_VPNS * 11 + 24), len = 0;
+	int ret;
+
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	len += (size_t)snprintf(buf, cap, "# rosterd %s: written by rosterd, do not edit while it runs\n", name);
+	for (unsigned int i = 0; i < n; i++) {
+		char key[45];
+
+		rd_key_b64(e[i].key, key);
+		len += (size_t)snprintf(buf + len, cap - len, "%s %s ", rd_ntop(&e[i].id), key);
+		for (unsigned int v = 0; v < e[i].n_vpns; v++)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%u", v ? "," : "", e[i].vpns[v]);
+		if (e[i].expiry)
+			len += (size_t)snprintf(buf + len, cap - len, " %llu",
+						(unsigned long long)e[i].expiry);
+		len += (size_t)snprintf(buf + len, cap - len, "\n");
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ret = rd_write_file(path, buf, 0600);
+	free(buf);
+	return ret;
+}
+
+int rd_state_key(const char *dir, uint8_t priv[32], bool create)
+{
+	char path[512], *text, b64[45];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/private.key", dir);
+	ret = rd_read_file(path, &text);
+	if (!ret) {
+		char *nl = strchr(text, '\n');
+
+		if (nl)
+			*nl = 0;
+		ret = rd_key_from_b64(text, priv);
+		free(text);
+		if (ret)
+			rd_err("%s: malformed key", path);
+		return ret;
+	}
+	if (ret != -ENOENT || !create)
+		return ret;
+	ret = rd_mkdir_p(dir, 0700);
+	if (ret)
+		return ret;
+	rd_wg_genkey(priv);
+	rd_key_b64(priv, b64);
+	strcat(b64, "\n");
+	ret = rd_write_file(path, b64, 0600);
+	if (!ret)
+		rd_info("generated manager key %s", path);
+	return ret;
+}
+
+int rd_identity_load(const char *dir, struct rd_identity *id)
+{
+	char path[512], *text, *save = NULL;
+	unsigned int seen = 0;
+	int ret;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(path, sizeof(path), "%s/identity", dir);
+	ret = rd_read_file(path, &text);
+	if (ret)
+		return ret;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(line, ' ');
+		unsigned long n;
+
+		if (line[0] == '#')
+			continue;
+		if (!v)
+			goto bad;
+		*v++ = 0;
+		if (!strcmp(line, "private-key")) {
+			if (rd_key_from_b64(v, id->private_key))
+				goto bad;
+			seen |= 1;
+		} else if (!strcmp(line, "id")) {
+			if (roster_addr_parse(v, &id->id))
+				goto bad;
+			seen |= 2;
+		} else if (!strcmp(line, "prefixlen")) {
+			n = strtoul(v, NULL, 10);
+			if (n < 8 || n > 30)
+				goto bad;
+			id->prefixlen = (uint8_t)n;
+			seen |= 4;
+		} else if (!strcmp(line, "manager-key")) {
+			if (rd_key_from_b64(v, id->manager_key))
+				goto bad;
+			seen |= 8;
+		} else if (!strcmp(line, "manager-endpoint")) {
+			if (roster_endpoint_parse(v, &id->manager_endpoint, &id->manager_port))
+				goto bad;
+			seen |= 16;
+		} else if (!strcmp(line, "control-address")) {
+			if (roster_addr_parse(v, &id->control_addr))
+				goto bad;
+			seen |= 32;
+		} else if (!strcmp(line, "control-port")) {
+			n = strtoul(v, NULL, 10);
+			if (!n || n > 65535)
+				goto bad;
+			id->control_port = (uint16_t)n;
+			seen |= 64;
+		}
+	}
+	free(text);
+	if (seen != 127) {
+		rd_err("%s: incomplete identity", path);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	free(text);
+	rd_err("%s: malformed identity", path);
+	return -EINVAL;
+}
+
+int rd_identity_save(const char *dir, const struct rd_identity *id)
+{
+	char path[512], buf[1024], pk[45], mk[45], ep[ROSTER_ADDR_STRLEN];
+	int ret = rd_mkdir_p(dir, 0700);
+
+	if (ret)
+		return ret;
+	rd_key_b64(id->private_key, pk);
+	rd_key_b64(id->manager_key, mk);
+	roster_endpoint_format(&id->manager_endpoint, id->manager_port, ep, sizeof(ep));
+	snprintf(buf, sizeof(buf),
+		 "# rosterd gateway identity (secret)\nprivate-key %s\nid %s\nprefixlen %u\n"
+		 "manager-key %s\nmanager-endpoint %s\ncontrol-address %s\ncontrol-port %u\n",
+		 pk, rd_ntop(&id->id), id->prefixlen, mk, ep, rd_ntop(&id->control_addr),
+		 id->control_port);
+	snprintf(path, sizeof(path), "%s/identity", dir);
+	return rd_write_file(path, buf, 0600);
+}

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libroster - userspace access to the roster VPN membership table
+ * (generic netlink family "roster", see Documentation/netlink/specs/roster.yaml).
+ *
+ * Conventions
+ *  - Functions returning int return 0 (or a non-negative count) on success
+ *    and a negative errno on failure. After a failure caused by the kernel,
+ *    roster_errmsg() returns the kernel's extended-ack message, if any.
+ *  - Handles are opaque. Whoever opens a handle closes it. Objects that the
+ *    library allocates for the caller are documented with the function that
+ *    frees them; everything else (strings, arrays passed in) stays owned by
+ *    the caller and is never retained after the call returns.
+ *  - A handle is not thread-safe; use one per thread.
+ */
+#ifndef ROSTER_LIB_H
+#define ROSTER_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ROSTER_LIB_VERSION "1.0"
+
+#define ROSTER_KEY_BYTES 32
+/* Must match ROSTER_MAX_PREFIXES of <linux/roster.h>. */
+#define ROSTER_PREFIX_MAX 32
+/* WireGuard base64 key: 44 characters plus NUL. */
+#define ROSTER_KEY_B64_LEN 45
+/* "[ffff:...:ffff]:65535" plus NUL, generously. */
+#define ROSTER_ADDR_STRLEN 64
+
+/* Leave reasons (enum roster_leave_reason). */
+enum roster_reason {
+	ROSTER_REASON_REQUESTED = 0,
+	ROSTER_REASON_ADMIN = 1,
+	ROSTER_REASON_EXPIRED = 2,
+};
+
+/* Flags for roster_member_join(). */
+#define ROSTER_JOIN_EXCL (1u << 0) /* fail with -EEXIST if dev is a member */
+/* The reply carries generation and member count only, no member set: the
+ * kernel then does O(1) work for the reply (bulk loads, mirrors). */
+#define ROSTER_JOIN_NO_MEMBERS (1u << 1)
+/* Flags for roster_member_leave(). */
+#define ROSTER_LEAVE_DELETE_EMPTY (1u << 0) /* delete the VPN when it empties */
+#define ROSTER_LEAVE_NO_MEMBERS (1u << 1) /* as ROSTER_JOIN_NO_MEMBERS */
+
+/* An IPv4 or IPv6 address. family is AF_INET or AF_INET6 (0 = unset);
+ * addr holds 4 or 16 bytes in network byte order. */
+struct roster_addr {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+struct roster_prefix {
+	struct roster_addr addr;
+	uint8_t len;
+};
+
+struct roster_member {
+	struct roster_addr dev;		/* key of the member inside its VPN */
+	uint8_t key[ROSTER_KEY_BYTES];	/* WireGuard public key */
+	bool has_key;
+	bool has_endpoint;
+	struct roster_addr endpoint;
+	uint16_t port;			/* host byte order */
+	unsigned int n_prefixes;
+	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
+	uint64_t join_time;		/* seconds since the epoch; reply only */
+	uint64_t join_generation;	/* reply only */
+};
+
+struct roster_vpn {
+	uint32_t id;
+	uint64_t generation;
+	uint32_t member_count;
+	uint64_t create_time;		/* seconds since the epoch */
+};
+
+/* A VPN's members at one generation: the JOIN/LEAVE reply, or one VPN of
+ * a member dump. Allocated by the library, freed by roster_member_set_free(). */
+struct roster_member_set {
+	uint32_t vpn_id;
+	uint64_t generation;
+	uint32_t count;
+	struct roster_member *members;
+};
+
+void roster_member_set_free(struct roster_member_set *set);
+void roster_member_sets_free(struct roster_member_set *sets, size_t n);
+
+/* ---- handle -------------------------------------------------------- */
+
+struct roster_handle;
+
+/* Open a request socket in the caller's network namespace and resolve the
+ * "roster" family. -ENOENT: the family is not registered (module not
+ * loaded). Close with roster_close(). */
+int roster_open(struct roster_handle **hp);
+/* Same, in the named network namespace (/run/netns/NAME, as `ip -n`).
+ * The calling thread's namespace is restored before returning. */
+int roster_open_netns(const char *name, struct roster_handle **hp);
+void roster_close(struct roster_handle *h);
+
+/* Kernel extended-ack message of the last failed request, or NULL.
+ * Valid until the next call on h. */
+const char *roster_errmsg(const struct roster_handle *h);
+/* errno of the last failure (positive), 0 if the last call succeeded. */
+int roster_last_error(const struct roster_handle *h);
+/* "extack message" if there is one, else strerror(-err). */
+const char *roster_strerror_ext(const struct roster_handle *h, int err);
+
+uint16_t roster_family_id(const struct roster_handle *h);
+int roster_fd(const struct roster_handle *h);
+
+/* No-op round trip: CTRL_CMD_GETFAMILY for "roster" (benchmark floor). */
+int roster_ping(struct roster_handle *h);
+
+/* ---- VPNs ---------------------------------------------------------- */
+
+/* out may be NULL. */
+int roster_vpn_add(struct roster_handle *h, uint32_t id, struct roster_vpn *out);
+int roster_vpn_del(struct roster_handle *h, uint32_t id);
+int roster_vpn_get(struct roster_handle *h, uint32_t id, struct roster_vpn *out);
+/* All VPNs in ascending id. *vpns is malloc()ed, free() it (NULL if n = 0).
+ * The dump is retried when the kernel flags it inconsistent
+ * (NLM_F_DUMP_INTR), at most 5 times, then -EINTR. */
+int roster_vpn_list(struct roster_handle *h, struct roster_vpn **vpns, size_t *n);
+
+/* ---- members ------------------------------------------------------- */
+
+/* Called once per member of a JOIN/LEAVE reply or a dump, in order.
+ * The member is only valid during the call. Non-zero return aborts with
+ * that value (the reply is still drained). */
+typedef int (*roster_member_cb)(uint32_t vpn_id, uint64_t generation,
+				const struct roster_member *m, void *arg);
+
+/* Join (or update) member m (dev and key required). On success *set (if
+ * set != NULL) receives the JOIN message: every OTHER member and the new
+ * generation; free it with roster_member_set_free(). */
+int roster_member_join(struct roster_handle *h, uint32_t vpn_id,
+		       const struct roster_member *m, unsigned int flags,
+		       struct roster_member_set **set);
+/* Leave: dev identifies the member. *set (if non-NULL) receives the
+ * remaining members. */
+int roster_member_leave(struct roster_handle *h, uint32_t vpn_id,
+			const struct roster_addr *dev, enum roster_reason reason,
+			unsigned int flags, struct roster_member_set **set);
+/* Streaming variants: cb (may be NULL) sees each member; *generation and
+ * *count (may be NULL) receive the reply's generation and member count. */
+int roster_member_join_cb(struct roster_handle *h, uint32_t vpn_id,
+			  const struct roster_member *m, unsigned int flags,
+			  roster_member_cb cb, void *arg,
+			  uint64_t *generation, uint32_t *count);
+int roster_member_leave_cb(struct roster_handle *h, uint32_t vpn_id,
+			   const struct roster_addr *dev,
+			   enum roster_reason reason, unsigned int flags,
+			   roster_member_cb cb, void *arg,
+			   uint64_t *generation, uint32_t *count);
+
+int roster_member_get(struct roster_handle *h, uint32_t vpn_id,
+		      const struct roster_addr *dev, struct roster_member *out,
+		      uint64_t *generation);
+/* Dump the members of one VPN (vpn_id != 0; -ENOENT if unknown) or of all
+ * VPNs (vpn_id == 0): one set per VPN that has members, ascending id,
+ * members in join order. Consistent (retried on NLM_F_DUMP_INTR, at most
+ * 5 times, then -EINTR). Free with roster_member_sets_free(*sets, *n). */
+int roster_member_list(struct roster_handle *h, uint32_t vpn_id,
+		       struct roster_member_set **sets, size_t *n);
+
+/* ---- events -------------------------------------------------------- */
+
+enum roster_event_type {
+	ROSTER_EVENT_VPN_NEW = 1,
+	ROSTER_EVENT_VPN_DEL,
+	ROSTER_EVENT_MEMBER_JOINED,
+	ROSTER_EVENT_MEMBER_UPDATED,
+	ROSTER_EVENT_MEMBER_LEFT,
+	/* The socket overflowed (ENOBUFS): events were lost. The consumer
+	 * must resynchronise (e.g. roster_vpn_list + roster_member_list). */
+	ROSTER_EVENT_OVERRUN,
+};
+
+struct roster_event {
+	enum roster_event_type type;
+	uint32_t vpn_id;
+	uint64_t generation;
+	uint32_t member_count;	/* VPN_NEW */
+	uint64_t create_time;	/* VPN_NEW */
+	bool has_reason;
+	enum roster_reason reason; /* MEMBER_LEFT */
+	bool has_member;
+	struct roster_member member; /* MEMBER_*; LEFT carries only dev */
+};
+
+struct roster_monitor;
+
+/* Subscribe to the "notify" group on a dedicated socket in h's network
+ * namespace, with an enlarged (8 MiB) receive buffer. h is only used
+ * during the call. Close with roster_monitor_close(). */
+int roster_monitor_open(struct roster_handle *h, struct roster_monitor **mp);
+void roster_monitor_close(struct roster_monitor *m);
+/* Change the receive buffer size (bytes; SO_RCVBUFFORCE, else SO_RCVBUF). */
+int roster_monitor_set_rcvbuf(struct roster_monitor *m, int bytes);
+/* Non-blocking socket fd to poll() for POLLIN. */
+int roster_monitor_fd(const struct roster_monitor *m);
+
+typedef int (*roster_event_cb)(const struct roster_event *ev, void *arg);
+/* Read and deliver every event available now (does not block). Returns
+ * the number of events delivered (0 if none), a negative errno, or the
+ * callback's non-zero return. A receive-buffer overrun is delivered as a
+ * ROSTER_EVENT_OVERRUN event, never silently dropped. */
+int roster_monitor_read(struct roster_monitor *m, roster_event_cb cb, void *arg);
+
+const char *roster_event_name(enum roster_event_type t);
+
+/* ---- parsing and formatting helpers ------------------------------- */
+/* Parsers return 0 or -EINVAL (-ERANGE for numbers out of range). */
+
+int roster_addr_parse(const char *s, struct roster_addr *a);
+/* Into buf (at least ROSTER_ADDR_STRLEN). Returns buf. */
+const char *roster_addr_format(const struct roster_addr *a, char *buf, size_t len);
+
+/* "ADDR/LEN" (or "ADDR" = host prefix). Host bits set -> -EINVAL with
+ * *why = "Invalid prefix for given prefix length." */
+int roster_prefix_parse(const char *s, struct roster_prefix *p, const char **why);
+const char *roster_prefix_format(const struct roster_prefix *p, char *buf, size_t len);
+
+/* WireGuard base64 keys: 44 characters, 32 bytes. */
+int roster_key_parse(const char *s, uint8_t key[ROSTER_KEY_BYTES]);
+void roster_key_format(const uint8_t key[ROSTER_KEY_BYTES], char buf[ROSTER_KEY_B64_LEN]);
+
+/* "A.B.C.D:PORT" or "[V6]:PORT", port 1..65535. */
+int roster_endpoint_parse(const char *s, struct roster_addr *a, uint16_t *port);
+const char *roster_endpoint_format(const struct roster_addr *a, uint16_t port,
+				   char *buf, size_t len);
+
+/* Decimal u32 >= 1 (VPN ids). */
+int roster_vpn_id_parse(const char *s, uint32_t *id);
+
+const char *roster_reason_name(uint32_t reason);
+int roster_reason_parse(const char *s, enum roster_reason *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ROSTER_LIB_H */
