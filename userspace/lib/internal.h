@@ -84,6 +84,7 @@ int roster_parse_event(const struct nlmsghdr *nlh, struct roster_event *ev);
 struct roster_set_state {
 	uint32_t seq;
 	uint8_t cmd;
+	bool no_members;	/* member-count without the members (NO_MEMBERS) */
 	roster_member_cb cb;
 	void *arg;
 	unsigned int n_msgs;

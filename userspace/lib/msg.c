@@ -473,7 +473,7 @@ int roster_set_feed(struct roster_set_state *st, const void *buf, size_t len)
 			return -EPROTO;
 		}
 		st->n_msgs++;
-		if (t.n_members > st->expected - st->seen)
+		if (t.n_members > (st->no_members ? 0 : st->expected - st->seen))
 			return -EPROTO;
 		if (t.n_members && st->cb && !st->cb_ret) {
 			err = roster_parse_msg(nlh, &t, st->cb, st->arg);
@@ -486,7 +486,7 @@ int roster_set_feed(struct roster_set_state *st, const void *buf, size_t len)
 	}
 	return 0;
 done:
-	if (st->n_msgs == 0 || st->seen != st->expected)
+	if (st->n_msgs == 0 || st->seen != (st->no_members ? 0 : st->expected))
 		return -EPROTO;
 	return 1;
 }

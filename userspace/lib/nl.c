@@ -431,8 +431,8 @@ int roster_vpn_list(struct roster_handle *h, struct roster_vpn **vpns, size_t *n
 /* ---- member ops ------------------------------------------------------------ */
 
 static int run_set(struct roster_handle *h, struct nlmsghdr *req, uint8_t cmd,
-		   roster_member_cb cb, void *arg, uint64_t *generation,
-		   uint32_t *count)
+		   bool no_members, roster_member_cb cb, void *arg,
+		   uint64_t *generation, uint32_t *count)
 {
 	struct roster_set_state st;
 	int err;
@@ -440,6 +440,7 @@ static int run_set(struct roster_handle *h, struct nlmsghdr *req, uint8_t cmd,
 	memset(&st, 0, sizeof(st));
 	st.seq = req->nlmsg_seq;
 	st.cmd = cmd;
+	st.no_members = no_members;
 	st.cb = cb;
 	st.arg = arg;
 	clear_err(h);
@@ -489,7 +490,8 @@ int roster_member_join_cb(struct roster_handle *h, uint32_t vpn_id,
 	if (err)
 		return err;
 	nlh = roster_build_join(buf, h->family_id, ++h->seq, vpn_id, m, flags);
-	return run_set(h, nlh, ROSTER_CMD_MEMBER_JOIN, cb, arg, generation, count);
+	return run_set(h, nlh, ROSTER_CMD_MEMBER_JOIN, flags & ROSTER_JOIN_NO_MEMBERS,
+		       cb, arg, generation, count);
 }
 
 int roster_member_leave_cb(struct roster_handle *h, uint32_t vpn_id,
@@ -504,7 +506,8 @@ int roster_member_leave_cb(struct roster_handle *h, uint32_t vpn_id,
 	if (!dev || !roster_addr_len(dev))
 		return set_errno(h, -EINVAL);
 	nlh = roster_build_leave(buf, h->family_id, ++h->seq, vpn_id, dev, reason, flags);
-	return run_set(h, nlh, ROSTER_CMD_MEMBER_LEAVE, cb, arg, generation, count);
+	return run_set(h, nlh, ROSTER_CMD_MEMBER_LEAVE, flags & ROSTER_LEAVE_NO_MEMBERS,
+		       cb, arg, generation, count);
 }
 
 static int set_result(int err, struct roster_set_builder *b, uint32_t vpn_id,

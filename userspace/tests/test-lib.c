@@ -257,6 +257,42 @@ static void test_multipart_empty(void)
 	CHECK(st.expected == 0 && st.generation == 2);
 }
 
+/* NO_MEMBERS: a count with no member nests is complete, members are not. */
+static void test_multipart_counts_only(void)
+{
+	static char buf[4096];
+	struct roster_set_state st;
+	struct nlmsghdr *nlh;
+	size_t off = 0;
+
+	nlh = put_reply(buf, &off, 9, ROSTER_CMD_MEMBER_JOIN, 4, 12, 100000);
+	off += nlh->nlmsg_len;
+	put_done(buf, &off, 9, 0);
+	memset(&st, 0, sizeof(st));
+	st.seq = 9;
+	st.cmd = ROSTER_CMD_MEMBER_JOIN;
+	st.no_members = true;
+	CHECK(roster_set_feed(&st, buf, off) == 1);
+	CHECK(st.expected == 100000 && st.seen == 0 && st.generation == 12);
+	/* the same reply without the flag is short of 100000 members */
+	memset(&st, 0, sizeof(st));
+	st.seq = 9;
+	st.cmd = ROSTER_CMD_MEMBER_JOIN;
+	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
+
+	/* members in a counts-only reply are a protocol error */
+	off = 0;
+	nlh = put_reply(buf, &off, 9, ROSTER_CMD_MEMBER_JOIN, 4, 12, 1);
+	put_reply_member(nlh, "10.0.0.2", 2);
+	off += nlh->nlmsg_len;
+	put_done(buf, &off, 9, 0);
+	memset(&st, 0, sizeof(st));
+	st.seq = 9;
+	st.cmd = ROSTER_CMD_MEMBER_JOIN;
+	st.no_members = true;
+	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
+}
+
 static void test_multipart_bad(void)
 {
 	static char buf[8192];
@@ -546,6 +582,7 @@ static const struct test {
 	{ "build_getfamily_bytes", test_build_getfamily },
 	{ "multipart_reply_assembly", test_multipart_reply },
 	{ "multipart_reply_empty", test_multipart_empty },
+	{ "multipart_reply_counts_only", test_multipart_counts_only },
 	{ "multipart_reply_malformed", test_multipart_bad },
 	{ "extack_error_capped", test_extack_error },
 	{ "extack_missing_attr", test_extack_missing },
