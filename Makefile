@@ -67,7 +67,8 @@ ynl-check:
 	@scripts/ynl-regen --check
 
 userspace:
-	@if [ -f userspace/Makefile ]; then $(MAKE) -s -C userspace; fi
+	@$(MAKE) -s -C userspace
+	@$(MAKE) -s -C userspace/daemon
 
 kselftest:
 	@if [ -f tests/kselftest/Makefile ]; then $(MAKE) -s -C tests/kselftest OUTPUT=$(BUILD)/kselftest; fi
@@ -76,7 +77,8 @@ check: deps
 	@scripts/check
 
 install: module-install
-	@if [ -f userspace/Makefile ]; then $(MAKE) -C userspace install DESTDIR=$(DESTDIR); fi
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR)
+	$(MAKE) -C userspace/daemon install DESTDIR=$(DESTDIR)
 
 module-install: module
 	@set -e; for kdir in $(KDIRS); do \
@@ -92,4 +94,5 @@ dkms-install:
 
 clean:
 	rm -rf $(BUILD)/kmod $(BUILD)/sparse $(BUILD)/kselftest
-	@if [ -f userspace/Makefile ]; then $(MAKE) -s -C userspace clean; fi
+	$(MAKE) -s -C userspace clean
+	$(MAKE) -s -C userspace/daemon clean

@@ -820,7 +820,7 @@ static void oneshot_run(struct oneshot *o, uint8_t want, int64_t deadline,
 		int timeout = rd_tick(&o->link, now);
 		struct pollfd pfd = { .fd = o->link.fd, .events = POLLIN };
 
-		if (pred(o) || (deadline && now >= deadline))
+		if (pred(o) || (deadline && now >= deadline) || (!deadline && timeout < 0))
 			return;
 		if (deadline && (timeout < 0 || deadline - now < timeout))
 			timeout = (int)(deadline - now);
@@ -834,6 +834,16 @@ static void oneshot_run(struct oneshot *o, uint8_t want, int64_t deadline,
 static bool pred_answer(const struct oneshot *o)
 {
 	return o->answered || o->failed || o->gave_up;
+}
+
+static bool pred_acked(const struct oneshot *o)
+{
+	return o->acked || o->failed || o->gave_up;
+}
+
+static bool pred_failed(const struct oneshot *o)
+{
+	return o->failed;
 }
 
 static bool pred_never(const struct oneshot *o)
@@ -901,7 +911,7 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 	ret = setup_rctl(c->ifname, t.invite_key, &id);
 	if (ret)
 		return ret;
-	ret = oneshot_open(&o, c, &id, 6);
+	ret = oneshot_open(&o, c, &id, 8);
 	if (ret)
 		return ret;
 	rd_wg_pubkey(req.key, id.private_key);
@@ -953,9 +963,10 @@ int rd_cmd_leave(struct rd_config *c, uint32_t vpn)
 	o.req_seq = o.mp->next_seq;
 	ret = rd_send(&o.link, o.mp, &req);
 	if (!ret)
-		oneshot_run(&o, 0, 0, pred_answer);
-	if (o.acked && !o.failed)	/* an ERROR is sent before the ACK's duplicate window closes */
-		oneshot_run(&o, 0, rd_now_ms() + 300, pred_answer);
+		oneshot_run(&o, 0, 0, pred_acked);
+	/* The manager ACKs first, then sends ERROR if the leave failed. */
+	if (o.acked && !o.failed)
+		oneshot_run(&o, 0, rd_now_ms() + 300 + (int64_t)c->retry_ms, pred_failed);
 	if (o.failed) {
 		rd_err("vpn %u: the manager refused: %s", vpn,
 		       o.reply.text[0] ? o.reply.text : strerror((int)o.reply.err));

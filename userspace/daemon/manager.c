@@ -55,8 +55,6 @@ struct mgr {
 	struct enrol *enrols;
 };
 
-static struct mgr *the_mgr;
-
 /* ---- state ---------------------------------------------------------- */
 
 static struct rd_entry *gw_find(struct mgr *m, const struct roster_addr *id)
@@ -594,10 +592,12 @@ static void handle_sync_req(struct mgr *m, struct rd_peer *p, const struct roste
 static void handle_enroll(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,
 			  const struct rd_msg *msg)
 {
-	struct rd_entry *inv = inv_find(m, src);
 	struct rd_msg ok = { .type = RD_ENROLLED };
+	struct rd_entry *inv;
 	struct enrol *e;
 
+	reload_invites(m, false);
+	inv = inv_find(m, src);
 	if (!inv) {
 		send_error(m, p, msg->seq, EACCES, "no pending invitation for this address");
 		return;
@@ -621,7 +621,7 @@ static void handle_enroll(struct mgr *m, struct rd_peer *p, const struct roster_
 	rd_send(&m->link, p, &ok);
 }
 
-/* ENROLLED was acknowledged (or given up): make the gateway's key the
+/* ENROLLED was acknowledged: make the gateway's key the
  * only key for its ID. The invitation key dies here. */
 static void enrol_finish(struct mgr *m, struct enrol *e)
 {
@@ -724,10 +724,11 @@ static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pendin
 		if (e->peer != p || e->seq != pm->seq)
 			continue;
 		*pe = e->next;
-		if (!acked)
-			rd_warn("ENROLLED to %s not acknowledged; completing the enrolment anyway",
+		if (acked)
+			enrol_finish(m, e);
+		else
+			rd_warn("ENROLLED to %s not acknowledged; the invitation stays pending",
 				rd_ntop(&e->id));
-		enrol_finish(m, e);
 		free(e);
 		return;
 	}
@@ -830,7 +831,6 @@ int rd_manager_run(struct rd_config *c)
 	memset(m, 0, sizeof(*m));
 	m->c = c;
 	m->fd = -1;
-	the_mgr = m;
 	ret = rd_mkdir_p(c->state_dir, 0700);
 	if (ret) {
 		rd_err("%s: %s", c->state_dir, strerror(-ret));

@@ -39,13 +39,12 @@ trap cleanup EXIT
 
 # wait_for SECS CMD...: poll CMD every 0.2 s.
 wait_for() {
-	t=$(($1 * 5)); shift
-	while [ $t -gt 0 ]; do
+	end=$(($(date +%s) + $1)); shift
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 0.2
-		t=$((t - 1))
 	done
-	return 1
 }
 
 dump_logs() {
@@ -53,7 +52,7 @@ dump_logs() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..16"
 
 rm -rf "$D"; mkdir -p "$D"
 for ns in $NS; do ip netns del "$ns" 2>/dev/null; ip netns add "$ns"; x "$ns" ip link set lo up; done
@@ -104,10 +103,14 @@ prefix = 10.1$k.0.0/24
 EOC
 done
 
-x mgr "$ROSTERD" manager --config "$D/mgr.conf" -v 2>"$D/mgr.log" &
+# Backgrounded with `ip netns exec` directly so $! is rosterd's pid.
+ip netns exec mgr "$ROSTERD" manager --config "$D/mgr.conf" -v 2>"$D/mgr.log" &
 PIDS="$PIDS $!"
 check "manager up" wait_for 10 x mgr ip addr show dev rctl0
 
+# The underlay must forward before the first WireGuard handshake (a lost
+# initiation costs 5 s).
+for k in 1 2; do wait_for 30 x "gw$k" ping -c1 -W1 192.0.2.1; done
 for k in 1 2; do
 	tok=$(x mgr "$ROSTERD" invite --config "$D/mgr.conf" --id "10.255.0.1$k" --vpn 7 --ttl 600 2>>"$D/invite.log")
 	echo "$tok" > "$D/gw$k.token"
@@ -125,15 +128,18 @@ fi
 # the gateway daemon restores its own key at start.
 
 for k in 1 2; do
-	x "gw$k" "$ROSTERD" gateway --config "$D/gw$k.conf" -v 2>"$D/gw$k.log" &
+	ip netns exec "gw$k" "$ROSTERD" gateway --config "$D/gw$k.conf" -v 2>"$D/gw$k.log" &
 	PIDS="$PIDS $!"
+	GW2PID=$!
 done
 
-key1=$(x gw1 wg show rvpn7 public-key 2>/dev/null)
-key2=$(x gw2 wg show rvpn7 public-key 2>/dev/null)
-peer_is() { x "$1" wg show rvpn7 allowed-ips | grep -q "^$2	$3\$"; }
-check "gw1 has gw2 as peer with allowed-ips 10.12.0.0/24" wait_for 30 peer_is gw1 "$key2" 10.12.0.0/24
-check "gw2 has gw1 as peer with allowed-ips 10.11.0.0/24" wait_for 30 peer_is gw2 "$key1" 10.11.0.0/24
+# peer_is NS OTHER PREFIX: NS's rvpn7 has OTHER's key as a peer with PREFIX.
+peer_is() {
+	k=$(x "$2" wg show rvpn7 public-key 2>/dev/null) || return 1
+	[ -n "$k" ] && x "$1" wg show rvpn7 allowed-ips | grep -q "^$k	$3\$"
+}
+check "gw1 has gw2 as peer with allowed-ips 10.12.0.0/24" wait_for 30 peer_is gw1 gw2 10.12.0.0/24
+check "gw2 has gw1 as peer with allowed-ips 10.11.0.0/24" wait_for 30 peer_is gw2 gw1 10.11.0.0/24
 for k in 1 2; do echo "# gw$k:"; x "gw$k" wg show rvpn7 | sed 's/^/#   /'; done
 check "ping lan1 -> lan2 through the tunnel" wait_for 20 x lan1 ping -c1 -W1 10.12.0.2
 check "gw1 mirrors the membership in its roster.ko" \
@@ -147,6 +153,18 @@ check "gw1 dropped gw2's peer" wait_for 20 no_peers gw1
 check "gw2 dropped its peers" wait_for 20 no_peers gw2
 check "no route to 10.12.0.0/24 on gw1 any more" \
 	sh -c "! ip netns exec gw1 ip route show 10.12.0.0/24 | grep -q rvpn7"
+
+# Restart convergence: a restarted gateway re-joins.
+kill "$GW2PID" 2>/dev/null; wait "$GW2PID" 2>/dev/null
+ip netns exec gw2 "$ROSTERD" gateway --config "$D/gw2.conf" -v 2>>"$D/gw2.log" &
+GW2PID=$!; PIDS="$PIDS $GW2PID"
+check "restarted gw2 re-joined: gw1 has its peer again" wait_for 30 peer_is gw1 gw2 10.12.0.0/24
+check "ping lan2 -> lan1 after the re-join" wait_for 20 x lan2 ping -c1 -W1 10.11.0.2
+
+# An operator removes gw2 on the manager with the roster CLI.
+x mgr "$ROSTER" member leave vpn 7 dev 10.255.0.12 reason admin
+check "roster member leave on the manager: gw1 dropped gw2" wait_for 20 no_peers gw1
+check "... and gw2 got the LIST and dropped its peers" wait_for 20 no_peers gw2
 
 [ $fails -eq 0 ] || dump_logs
 echo "# $fails failure(s)"

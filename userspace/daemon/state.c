@@ -122,7 +122,7 @@ int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, u
 
 int rd_state_key(const char *dir, uint8_t priv[32], bool create)
 {
-	char path[512], *text, b64[45];
+	char path[512], *text, b64[48];
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/private.key", dir);

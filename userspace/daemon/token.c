@@ -22,6 +22,7 @@
 #include "rosterd.h"
 
 #define TOKEN_FIELDS 9
+#define RD_TOKEN_MIN_EXPIRY 1577836800ull	/* 2020-01-01 */
 
 static int format_plain(const struct rd_token *t, char *out, size_t outlen)
 {
@@ -130,7 +131,8 @@ int rd_token_decode(const char *s, struct rd_token *t, const char **why)
 		*why = "bad invitation key in token";
 		return -EINVAL;
 	}
-	if (num(f[8], UINT64_MAX, &v) || !v) {
+	/* Expiries before 2020 are implausible (a cut or edited field). */
+	if (num(f[8], UINT64_MAX, &v) || v < RD_TOKEN_MIN_EXPIRY) {
 		*why = "bad expiry in token";
 		return -EINVAL;
 	}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# rosterd command-line checks that need no privileges and no kernel:
+# usage errors (exit 2), config errors (exit 1), invite -> token, redeem of
+# a malformed or expired token (exit 1). KTAP output.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+R=${ROSTERD:-$HERE/../rosterd}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0
+fails=0
+
+# t DESC WANT_RC [GREP] -- CMD...
+t() {
+	desc=$1 want=$2 pat=$3
+	shift 4
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq "$want" ] && { [ -z "$pat" ] || grep -q -- "$pat" "$T/out" "$T/err"; }; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc (rc $rc, want $want${pat:+, /$pat/})"
+		sed 's/^/# /' "$T/out" "$T/err"
+		fails=$((fails + 1))
+	fi
+}
+
+cat >"$T/mgr.conf" <<EOC
+[manager]
+endpoint = 192.0.2.1
+state-dir = $T/mgr
+EOC
+cat >"$T/gw.conf" <<EOC
+[gateway]
+state-dir = $T/gw
+endpoint = 192.0.2.11
+[vpn 7]
+listen-port = 51807
+prefix = 10.11.0.0/24
+EOC
+printf '[manager]\nlisten-port = 0\n' >"$T/bad.conf"
+
+echo "TAP version 13"
+echo "1..17"
+t "no arguments: usage" 2 "Usage" -- "$R"
+t "--help" 0 "Usage: rosterd manager" -- "$R" --help
+t "-V" 0 "rosterd " -- "$R" -V
+t "unknown command" 2 "unknown command" -- "$R" frobnicate
+t "manager without --config" 2 "--config" -- "$R" manager
+t "unknown option" 2 "invalid option" -- "$R" manager --config "$T/mgr.conf" --bogus
+t "invite without --vpn" 2 "--vpn" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11
+t "invite with a bad --id" 2 "invalid --id" -- "$R" invite --config "$T/mgr.conf" --id nope --vpn 7
+t "invite with --ttl 0" 2 "invalid --ttl" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --ttl 0
+t "redeem without a token" 2 "TOKEN" -- "$R" redeem --config "$T/gw.conf"
+t "leave without --vpn" 2 "--vpn" -- "$R" leave --config "$T/gw.conf"
+t "bad config: exit 1 with the line" 1 "line 2: listen-port" -- "$R" manager --config "$T/bad.conf"
+t "missing config file: exit 1" 1 "cannot read" -- "$R" manager --config "$T/none.conf"
+t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7
+t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 -q
+if [ "$(wc -l <"$T/out")" -ne 1 ] || ! grep -q "^10.255.0.11 .* 7,9 [0-9]*$" "$T/mgr/invites"; then
+	echo "# bad token output or invites file"; fails=$((fails + 1))
+fi
+t "redeem a malformed token" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" "AAAA"
+"$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --ttl 1 -q >"$T/tok" 2>/dev/null
+sleep 2
+t "redeem an expired token" 1 "expired" -- "$R" redeem --config "$T/gw.conf" "$(cat "$T/tok")"
+echo "# $fails failure(s)"
+[ "$fails" -eq 0 ]
