@@ -648,12 +648,21 @@ out:
 }
 
 /*
- * JOIN and LEAVE answer with a member set that can hold far more than one
- * message (100 000 members and more). The change and the snapshot of the
- * set are taken in the .start of a netlink dump that the doit opens on the
- * requester's socket, so the reply streams at the pace the requester reads
- * it, and a change that cannot start its reply changes nothing.
+ * JOIN and LEAVE answer with a member set, in the same multi-part form
+ * whatever its size: NLM_F_MULTI messages, then NLMSG_DONE.
+ *
+ * A set that fits in one small skb (the common case: a VPN of a few dozen
+ * sites) is built under the writer lock together with the change and sent
+ * from the doit. A larger one (100 000 members and more) cannot be queued
+ * at once: the change and a snapshot of the set are then taken in the
+ * .start of a netlink dump that the doit opens on the requester's socket,
+ * so the reply streams at the pace the requester reads it, and a change
+ * whose reply cannot be started changes nothing.
  */
+
+/* Replies built in the doit: at most this many members, one small skb. */
+#define ROSTER_DIRECT_MEMBERS	32
+
 struct roster_set {
 	u32 vpn_id;
 	u8 cmd;
@@ -667,27 +676,114 @@ struct roster_set {
 struct roster_change {
 	struct genl_info *info;
 	struct net *net;
+	u8 cmd;
 	u32 vpn_id;
 	u32 flags;
+	int (*apply)(struct roster_change *c, bool direct);
 	/* JOIN */
 	struct roster_member *m;
 	bool excl;
 	/* LEAVE */
 	struct roster_key key;
 	u32 reason;
+	/* the reply: built in the doit (direct) or streamed from a dump */
+	struct sk_buff *msg;
+	struct roster_set *set;
 	/* the change is applied, its reply is on the way */
 	bool applied;
 };
 
-static struct roster_set *roster_set_alloc(struct roster_vpn *vpn, u32 total,
-					   u32 flags, u8 cmd)
+static size_t roster_member_nlsize(const struct roster_member *m)
+{
+	size_t size = nla_total_size(0) + nla_total_size(m->key.dev.len) +
+		      nla_total_size(ROSTER_KEY_LEN) +
+		      2 * nla_total_size_64bit(sizeof(u64));
+	unsigned int i;
+
+	if (m->port)
+		size += nla_total_size(m->endpoint.len) +
+			nla_total_size(sizeof(u16));
+	for (i = 0; i < m->nprefixes; i++)
+		size += nla_total_size(0) +
+			nla_total_size(m->prefixes[i].addr.len) +
+			nla_total_size(sizeof(u8));
+	return size;
+}
+
+/*
+ * Caller holds rn->lock. Allocate the direct reply for the members of @vpn
+ * (may be NULL: a VPN about to be created) but @skip, or fail with
+ * -EMSGSIZE when it would not fit one small skb.
+ */
+static int roster_direct_alloc(struct roster_change *c, struct roster_vpn *vpn,
+			       const struct roster_member *skip)
+{
+	size_t size = nla_total_size(sizeof(u32)) +
+		      nla_total_size_64bit(sizeof(u64)) +
+		      nla_total_size(sizeof(u32)) +
+		      nlmsg_total_size(sizeof(int));	/* NLMSG_DONE */
+	struct roster_member *m;
+	unsigned long slot;
+
+	if (vpn && !(c->flags & ROSTER_FLAGS_NO_MEMBERS)) {
+		if (vpn->nmembers > ROSTER_DIRECT_MEMBERS)
+			return -EMSGSIZE;
+		xa_for_each(&vpn->members, slot, m) {
+			if (m != skip)
+				size += roster_member_nlsize(m);
+		}
+	}
+	if (size > NLMSG_GOODSIZE - GENL_HDRLEN - NLMSG_HDRLEN)
+		return -EMSGSIZE;
+	c->msg = genlmsg_new(size, GFP_KERNEL);
+	return c->msg ? 0 : -ENOMEM;
+}
+
+/* Caller holds rn->lock: the whole reply, sized by roster_direct_alloc(). */
+static void roster_direct_fill(struct roster_change *c, struct roster_vpn *vpn,
+			       const struct roster_member *skip, u32 total)
+{
+	u32 portid = c->info->snd_portid, seq = c->info->snd_seq;
+	struct sk_buff *msg = c->msg;
+	struct roster_member *m;
+	struct nlmsghdr *done;
+	unsigned long slot;
+	void *hdr;
+
+	hdr = genlmsg_put(msg, portid, seq, &roster_nl_family, NLM_F_MULTI,
+			  c->cmd);
+	if (WARN_ON_ONCE(!hdr) ||
+	    WARN_ON_ONCE(roster_put_vpn_head(msg, vpn->id, vpn->generation) ||
+			 nla_put_u32(msg, ROSTER_A_MEMBER_COUNT, total)))
+		goto drop;
+	if (!(c->flags & ROSTER_FLAGS_NO_MEMBERS)) {
+		xa_for_each(&vpn->members, slot, m) {
+			if (m != skip &&
+			    WARN_ON_ONCE(roster_put_member(msg, m, false)))
+				goto drop;
+		}
+	}
+	genlmsg_end(msg, hdr);
+	done = nlmsg_put(msg, portid, seq, NLMSG_DONE, sizeof(int), NLM_F_MULTI);
+	if (WARN_ON_ONCE(!done))
+		goto drop;
+	*(int *)nlmsg_data(done) = 0;
+	return;
+drop:
+	/* cannot happen: the size was computed under the same lock */
+	nlmsg_free(msg);
+	c->msg = NULL;
+}
+
+static struct roster_set *roster_set_alloc(u32 vpn_id, u32 total, u32 flags,
+					   u8 cmd)
 {
 	u32 cap = flags & ROSTER_FLAGS_NO_MEMBERS ? 0 : total;
 	struct roster_set *set;
 
 	set = kvzalloc(struct_size(set, members, cap), GFP_KERNEL);
 	if (set) {
-		set->vpn_id = vpn->id;
+		set->vpn_id = vpn_id;
 		set->cmd = cmd;
 		set->total = total;
 		set->cap = cap;
@@ -711,6 +807,34 @@ static void roster_set_fill(struct roster_set *set, struct roster_vpn *vpn,
 		roster_member_get(m);
 		set->members[set->count++] = m;
 	}
+}
+
+/* Caller holds rn->lock: room for the reply, direct or snapshot. */
+static int roster_reply_alloc(struct roster_change *c, struct roster_vpn *vpn,
+			      const struct roster_member *skip, u32 total,
+			      bool direct)
+{
+	if (direct)
+		return roster_direct_alloc(c, vpn, skip);
+	c->set = roster_set_alloc(c->vpn_id, total, c->flags, c->cmd);
+	return c->set ? 0 : -ENOMEM;
+}
+
+static void roster_reply_fill(struct roster_change *c, struct roster_vpn *vpn,
+			      const struct roster_member *skip, u32 total)
+{
+	if (c->msg)
+		roster_direct_fill(c, vpn, skip, total);
+	else
+		roster_set_fill(c->set, vpn, skip);
+}
+
+static void roster_reply_free(struct roster_change *c)
+{
+	nlmsg_free(c->msg);
+	c->msg = NULL;
+	kvfree(c->set);
+	c->set = NULL;
 }
 
 static int roster_set_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -758,44 +882,42 @@ static int roster_set_done(struct netlink_callback *cb)
 	return 0;
 }
 
-static int roster_join_start(struct netlink_callback *cb)
+static int roster_join_apply(struct roster_change *c, bool direct)
 {
-	struct roster_change *c = cb->data;
 	struct netlink_ext_ack *extack = c->info->extack;
 	struct roster_net *rn = roster_net(c->net);
-	struct roster_member *old, *m = c->m;
-	struct roster_set *set = NULL;
+	struct roster_member *old = NULL, *m = c->m;
 	bool created = false;
 	struct roster_vpn *vpn;
+	u32 total;
 	int err;
 
 	mutex_lock(&rn->lock);
 	vpn = roster_vpn_lookup(rn, c->vpn_id);
+	if (vpn)
+		old = roster_member_lookup(rn, &m->key);
+	if (old && c->excl) {
+		NL_SET_ERR_MSG_MOD(extack, "member exists (NLM_F_EXCL)");
+		err = -EEXIST;
+		goto unlock;
+	}
+	if (vpn && !old && vpn->nmembers >= READ_ONCE(roster_max_members)) {
+		NL_SET_ERR_MSG_MOD(extack, "VPN is full (max_members)");
+		err = -ENOSPC;
+		goto unlock;
+	}
+	total = vpn ? vpn->nmembers - !!old : 0;
+	err = roster_reply_alloc(c, vpn, old, total, direct);
+	if (err)
+		goto unlock;
 	if (!vpn) {
 		/* the first joiner creates the VPN */
 		vpn = roster_vpn_create(rn, c->vpn_id, extack);
 		if (IS_ERR(vpn)) {
 			err = PTR_ERR(vpn);
-			goto unlock;
+			goto free;
 		}
 		created = true;
-	}
-	old = roster_member_lookup(rn, &m->key);
-	if (old && c->excl) {
-		NL_SET_ERR_MSG_MOD(extack, "member exists (NLM_F_EXCL)");
-		err = -EEXIST;
-		goto undo;
-	}
-	if (!old && vpn->nmembers >= READ_ONCE(roster_max_members)) {
-		NL_SET_ERR_MSG_MOD(extack, "VPN is full (max_members)");
-		err = -ENOSPC;
-		goto undo;
-	}
-	set = roster_set_alloc(vpn, vpn->nmembers - !!old, c->flags,
-			       ROSTER_CMD_MEMBER_JOIN);
-	if (!set) {
-		err = -ENOMEM;
-		goto undo;
 	}
 
 	m->join_time = ktime_get_real_seconds();
@@ -813,29 +935,29 @@ static int roster_join_start(struct netlink_callback *cb)
 	roster_changed(rn, vpn);
 	roster_notify(rn, c->net, old ? ROSTER_CMD_MEMBER_UPDATED_NTF :
 		      ROSTER_CMD_MEMBER_JOINED_NTF, vpn, m, -1);
-	roster_set_fill(set, vpn, m);
+	roster_reply_fill(c, vpn, m, total);
 	mutex_unlock(&rn->lock);
-	cb->data = set;
 	c->applied = true;
 	return 0;
 
 undo:
-	kvfree(set);
 	if (created)
 		roster_vpn_delete(rn, vpn);
+free:
+	roster_reply_free(c);
 unlock:
 	mutex_unlock(&rn->lock);
 	return err;
 }
 
-static int roster_leave_start(struct netlink_callback *cb)
+static int roster_leave_apply(struct roster_change *c, bool direct)
 {
-	struct roster_change *c = cb->data;
 	struct netlink_ext_ack *extack = c->info->extack;
 	struct roster_net *rn = roster_net(c->net);
-	struct roster_set *set;
 	struct roster_vpn *vpn;
 	struct roster_member *m;
+	u32 total;
+	int err;
 
 	mutex_lock(&rn->lock);
 	vpn = roster_vpn_lookup(rn, c->vpn_id);
@@ -850,36 +972,62 @@ static int roster_leave_start(struct netlink_callback *cb)
 					    "roster: no such VPN");
 		return -ENOENT;
 	}
-	set = roster_set_alloc(vpn, vpn->nmembers - 1, c->flags,
-			       ROSTER_CMD_MEMBER_LEAVE);
-	if (!set) {
+	total = vpn->nmembers - 1;
+	err = roster_reply_alloc(c, vpn, m, total, direct);
+	if (err) {
 		mutex_unlock(&rn->lock);
-		return -ENOMEM;
+		return err;
 	}
 	/* notify while the table still holds its reference to m */
 	roster_changed(rn, vpn);
 	roster_notify(rn, c->net, ROSTER_CMD_MEMBER_LEFT_NTF, vpn, m, c->reason);
 	roster_member_remove(rn, vpn, m);
-	roster_set_fill(set, vpn, NULL);
+	roster_reply_fill(c, vpn, NULL, total);
 	if (!vpn->nmembers && (c->flags & ROSTER_FLAGS_DELETE_EMPTY))
 		roster_vpn_delete_notify(rn, c->net, vpn);
 	mutex_unlock(&rn->lock);
-	cb->data = set;
 	c->applied = true;
 	return 0;
 }
 
-static int roster_change_run(struct sk_buff *skb, struct roster_change *c,
-			     int (*start)(struct netlink_callback *cb))
+static int roster_change_start(struct netlink_callback *cb)
+{
+	struct roster_change *c = cb->data;
+	int err;
+
+	err = c->apply(c, false);
+	if (!err) {
+		cb->data = c->set;
+		c->set = NULL;
+	}
+	return err;
+}
+
+static int roster_change_run(struct sk_buff *skb, struct roster_change *c)
 {
 	struct netlink_dump_control ctl = {
-		.start = start,
+		.start = roster_change_start,
 		.dump = roster_set_dump,
 		.done = roster_set_done,
 		.data = c,
 		.module = THIS_MODULE,
 	};
 	int err;
+
+	err = c->apply(c, true);
+	if (!err) {
+		/*
+		 * Like any unicast reply, it is dropped if the requester's
+		 * receive buffer is full, which its socket reports as ENOBUFS.
+		 */
+		if (c->msg)
+			genlmsg_unicast(c->net, c->msg, c->info->snd_portid);
+		c->msg = NULL;
+		/* NLMSG_DONE ended the reply: no ACK may follow it */
+		return -EINTR;
+	}
+	if (err != -EMSGSIZE)
+		return err;
 
 	err = netlink_dump_start(c->net->genl_sock, skb, c->info->nlhdr, &ctl);
 	/*
@@ -894,6 +1042,8 @@ int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
 	struct roster_change c = {
 		.info = info,
 		.net = genl_info_net(info),
+		.cmd = ROSTER_CMD_MEMBER_JOIN,
+		.apply = roster_join_apply,
 		.excl = info->nlhdr->nlmsg_flags & NLM_F_EXCL,
 	};
 	int err;
@@ -916,7 +1066,7 @@ int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(c.m))
 		return PTR_ERR(c.m);
 	c.m->key.vpn_id = c.vpn_id;
-	err = roster_change_run(skb, &c, roster_join_start);
+	err = roster_change_run(skb, &c);
 	if (c.m)
 		roster_member_put(c.m);
 	return err;
@@ -927,6 +1077,8 @@ int roster_nl_member_leave_doit(struct sk_buff *skb, struct genl_info *info)
 	struct roster_change c = {
 		.info = info,
 		.net = genl_info_net(info),
+		.cmd = ROSTER_CMD_MEMBER_LEAVE,
+		.apply = roster_leave_apply,
 		.reason = ROSTER_LEAVE_REASON_REQUESTED,
 	};
 	int err;
@@ -943,7 +1095,7 @@ int roster_nl_member_leave_doit(struct sk_buff *skb, struct genl_info *info)
 			       info->extack);
 	if (err)
 		return err;
-	return roster_change_run(skb, &c, roster_leave_start);
+	return roster_change_run(skb, &c);
 }
 
 int __init roster_nl_register(void)
