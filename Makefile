@@ -76,6 +76,10 @@ kselftest:
 check: deps
 	@scripts/check
 
+# The main job: a manager and four gateways in a VM, end to end.
+demo:
+	@scripts/demo
+
 install: module-install
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR)
 	$(MAKE) -C userspace/daemon install DESTDIR=$(DESTDIR)
