@@ -24,7 +24,7 @@ int rd_signalfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
-int rd_udp_socket(const struct roster_addr *a, uint16_t port)
+int rd_udp_socket(const struct roster_addr *a, uint16_t port, const char *ifname)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = rd_sockaddr(a, port, &ss);
@@ -37,6 +37,19 @@ int rd_udp_socket(const struct roster_addr *a, uint16_t port)
 	/* The address may still be tentative right after we added it. */
 	setsockopt(fd, a->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
 		   a->family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof(one));
+	/*
+	 * The address alone is not enough: with ip_forward or a weak host
+	 * model, a datagram from the underlay addressed to the tunnel address
+	 * would be delivered too, with a forged inner source. Only rctl0's
+	 * cryptokey routing proves who sent it.
+	 */
+	if (ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+				 (socklen_t)strlen(ifname) + 1)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		int err = -errno;
 

@@ -628,7 +628,7 @@ int rd_gateway_run(struct rd_config *c)
 	ret = setup_rctl(c->ifname, g->id.private_key, &g->id);
 	if (ret)
 		return ret;
-	g->fd = rd_udp_socket(&g->id.id, g->id.control_port);
+	g->fd = rd_udp_socket(&g->id.id, g->id.control_port, c->ifname);
 	if (g->fd < 0) {
 		ret = g->fd;
 		rd_err("cannot bind %s:%u: %s", rd_ntop(&g->id.id), g->id.control_port, strerror(-ret));
@@ -860,7 +860,7 @@ static int oneshot_open(struct oneshot *o, const struct rd_config *c, const stru
 	memset(o, 0, sizeof(*o));
 	o->id = id;
 	/* An ephemeral port: a running `rosterd gateway` owns control-port. */
-	fd = rd_udp_socket(&id->id, 0);
+	fd = rd_udp_socket(&id->id, 0, c->ifname);
 	if (fd < 0) {
 		rd_err("cannot bind %s: %s", rd_ntop(&id->id), strerror(-fd));
 		return fd;

@@ -880,7 +880,7 @@ int rd_manager_run(struct rd_config *c)
 		goto out;
 	}
 
-	m->fd = rd_udp_socket(&c->control_addr, c->control_port);
+	m->fd = rd_udp_socket(&c->control_addr, c->control_port, c->ifname);
 	if (m->fd < 0) {
 		ret = m->fd;
 		rd_err("cannot bind %s:%u: %s", rd_ntop(&c->control_addr), c->control_port,

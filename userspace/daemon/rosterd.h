@@ -363,6 +363,8 @@ int rd_cmd_leave(struct rd_config *c, uint32_t vpn);
  * SIGINT/SIGTERM/SIGHUP (blocked). */
 int rd_signalfd(void);
 /* UDP socket bound to a:port. */
-int rd_udp_socket(const struct roster_addr *a, uint16_t port);
+/* A UDP socket bound to a:port and, if ifname, to that interface only: the
+ * control channel must take nothing that did not come through the tunnel. */
+int rd_udp_socket(const struct roster_addr *a, uint16_t port, const char *ifname);
 
 #endif /* ROSTERD_H */

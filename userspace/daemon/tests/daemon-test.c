@@ -600,8 +600,8 @@ static void t_retransmit(void)
 	int64_t now;
 
 	roster_addr_parse("127.0.0.1", &lo);
-	a = rd_udp_socket(&lo, 0);
-	b = rd_udp_socket(&lo, 0);
+	a = rd_udp_socket(&lo, 0, NULL);
+	b = rd_udp_socket(&lo, 0, NULL);
 	if (a < 0 || b < 0) {
 		printf("# no loopback UDP: %s\n", strerror(a < 0 ? -a : -b));
 		cur_fail = 1;
