@@ -1,0 +1,846 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# tests/rosterd/lib.sh: the network-namespace topology that rosterd's
+# end-to-end tests (tests/rosterd/*.sh) and the demo (scripts/demo-netns)
+# run on, in the style of WireGuard's tools/testing/selftests/wireguard/
+# netns.sh. Sourced by bash scripts; sources tests/lib.sh (KTAP helpers).
+#
+#                    192.0.2.0/24: the "internet" (underlay)
+#   +----------------------------- $P-inet ------------------------------+
+#   |                               br0                                  |
+#   |   v-mgr        v-gw1         v-gw2         v-gw3         v-gw4     |
+#   +-----|------------|-------------|-------------|-------------|-------+
+#         |eth0        |eth0         |eth0         |eth0         |eth0
+#   +-----+-----+ +----+-----+ +-----+----+ +------+---+ +-------+--+
+#   | $P-mgr    | | $P-gw1   | | $P-gw2   | | $P-gw3   | | $P-gw4   |
+#   | 192.0.2.1 | |192.0.2.11| |192.0.2.12| |192.0.2.13| |192.0.2.14|
+#   | rctl0     | | rctl0    | | rctl0    | | rctl0    | | rctl0    |
+#   | 10.255.0.1| |10.255.0.11 10.255.0.12 |10.255.0.13 |10.255.0.14
+#   | rosterd   | | rvpn7... | | rvpn7... | | rvpn7... | | rvpn7... |
+#   | manager   | | lan0     | | lan0     | | lan0     | | lan0     |
+#   +-----------+ +10.1.0.1--+ +10.2.0.1--+ +10.3.0.1--+ +10.4.0.1--+
+#                      |            |            |            |
+#                 +----+-----+ +----+-----+ +----+-----+ +----+-----+
+#                 | $P-lan1  | | $P-lan2  | | $P-lan3  | | $P-lan4  |
+#                 | 10.1.0.2 | | 10.2.0.2 | | 10.3.0.2 | | 10.4.0.2 |
+#                 +----------+ +----------+ +----------+ +----------+
+#
+# $P = rst-<pid>. Every gateway forwards (ip_forward=1); each lan host's
+# default route is its gateway. The manager's control WireGuard interface
+# rctl0 listens on 192.0.2.1:51800; each gateway's rctl0 carries its device
+# identifier 10.255.0.1N (ROSTERD.md), so gwN's identifier is 10.255.0.1N.
+# VPN V's tunnel interface on a gateway is rvpnV, listening on 518VV
+# (51807 for VPN 7), site prefix 10.N.0.0/24.
+# Only the gateways' lan0 addresses are routed over the VPN tunnels; nothing
+# leaves the VM: every address lives in one of these namespaces.
+#
+# Functions (all return non-zero on failure; none exits):
+#   rst_init                  scratch dir $RST_DIR, EXIT trap -> rst_cleanup
+#   rst_topology [N]          inet + mgr + N gateways (default 4) + lans
+#   rst_ns NAME               full netns name of NAME (mgr, gw1, lan3, ...)
+#   rst_in NAME CMD...        run CMD in netns NAME
+#   rst_mgr_config / rst_gw_config N VPN...   write the rosterd configs
+#   rst_mgr_start / rst_gw_start N            start a daemon (background)
+#   rst_daemon_stop NAME [SIG]                stop one (TERM: waits)
+#   rst_invite N VPN...       invitation token for gwN (printed)
+#   rst_redeem N TOKEN        redeem it in gwN's netns
+#   rst_enrol N VPN...        config + invite + redeem + start gwN
+#   rst_members VPN           the manager's table: "dev key endpoint prefixes"
+#   rst_wg_peers N VPN        gwN's rvpnV peers: "key endpoint prefixes"
+#   rst_expected_peers N VPN  the same, computed from the manager's table
+#   rst_peers_ok N VPN        gwN's peers == the other members (diff shown)
+#   rst_mesh_ok VPN N...      rst_peers_ok for every listed gateway
+#   rst_wait SECS CMD...      poll CMD (0.5 s) until it succeeds or SECS pass
+#   rst_ping A B              lanA host reaches lanB host (3 tries)
+#   rst_cleanup               kill the daemons, delete the namespaces
+# Logging: every created/destroyed netns and started/stopped daemon is
+# logged through rst_log ("# " lines on stdout; RST_LOG=FILE redirects them).
+#
+# Environment: ROSTERD (default userspace/daemon/rosterd), ROSTER_CLI
+# (default userspace/cli/roster), RST_DAEMON_ARGS (extra daemon flags, e.g.
+# -v), RST_VPN_BASE_PORT (default 51800: VPN V listens on BASE+V).
+
+# shellcheck disable=SC2034 # RST_* results are read by the sourcing scripts
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+ROSTERD=${ROSTERD:-$ROSTER_TOP/userspace/daemon/rosterd}
+ROSTER_CLI=${ROSTER_CLI:-$ROSTER_TOP/userspace/cli/roster}
+RST_P=${RST_P:-rst-$$}
+RST_DIR=
+RST_NS=()             # created namespaces, in creation order
+declare -A RST_PID=() # daemon name -> pid
+RST_MGR_UNDERLAY=192.0.2.1
+RST_MGR_CTL=10.255.0.1
+RST_MGR_PORT=51800
+RST_CTL_PORT=5100
+RST_VPN_BASE_PORT=${RST_VPN_BASE_PORT:-51800}
+
+rst_log() {
+	if [[ -n ${RST_LOG:-} ]]; then
+		printf '%(%T)T %s\n' -1 "$*" >>"$RST_LOG"
+	else
+		printf '# %s\n' "$*"
+	fi
+}
+
+rst_ns() { printf '%s-%s' "$RST_P" "$1"; }
+
+# Tool cache. In the VM the root is 9p with cache=none: every exec of ip,
+# wg or jq re-reads the binary and its libraries (~0.5 s each under TCG).
+# rst_fast_tools copies the hot tools, their libraries and the dynamic
+# loader to tmpfs once; the functions below then start them from there
+# (4x faster). rosterd and roster are copied too, so a rebuild while a
+# test runs cannot change the binary under it. The cache (/tmp/rst-rt) is
+# kept for the next suite of the same VM while the sources are unchanged.
+# RST_FAST=0 disables it.
+RST_RT=
+RST_TOOLS="ip wg jq ping tc"
+rst_fast_tools() {
+	[[ ${RST_FAST:-1} == 1 ]] || return 0
+	local rt=${TMPDIR:-/tmp}/rst-rt tmp b p lib srcs=() stamp
+	for b in $RST_TOOLS "$ROSTER_CLI" "$ROSTERD"; do
+		p=$(type -P "$b") && srcs+=("$p")
+	done
+	# reuse the cache of an earlier suite in this VM if the sources are
+	# unchanged (the copy costs ~30 s over 9p under TCG)
+	stamp=$(stat -L -c '%n %s %Y' "${srcs[@]}" 2>/dev/null)
+	if [[ -f $rt/stamp && $(cat "$rt/stamp") == "$stamp" ]]; then
+		RST_RT=$rt
+		return 0
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/rst-rt.XXXXXX") || return 0
+	mkdir -p "$tmp/bin" "$tmp/lib"
+	cp /lib64/ld-linux-x86-64.so.2 "$tmp/ld.so" 2>/dev/null || { rm -rf "$tmp"; return 0; }
+	for p in "${srcs[@]}"; do
+		cp "$p" "$tmp/bin/${p##*/}" || continue
+		for lib in $(ldd "$p" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+			[[ -e $tmp/lib/${lib##*/} ]] || cp "$lib" "$tmp/lib/"
+		done
+	done
+	echo "$stamp" >"$tmp/stamp"
+	rm -rf "$rt"
+	mv "$tmp" "$rt" || { rm -rf "$tmp"; return 0; }
+	RST_RT=$rt
+}
+
+# rst_argv CMD: RST_ARGV = the argv prefix that runs CMD (cached if possible).
+rst_argv() {
+	local b=$1
+	[[ $b != "$ROSTER_CLI" ]] || b=roster
+	[[ $b != "$ROSTERD" ]] || b=rosterd
+	if [[ -n $RST_RT && $b != */* && -x $RST_RT/bin/$b ]]; then
+		RST_ARGV=("$RST_RT/ld.so" --library-path "$RST_RT/lib" "$RST_RT/bin/$b")
+	else
+		RST_ARGV=("$1")
+	fi
+}
+ip() { rst_argv ip; "${RST_ARGV[@]}" "$@"; }
+wg() { rst_argv wg; "${RST_ARGV[@]}" "$@"; }
+jq() { rst_argv jq; "${RST_ARGV[@]}" "$@"; }
+tc() { rst_argv tc; "${RST_ARGV[@]}" "$@"; }
+
+# rst_in NAME CMD...: CMD in netns NAME.
+rst_in() {
+	local n=$1 c
+	shift
+	rst_argv "$1"
+	c=("${RST_ARGV[@]}")
+	shift
+	ip netns exec "$RST_P-$n" "${c[@]}" "$@"
+}
+rst_gw_ip() { echo "192.0.2.1$1"; }   # underlay address of gwN
+rst_gw_id() { echo "10.255.0.1$1"; }  # device identifier of gwN
+rst_lan_ip() { echo "10.$1.0.2"; }    # host behind gwN
+rst_vpn_port() { echo $((RST_VPN_BASE_PORT + $1)); }
+
+# rst_init: scratch directory and cleanup trap (call once, first).
+rst_init() {
+	RST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$RST_P.XXXXXX") || return 1
+	rst_fast_tools
+	rst_hold_timestamps
+	trap rst_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# Every ping enables and then disables the kernel's netstamp_needed static
+# key (SO_TIMESTAMP), i.e. live-patches __netif_receive_skb_core. Under
+# TCG such patching while another vCPU runs that code has oopsed ("int3"
+# in __netif_receive_skb_core, seen in lossy.sh on 6.12). One long-lived
+# ping in the initial netns keeps the key enabled for the whole test.
+rst_hold_timestamps() {
+	rst_argv ping
+	command "${RST_ARGV[@]}" -q -i 30 127.0.0.1 >/dev/null 2>&1 </dev/null &
+	RST_PID[tsholder]=$!
+}
+
+rst_ns_add() {
+	local n=$1 full=$RST_P-$1
+	ip netns add "$full" || return 1
+	RST_NS+=("$full")
+	ip -n "$full" link set lo up
+	rst_log "created netns $full"
+}
+
+# rst_topology [NGW]: build the diagram above with NGW gateways (1..9).
+# One `ip -batch` per namespace (process starts are what costs in the VM).
+rst_topology() {
+	local ngw=${1:-4} n node nodes=(mgr) b=
+	for ((n = 1; n <= ngw; n++)); do nodes+=("gw$n"); done
+	for node in inet "${nodes[@]}"; do b+="netns add $RST_P-$node"$'\n'; done
+	for ((n = 1; n <= ngw; n++)); do b+="netns add $RST_P-lan$n"$'\n'; done
+	ip -batch - <<<"$b" || return 1
+	for node in inet "${nodes[@]}"; do RST_NS+=("$RST_P-$node"); rst_log "created netns $RST_P-$node"; done
+	for ((n = 1; n <= ngw; n++)); do RST_NS+=("$RST_P-lan$n"); rst_log "created netns $RST_P-lan$n"; done
+	# the internet: a bridge with one veth per node (the other end is the
+	# node's eth0)
+	b=$'link set lo up\nlink add br0 type bridge\nlink set br0 up\n'
+	for node in "${nodes[@]}"; do
+		b+="link add v-$node type veth peer name eth0 netns $RST_P-$node"$'\n'
+		b+="link set v-$node master br0"$'\n'"link set v-$node up"$'\n'
+	done
+	ip -n "$RST_P-inet" -batch - <<<"$b" || return 1
+	ip -n "$RST_P-mgr" -batch - <<EOF || return 1
+link set lo up
+addr add $RST_MGR_UNDERLAY/24 dev eth0
+link set eth0 up
+EOF
+	for ((n = 1; n <= ngw; n++)); do
+		ip -n "$RST_P-gw$n" -batch - <<EOF || return 1
+link set lo up
+addr add $(rst_gw_ip "$n")/24 dev eth0
+link set eth0 up
+link add lan0 type veth peer name eth0 netns $RST_P-lan$n
+addr add 10.$n.0.1/24 dev lan0
+link set lan0 up
+EOF
+		ip -n "$RST_P-lan$n" -batch - <<EOF || return 1
+link set lo up
+addr add 10.$n.0.2/24 dev eth0
+link set eth0 up
+route add default via 10.$n.0.1
+EOF
+		rst_in "gw$n" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	done
+	RST_NGW=$ngw
+}
+
+# rst_node NAME ADDR: one more netns NAME attached to the internet bridge
+# as ADDR/24 (its eth0; the bridge port in inet is v-NAME).
+rst_node() {
+	local name=$1 addr=$2 full=$RST_P-$1
+	rst_ns_add "$name" || return 1
+	ip -n "$RST_P-inet" -batch - <<EOF || return 1
+link add v-$name type veth peer name eth0 netns $full
+link set v-$name master br0
+link set v-$name up
+EOF
+	ip -n "$full" -batch - <<EOF || return 1
+addr add $addr/24 dev eth0
+link set eth0 up
+EOF
+}
+
+# ----------------------------------------------------------- configs ----
+
+rst_mgr_config() {
+	mkdir -p "$RST_DIR/mgr/state"
+	cat >"$RST_DIR/mgr/rosterd.conf" <<EOF
+# manager ($(rst_ns mgr))
+[manager]
+listen-port = $RST_MGR_PORT
+endpoint = $RST_MGR_UNDERLAY
+control-address = $RST_MGR_CTL
+control-prefix = 10.255.0.0/16
+control-port = $RST_CTL_PORT
+interface = rctl0
+state-dir = $RST_DIR/mgr/state
+log-level = info
+EOF
+}
+
+# rst_gw_config N VPN...: gwN's config with a [vpn V] section per VPN.
+rst_gw_config() {
+	local n=$1 v f=$RST_DIR/gw$1/rosterd.conf
+	shift
+	mkdir -p "$RST_DIR/gw$n/state"
+	cat >"$f" <<EOF
+# gateway gw$n ($(rst_ns "gw$n")), device identifier $(rst_gw_id "$n")
+[gateway]
+state-dir = $RST_DIR/gw$n/state
+interface = rctl0
+endpoint = $(rst_gw_ip "$n")
+retry-ms = 500
+EOF
+	for v in "$@"; do
+		cat >>"$f" <<EOF
+
+[vpn $v]
+listen-port = $(rst_vpn_port "$v")
+interface = rvpn$v
+prefix = 10.$n.0.0/24
+EOF
+	done
+}
+
+rst_conf() { echo "$RST_DIR/$1/rosterd.conf"; }
+rst_logfile() { echo "$RST_DIR/$1.log"; }
+
+# ----------------------------------------------------------- daemons ----
+
+# rst_daemon_start NAME NS ARGS...: rosterd ARGS in netns NS, stderr and
+# stdout appended to $RST_DIR/NAME.log.
+rst_daemon_start() {
+	local name=$1 ns=$2 pid ipcmd
+	shift 2
+	# A simple command (not the ip() function) in the background, so that
+	# $! is the daemon itself: ip netns exec execs rosterd in place.
+	rst_argv ip
+	ipcmd=("${RST_ARGV[@]}")
+	rst_argv "$ROSTERD"
+	# shellcheck disable=SC2086 # RST_DAEMON_ARGS is a word list
+	command "${ipcmd[@]}" netns exec "$RST_P-$ns" "${RST_ARGV[@]}" "$@" ${RST_DAEMON_ARGS:-} \
+		>>"$RST_DIR/$name.log" 2>&1 </dev/null &
+	pid=$!
+	RST_PID[$name]=$pid
+	rst_log "started daemon $name (pid $pid, netns $RST_P-$ns): rosterd $*"
+	sleep 0.2
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid"
+		rst_log "daemon $name exited at once (status $?)"
+		unset "RST_PID[$name]"
+		return 1
+	fi
+}
+
+rst_mgr_start() { rst_daemon_start mgr mgr manager --config "$(rst_conf mgr)"; }
+rst_gw_start() { rst_daemon_start "gw$1" "gw$1" gateway --config "$(rst_conf "gw$1")"; }
+
+rst_alive() {
+	local pid=${RST_PID[$1]:-}
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# rst_daemon_stop NAME [SIG]: TERM (default) waits up to 10 s, then KILL.
+rst_daemon_stop() {
+	local name=$1 sig=${2:-TERM} pid=${RST_PID[$1]:-} i st
+	[[ -n $pid ]] || return 0
+	kill "-$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	st=$?
+	unset "RST_PID[$name]"
+	rst_log "stopped daemon $name (pid $pid, SIG$sig, status $st)"
+}
+
+# rst_invite N VPN...: prints the token for gwN (runs in the mgr netns).
+rst_invite() {
+	local n=$1 v args=()
+	shift
+	for v in "$@"; do args+=(--vpn "$v"); done
+	rst_in mgr "$ROSTERD" invite --config "$(rst_conf mgr)" \
+		--id "$(rst_gw_id "$n")" "${args[@]}" 2>>"$RST_DIR/invite.log"
+}
+
+rst_redeem() {
+	rst_in "gw$1" "$ROSTERD" redeem --config "$(rst_conf "gw$1")" "$2" \
+		>>"$RST_DIR/gw$1.redeem.log" 2>&1
+}
+
+# rst_enrol N VPN...: write gwN's config (joining VPN...), invite it for
+# those VPNs, redeem the token, start the gateway daemon.
+rst_enrol() {
+	local n=$1 tok
+	shift
+	rst_gw_config "$n" "$@"
+	tok=$(rst_invite "$n" "$@")
+	if [[ -z $tok ]]; then
+		rst_log "invite for gw$n failed"
+		return 1
+	fi
+	echo "$tok" >"$RST_DIR/gw$n.token"
+	# A failed enrolment leaves the invitation pending (rosterd's manager
+	# logs "the invitation stays pending"), so redeeming the same token
+	# again is the user's recovery; RST_REDEEM_TRIES=1 makes it strict.
+	local try=1
+	until rst_redeem "$n" "$tok"; do
+		echo "# redeem for gw$n failed (try $try of ${RST_REDEEM_TRIES:-3}): $(tail -n 1 "$RST_DIR/gw$n.redeem.log")"
+		if ((++try > ${RST_REDEEM_TRIES:-3})); then
+			return 1
+		fi
+	done
+	rst_gw_start "$n"
+}
+
+# rst_leave N VPN: `rosterd leave` in gwN's netns (asks the manager).
+rst_leave() {
+	rst_in "gw$1" "$ROSTERD" leave --config "$(rst_conf "gw$1")" --vpn "$2" \
+		>>"$RST_DIR/gw$1.leave.log" 2>&1
+}
+
+# rst_kick N VPN: the administrator removes gwN on the manager.
+rst_kick() {
+	rst_in mgr "$ROSTER_CLI" member leave vpn "$2" dev "$(rst_gw_id "$1")" reason admin >/dev/null
+}
+
+# rst_ctl_up NAME: NAME's control interface exists (daemon started).
+rst_ctl_up() { ip -n "$RST_P-$1" link show rctl0 >/dev/null 2>&1; }
+
+# ------------------------------------------------------------ oracle ----
+#
+# Process starts are expensive in the VM (TCG, root over 9p with cache=none:
+# every exec re-reads the binary and its libraries), so the oracle parses
+# with bash builtins and calls each tool once per check.
+
+# rst_members VPN: the manager's table for VPN, one member a line:
+# "dev key endpoint prefix,prefix" (nothing if the VPN is unknown). Also
+# left in RST_MEMBERS.
+rst_members() {
+	RST_MEMBERS=$(rst_in mgr "$ROSTER_CLI" -j member show vpn "$1" 2>/dev/null |
+		jq -r '.[] | "\(.dev) \(.public_key) \(.endpoint // "-") \((.allowed_ips // []) | sort | join(",") | if . == "" then "-" else . end)"')
+	[[ -z $RST_MEMBERS ]] || printf '%s\n' "$RST_MEMBERS"
+}
+
+# rst_member_devs VPN: the member devs, space separated.
+rst_member_devs() {
+	local dev rest out=()
+	while read -r dev rest; do
+		[[ -z $dev ]] || out+=("$dev")
+	done < <(rst_members "$1")
+	echo "${out[*]}"
+}
+
+# rst_sort_csv A,B,C: the comma-separated list sorted (bash only).
+rst_sort_csv() {
+	local IFS=, arr i j t
+	read -r -a arr <<<"$1"
+	for ((i = 1; i < ${#arr[@]}; i++)); do
+		t=${arr[$i]}
+		for ((j = i - 1; j >= 0; j--)); do
+			[[ ${arr[$j]} > $t ]] || break
+			arr[j + 1]=${arr[$j]}
+		done
+		arr[j + 1]=$t
+	done
+	echo "${arr[*]}"
+}
+
+# rst_expected_peers N VPN [MEMBERS]: "key endpoint prefixes" of every other
+# member if gwN is a member, nothing if it is not (MEMBERS: rst_members
+# output, fetched if not given).
+rst_expected_peers() {
+	local me m=${3-$(rst_members "$2")} dev key ep pfx
+	me=$(rst_gw_id "$1")
+	[[ $'\n'$m == *$'\n'"$me "* ]] || return 0
+	while read -r dev key ep pfx; do
+		[[ -n $dev && $dev != "$me" ]] || continue
+		echo "$key $ep $pfx"
+	done <<<"$m" | LC_ALL=C sort
+}
+
+# rst_wg_dump N VPN: sets RST_WG_SELF (gwN's public key on rvpnV, empty if
+# there is no such interface) and RST_WG_PEERS (lines "key endpoint
+# prefixes", sorted).
+rst_wg_dump() {
+	local f1 f2 ep ips rest first=1 plines=()
+	RST_WG_SELF='' RST_WG_PEERS=''
+	# interface line: private-key public-key listen-port fwmark
+	# peer plines: public-key preshared-key endpoint allowed-ips handshake ...
+	while IFS=$'\t' read -r f1 f2 ep ips rest; do
+		if ((first)); then
+			RST_WG_SELF=$f2 first=0
+			continue
+		fi
+		[[ $ep == "(none)" ]] && ep=-
+		if [[ $ips == "(none)" || -z $ips ]]; then ips=-; else ips=$(rst_sort_csv "$ips"); fi
+		plines+=("$f1 $ep $ips")
+	done < <(rst_in "gw$1" wg show "rvpn$2" dump 2>/dev/null)
+	[[ ${#plines[@]} -eq 0 ]] || RST_WG_PEERS=$(printf '%s\n' "${plines[@]}" | LC_ALL=C sort)
+}
+
+# rst_wg_peers N VPN: print gwN's rvpnV peers ("key endpoint prefixes").
+rst_wg_peers() {
+	rst_wg_dump "$1" "$2"
+	[[ -z $RST_WG_PEERS ]] || printf '%s\n' "$RST_WG_PEERS"
+}
+
+# rst_wg_pubkey N VPN: gwN's public key on rvpnV.
+rst_wg_pubkey() { rst_in "gw$1" wg show "rvpn$2" public-key 2>/dev/null; }
+
+# rst_peers_ok N VPN [MEMBERS]: gwN's rvpnV peers are exactly the other
+# members of VPN in the manager's table (none if gwN is not a member) (keys, endpoints, allowed-ips), each
+# peer's prefixes are routed into rvpnV, and, if gwN is a member, its key
+# on rvpnV is the one the manager stored. Prints what differs.
+rst_peers_ok() {
+	local n=$1 v=$2 m=${3-$(rst_members "$2")} want me dev key ep pfx p rc=0 routes mine=
+	want=$(rst_expected_peers "$n" "$v" "$m")
+	rst_wg_dump "$n" "$v"
+	if [[ $want != "$RST_WG_PEERS" ]]; then
+		while read -r key ep pfx; do
+			[[ -z $key ]] || grep -qxF "$key $ep $pfx" <<<"$RST_WG_PEERS" ||
+				echo "  gw$n rvpn$v: missing peer $key $ep $pfx"
+		done <<<"$want"
+		while read -r key ep pfx; do
+			[[ -z $key ]] || grep -qxF "$key $ep $pfx" <<<"$want" ||
+				echo "  gw$n rvpn$v: extra peer $key $ep $pfx"
+		done <<<"$RST_WG_PEERS"
+		rc=1
+	fi
+	me=$(rst_gw_id "$n")
+	while read -r dev key ep pfx; do
+		[[ $dev == "$me" ]] && mine=$key
+	done <<<"$m"
+	if [[ -n $mine && $mine != "$RST_WG_SELF" ]]; then
+		echo "  gw$n rvpn$v: own key ${RST_WG_SELF:-(no interface)} != member key $mine"
+		rc=1
+	fi
+	# every other member's prefixes are routed into the tunnel
+	if [[ -n $want ]]; then
+		routes=$(ip -n "$RST_P-gw$n" -4 route show dev "rvpn$v" 2>/dev/null)
+		while read -r key ep pfx; do
+			[[ -n $key && $pfx != - ]] || continue
+			for p in ${pfx//,/ }; do
+				[[ $'\n'$routes == *$'\n'"$p "* ]] || {
+					echo "  gw$n: no route $p dev rvpn$v"
+					rc=1
+				}
+			done
+		done <<<"$want"
+	fi
+	return $rc
+}
+
+# rst_mesh_ok VPN N...: every listed gateway's peers match the table.
+rst_mesh_ok() {
+	local v=$1 n rc=0 m
+	shift
+	m=$(rst_members "$v")
+	for n in "$@"; do
+		rst_peers_ok "$n" "$v" "$m" || rc=1
+	done
+	return $rc
+}
+
+# rst_no_tunnel_to N VPN GW...: none of the listed gateways has a peer with
+# gwN's key (KEY) on rvpnV, nor a route to 10.N.0.0/24.
+rst_no_tunnel_to() {
+	local key=$1 n=$2 v=$3 g rc=0
+	shift 3
+	for g in "$@"; do
+		rst_wg_dump "$g" "$v"
+		if [[ $'\n'$RST_WG_PEERS == *$'\n'"$key "* ]]; then
+			echo "  gw$g rvpn$v still has a peer for gw$n ($key)"
+			rc=1
+		fi
+		if [[ -n $(ip -n "$RST_P-gw$g" -4 route show "10.$n.0.0/24" 2>/dev/null) ]]; then
+			echo "  gw$g still routes 10.$n.0.0/24"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+# rst_check NAME CMD...: run CMD in this shell (so daemons it starts stay
+# known to rst_cleanup) and report it as one KTAP result; its output
+# becomes diagnostics when it fails (its "# " lines always). Sets
+# RST_FAILED=1 on failure. Also
+# notes checks that took 5 s or more.
+RST_FAILED=0
+rst_check() {
+	local name=$1 rc=0 t0=$SECONDS ofile=${RST_DIR:-/tmp}/.check.$$
+	shift
+	"$@" >"$ofile" 2>&1 </dev/null || rc=$?
+	if [[ $rc -eq 0 ]]; then
+		# notes ("# ...") of a passing check are still shown
+		grep '^# ' "$ofile" | ktap_indent
+		ktap_pass "$name"
+	else
+		[[ ! -s $ofile ]] || ktap_indent <"$ofile"
+		ktap_fail "$name"
+		RST_FAILED=1
+	fi
+	rm -f "$ofile"
+	((SECONDS - t0 < 5)) || ktap_diag "$name took $((SECONDS - t0)) s"
+	return $rc
+}
+
+# rst_wait SECS CMD...: run CMD every 0.5 s until it succeeds (0) or SECS
+# elapse (1). Sets RST_WAITED to the seconds it took.
+rst_wait() {
+	local secs=$1 t0=$SECONDS
+	shift
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			RST_WAITED=$((SECONDS - t0))
+			return 0
+		fi
+		if ((SECONDS - t0 >= secs)); then
+			RST_WAITED=$((SECONDS - t0))
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+# rst_wait_mesh SECS VPN N...: wait until rst_mesh_ok, print the
+# difference if it never happens.
+rst_wait_mesh() {
+	local secs=$1
+	shift
+	if rst_wait "$secs" rst_mesh_ok "$@"; then
+		return 0
+	fi
+	rst_mesh_ok "$@"
+	return 1
+}
+
+# rst_ping A B [TRIES]: the host behind gwA pings the host behind gwB.
+rst_ping() {
+	local a=$1 b=$2 tries=${3:-3} i
+	for ((i = 0; i < tries; i++)); do
+		rst_in "lan$a" ping -n -q -c 1 -W 2 "$(rst_lan_ip "$b")" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
+# rst_no_ping A B: lanA cannot reach lanB (two probes).
+rst_no_ping() {
+	! rst_in "lan$1" ping -n -q -c 2 -i 0.5 -W 1 "$(rst_lan_ip "$2")" >/dev/null 2>&1
+}
+
+# rst_ping_all N...: every ordered pair of the listed sites; prints failures.
+rst_ping_all() {
+	local a b rc=0
+	for a in "$@"; do
+		for b in "$@"; do
+			[[ $a != "$b" ]] || continue
+			if ! rst_ping "$a" "$b"; then
+				echo "  lan$a -> lan$b ($(rst_lan_ip "$b")): no reply"
+				rc=1
+			fi
+		done
+	done
+	return $rc
+}
+
+# rst_wg_summary N VPN: a person-readable rvpnV state of gwN, one peer a
+# line: "peer gwM (key...) -> prefixes, handshake Ns ago|never".
+rst_wg_summary() {
+	local n=$1 v=$2 now
+	now=$(date +%s)
+	if ! rst_in "gw$n" ip link show "rvpn$v" >/dev/null 2>&1; then
+		echo "  gw$n: no rvpn$v interface"
+		return 0
+	fi
+	rst_in "gw$n" wg show "rvpn$v" dump | awk -F'\t' -v now="$now" -v gw="gw$n" -v v="$v" '
+		NR == 1 { next }
+		{
+			who = $3; sub(/^192\.0\.2\.1/, "gw", who); sub(/:.*/, "", who)
+			hs = ($5 == 0) ? "never" : (now - $5) "s ago"
+			printf "  %s rvpn%s: peer %-4s %s... -> %-14s handshake %s\n", gw, v, who, substr($1, 1, 8), $4, hs
+			np++
+		}
+		END { if (!np) printf "  %s rvpn%s: no peers\n", gw, v }'
+}
+
+# rst_log_since NAME MARK: lines of NAME's log after line MARK.
+rst_log_lines() { wc -l <"$RST_DIR/$1.log" 2>/dev/null || echo 0; }
+rst_log_since() { tail -n +"$(($2 + 1))" "$RST_DIR/$1.log" 2>/dev/null; }
+
+# rst_dump_logs [LINES]: the tail of every daemon log as "# " diagnostics.
+rst_dump_logs() {
+	local f lines=${1:-25}
+	for f in "$RST_DIR"/*.log; do
+		[[ -s $f ]] || continue
+		echo "# ---- ${f##*/} (last $lines lines) ----"
+		tail -n "$lines" "$f" | sed 's/^/#   /'
+	done
+}
+
+# ----------------------------------------------------- python helpers ----
+#
+# rst_py NS ARGS...: python3 helper in netns NS. Commands:
+#   capture IFACE OUT SECS    record UDP packets seen on IFACE for SECS s
+#                             (or until OUT.stop exists) as JSON lines
+#                             {"dir": "in"|"out", "src", "sport", "dst",
+#                             "dport", "payload": hex, "frame": hex};
+#                             creates OUT.ready once it listens
+#   udp SRC SPORT DST DPORT [--fresh] [--gen N] HEX...   send each HEX
+#                             payload from SRC:SPORT; --fresh: rewritten as
+#                             a new sender instance would send it (seq 1, new
+#                             session id); --gen N: generation attribute = N
+#   inject IFACE HEX...       transmit raw frames (as captured) on IFACE
+#   garbage SRC[:PORT] DST DPORT N   send N random datagrams (0..1400
+#                             bytes, some with a plausible header) from SRC
+read -r -d '' RST_PY <<'PYEOF'
+import json, os, random, select, socket, struct, sys, time
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == 'capture':
+    ifname, out, secs = args[0], args[1], float(args[2])
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.bind((ifname, 0))
+    iftype = int(open('/sys/class/net/%s/type' % ifname).read())
+    l2 = 14 if iftype == 1 else 0
+    f = open(out, 'w', buffering=1)
+    open(out + '.ready', 'w').close()
+    end = time.time() + secs
+    while time.time() < end and not os.path.exists(out + '.stop'):
+        r, _, _ = select.select([s], [], [], 0.2)
+        if not r:
+            continue
+        frame, addr = s.recvfrom(65535)
+        ip = frame[l2:]
+        if l2 and frame[12:14] != b'\x08\x00':
+            continue
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 15) * 4
+        sport, dport = struct.unpack('!HH', ip[ihl:ihl + 4])
+        f.write(json.dumps({'dir': 'out' if addr[2] == 4 else 'in',
+                            'src': socket.inet_ntoa(ip[12:16]), 'sport': sport,
+                            'dst': socket.inet_ntoa(ip[16:20]), 'dport': dport,
+                            'payload': ip[ihl + 8:].hex(), 'frame': frame.hex()}) + '\n')
+elif cmd == 'udp':
+    src, sport, dst, dport = args[0], int(args[1]), args[2], int(args[3])
+    rest, fresh, gen = args[4:], False, None
+    while rest and rest[0].startswith('--'):
+        if rest[0] == '--fresh':
+            fresh, rest = True, rest[1:]
+        elif rest[0] == '--gen':
+            gen, rest = int(rest[1]), rest[2:]
+        else:
+            sys.exit('rst_py udp: unknown option ' + rest[0])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND
+    s.bind((src, sport))
+    for h in rest:
+        p = bytearray(bytes.fromhex(h))
+        # rosterd's wire format: 12-byte header {u8 version, u8 type,
+        # u16 flags, u32 seq, u32 ack}, then netlink-style attributes
+        # {u16 len, u16 type, value (network byte order), pad to 4}
+        off = 12
+        while off + 4 <= len(p):
+            alen, atype = struct.unpack('=HH', p[off:off + 4])
+            if alen < 4:
+                break
+            if fresh and atype == 1 and alen == 8:     # RD_A_SESSION
+                p[off + 4:off + 8] = struct.pack('!I', random.getrandbits(32))
+            if gen is not None and atype == 3 and alen == 12:  # RD_A_GENERATION
+                p[off + 4:off + 12] = struct.pack('!Q', gen)
+            off += (alen + 3) & ~3
+        if fresh and len(p) >= 12:
+            p[4:8] = struct.pack('!I', 1)   # a new sender instance starts at seq 1
+        s.sendto(bytes(p), (dst, dport))
+        time.sleep(0.05)
+elif cmd == 'inject':
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((args[0], 0))
+    for h in args[1:]:
+        s.send(bytes.fromhex(h))
+        time.sleep(0.05)
+elif cmd == 'garbage':
+    src, dst, dport, n = args[0], args[1], int(args[2]), int(args[3])
+    src, _, sport = src.partition(':')
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, int(sport or 0)))
+    rnd = random.Random(1234)
+    for i in range(n):
+        k = i % 4
+        if k == 0:
+            p = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 1400)))
+        elif k == 1:   # short: a truncated header
+            p = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 11)))
+        else:          # version 1, any type, then random attributes
+            body = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 300)))
+            p = struct.pack('!BBHII', 1, rnd.randint(0, 20), 0,
+                            rnd.getrandbits(32), 0) + body
+            if k == 3:  # well-formed attribute headers with lying lengths
+                p = p[:12] + struct.pack('=HH', rnd.randint(0, 0xffff), rnd.randint(1, 30)) + body[:8]
+        s.sendto(p, (dst, dport))
+        time.sleep(0.01)
+else:
+    sys.exit('rst_py: unknown command ' + cmd)
+PYEOF
+
+rst_py() {
+	local n=$1
+	shift
+	rst_in "$n" python3 -c "$RST_PY" "$@"
+}
+
+# rst_capture_start NS IFACE NAME [SECS]: background capture into
+# $RST_DIR/NAME.cap (waits until it listens). rst_capture_stop NAME.
+rst_capture_start() {
+	local ns=$1 ifc=$2 name=$3 secs=${4:-120} cap=$RST_DIR/$3.cap i
+	rst_py "$ns" capture "$ifc" "$cap" "$secs" &
+	RST_PID[cap-$name]=$!
+	for ((i = 0; i < 300; i++)); do
+		[[ -e $cap.ready ]] && return 0
+		kill -0 "${RST_PID[cap-$name]}" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+rst_capture_stop() {
+	local cap=$RST_DIR/$1.cap pid
+	pid=${RST_PID[cap-$1]:-}
+	touch "$cap.stop"
+	[[ -z $pid ]] || wait "$pid" 2>/dev/null
+	unset "RST_PID[cap-$1]"
+}
+
+# ----------------------------------------------------------- cleanup ----
+
+rst_cleanup() {
+	local name ns i t0=$SECONDS
+	for name in "${!RST_PID[@]}"; do
+		kill -TERM "${RST_PID[$name]}" 2>/dev/null
+	done
+	for ((i = 0; i < 30; i++)); do
+		local alive=0
+		for name in "${!RST_PID[@]}"; do
+			kill -0 "${RST_PID[$name]}" 2>/dev/null && alive=1
+		done
+		((alive)) || break
+		sleep 0.1
+	done
+	for name in "${!RST_PID[@]}"; do
+		kill -KILL "${RST_PID[$name]}" 2>/dev/null
+		wait "${RST_PID[$name]}" 2>/dev/null
+		[[ $name == cap-* || $name == tsholder ]] || rst_log "stopped daemon $name (pid ${RST_PID[$name]})"
+	done
+	RST_PID=()
+	for ((i = ${#RST_NS[@]} - 1; i >= 0; i--)); do
+		ns=${RST_NS[$i]}
+		if ip netns del "$ns" 2>/dev/null; then
+			rst_log "destroyed netns $ns"
+		fi
+	done
+	RST_NS=()
+	if [[ -n $RST_DIR && -z ${RST_KEEP:-} ]]; then
+		rm -rf "$RST_DIR"
+	fi
+	rst_log "cleanup took $((SECONDS - t0)) s"
+	return 0
+}
+
+# rst_require: skip reasons common to every suite (prints one, returns 1).
+rst_require() {
+	[[ $(id -u) == 0 ]] || { echo "needs root"; return 1; }
+	[[ -x $ROSTERD ]] || { echo "rosterd not built ($ROSTERD)"; return 1; }
+	[[ -x $ROSTER_CLI ]] || { echo "roster not built ($ROSTER_CLI)"; return 1; }
+	command -v wg >/dev/null || { echo "wg (wireguard-tools) missing"; return 1; }
+	command -v jq >/dev/null || { echo "jq missing"; return 1; }
+	command -v python3 >/dev/null || { echo "python3 missing"; return 1; }
+	modprobe wireguard 2>/dev/null || [[ -d /sys/module/wireguard ]] ||
+		{ echo "no wireguard module"; return 1; }
+	roster_loaded || { echo "roster module not loaded"; return 1; }
+	return 0
+}

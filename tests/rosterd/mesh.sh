@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rosterd end to end: one manager, four gateways (topology in
+# tests/rosterd/lib.sh). The gateways enrol and join VPN 7 one after
+# another; after each join every joined gateway's rvpn7 peers must be
+# exactly the other members of VPN 7 in the manager's roster.ko table (keys,
+# endpoints, allowed-ips, routes). Then every site pings every other site
+# through the tunnels. Then gw4 leaves (`rosterd leave`) and gw3 is removed
+# by the administrator (`roster member leave` on the manager): nobody keeps
+# a tunnel or route to them, and their own rvpn7 peers are gone.
+#
+# KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded:
+#   scripts/vm-run --kernel 6.12 -- tests/vm-suite tests/rosterd/mesh.sh
+# shellcheck disable=SC2317 # functions run through rst_wait
+set -u
+# shellcheck source=tests/rosterd/lib.sh
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+T_JOIN=${RST_T_JOIN:-60}   # seconds a change may take to reach every gateway
+
+ktap_header ""
+if ! why=$(rst_require); then
+	ktap_skip mesh "$why"
+	ktap_finish
+fi
+rst_init
+t_start=$SECONDS
+
+check() { rst_check "$@"; }
+
+# table_is VPN N...: the manager's VPN has exactly gateways N...
+table_is() {
+	local v=$1 n want=() have
+	shift
+	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
+	have=$(rst_member_devs "$v")
+	[[ $have == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] || {
+		echo "  vpn $v members: '$have', want '${want[*]}'"
+		return 1
+	}
+}
+
+check topology rst_topology 4
+rst_mgr_config
+check manager-starts rst_mgr_start
+check manager-control-interface rst_wait 20 rst_ctl_up mgr
+
+joined=()
+for n in 1 2 3 4; do
+	t0=$SECONDS
+	check "gw$n-enrols" rst_enrol "$n" 7
+	joined+=("$n")
+	check "gw$n-in-table" rst_wait "$T_JOIN" table_is 7 "${joined[@]}"
+	check "mesh-after-gw$n-joined" rst_wait_mesh "$T_JOIN" 7 "${joined[@]}"
+	ktap_diag "gw$n joined and the mesh of ${#joined[@]} converged in $((SECONDS - t0)) s"
+done
+
+t0=$SECONDS
+check ping-all-pairs rst_ping_all 1 2 3 4
+ktap_diag "12 pings in $((SECONDS - t0)) s"
+
+# gw4 asks to leave.
+key4=$(rst_wg_pubkey 4 7)
+check gw4-leave-exits-0 rst_leave 4 7
+check gw4-gone-from-table rst_wait "$T_JOIN" table_is 7 1 2 3
+check no-tunnel-to-gw4 rst_wait "$T_JOIN" rst_no_tunnel_to "$key4" 4 7 1 2 3
+check gw4-own-peers-gone rst_wait "$T_JOIN" rst_peers_ok 4 7
+check mesh-after-gw4-left rst_wait_mesh "$T_JOIN" 7 1 2 3 4
+check lan4-cut-off rst_no_ping 4 1
+
+# The administrator removes gw3 on the manager.
+key3=$(rst_wg_pubkey 3 7)
+check admin-removes-gw3 rst_kick 3 7
+check gw3-gone-from-table rst_wait "$T_JOIN" table_is 7 1 2
+check no-tunnel-to-gw3 rst_wait "$T_JOIN" rst_no_tunnel_to "$key3" 3 7 1 2
+check gw3-own-peers-gone rst_wait "$T_JOIN" rst_peers_ok 3 7
+check mesh-after-gw3-removed rst_wait_mesh "$T_JOIN" 7 1 2 3 4
+check ping-remaining-pair rst_ping_all 1 2
+
+alive() {
+	local d rc=0
+	for d in mgr gw1 gw2 gw3 gw4; do
+		rst_alive "$d" || { echo "  $d died"; rc=1; }
+	done
+	return $rc
+}
+check daemons-alive alive
+
+((RST_FAILED == 0)) || rst_dump_logs 30
+ktap_diag "mesh.sh: $((SECONDS - t_start)) s"
+ktap_finish

@@ -1,0 +1,310 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rosterd under attack (topology in tests/rosterd/lib.sh, plus an
+# attacker "evil" on the internet bridge, 192.0.2.66). Attacks, each
+# followed by: the manager's table (roster -j vpn show / member show) is
+# unchanged, the daemons are alive, and where the daemon logs it, the log
+# says so.
+#
+#   unauthorised-vpn   gw3 is invited for VPN 7 only but configured for 7
+#                      and 9: its JOIN_REQ for 9 is refused (error logged on
+#                      both sides), VPN 9 never appears, VPN 7 works.
+#   forged identity    a) from the underlay: "evil" sends gw1's captured
+#                      JOIN_REQ (rewritten as a fresh sender instance) with
+#                      the source address of gw4 (enrolled, not a member)
+#                      straight to the manager's control address 10.255.0.1
+#                      via 192.0.2.1, and gw2's JOIN_REQ turned into a
+#                      LEAVE_REQ; and the captured JOIN (0 members) the
+#                      manager once sent gw1, to gw1 with the manager's
+#                      address as source. rp_filter is off everywhere (the
+#                      kernel default in a new netns): only rosterd can
+#                      refuse these.
+#                      b) from inside the tunnel: gw1 adds gw4's identifier
+#                      to its rctl0 and sends the same JOIN_REQ from it
+#                      (WireGuard's allowed-ips must drop it).
+#   replay             a) gw1's used token redeemed again (from "evil"):
+#                      refused, exit 1. b) gw2 is removed, its daemon
+#                      stopped; every frame gw2 sent on the underlay during
+#                      its enrolment and join (WireGuard handshakes and the
+#                      encrypted JOIN_REQ) is re-sent: no change. c) gw2's
+#                      captured plaintext JOIN_REQ re-sent through the
+#                      tunnel from gw2's own address and port: duplicate,
+#                      no change (named ...-stale-session when the heal
+#                      step restarted gw2's daemon in between).
+#   garbage            random datagrams (random length, truncated headers,
+#                      valid header + junk attributes) to the control port
+#                      from inside the tunnel (gw1 -> manager, manager ->
+#                      gw1) and from the underlay (to 192.0.2.1:5100, to the
+#                      WireGuard port 51800, and spoofed as gw1 to
+#                      10.255.0.1:5100): nothing changes, daemons alive,
+#                      "ignoring" logged.
+#   still-works        afterwards gw4 starts and joins: the mesh converges.
+#
+# After the underlay forgeries a "heal" step undoes their damage (drops a
+# forged member, restarts the gateways) so later checks stay independent.
+#
+# Wire constants used to pick captured messages (userspace/daemon/rosterd.h):
+# header {u8 version, u8 type, u16 flags, u32 seq, u32 ack}, types
+# JOIN_REQ=2, LEAVE_REQ=3, JOIN=4; first attribute = session id.
+#
+# KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded.
+# shellcheck disable=SC2317 # functions run through rst_wait
+set -u
+# shellcheck source=tests/rosterd/lib.sh
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+T_JOIN=${RST_T_JOIN:-60}
+SETTLE=${RST_SETTLE:-3}   # seconds given to a forged packet to do harm
+
+ktap_header ""
+if ! why=$(rst_require); then
+	ktap_skip security "$why"
+	ktap_finish
+fi
+rst_init
+t_start=$SECONDS
+check() { rst_check "$@"; }
+
+table_is() {
+	local v=$1 n want=() have
+	shift
+	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
+	have=$(rst_member_devs "$v")
+	[[ $have == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] || {
+		echo "  vpn $v members: '$have', want '${want[*]}'"
+		return 1
+	}
+}
+
+# The manager's whole table (VPNs with generations, members with join
+# times): any accepted forged message changes it.
+snapshot() {
+	rst_in mgr "$ROSTER_CLI" -j vpn show 2>&1
+	rst_in mgr "$ROSTER_CLI" -j member show 2>&1
+}
+SNAP=
+snap_take() { SNAP=$(snapshot); }
+unchanged() {
+	local now
+	sleep "$SETTLE"
+	now=$(snapshot)
+	[[ $now == "$SNAP" ]] || {
+		echo "  the manager's table changed:"
+		diff <(echo "$SNAP" | jq -c '.[]') <(echo "$now" | jq -c '.[]') | sed 's/^/    /'
+		return 1
+	}
+}
+alive() {
+	local d rc=0
+	for d in "$@"; do rst_alive "$d" || { echo "  $d died"; rc=1; }; done
+	return $rc
+}
+# logged NAME MARK REGEX: NAME's log has a matching line after line MARK.
+logged() {
+	rst_log_since "$1" "$2" | grep -qE "$3" || {
+		echo "  no /$3/ in $1's log since line $2; it says:"
+		rst_log_since "$1" "$2" | tail -n 5 | sed 's/^/    /'
+		return 1
+	}
+}
+# not_member VPN DEV: DEV is not in the manager's VPN
+not_member() {
+	[[ " $(rst_member_devs "$1") " != *" $2 "* ]] || {
+		echo "  $2 is a member of vpn $1:"
+		rst_members "$1" | sed 's/^/    /'
+		return 1
+	}
+}
+# not_logged NAME MARK REGEX: no matching line after line MARK.
+not_logged() {
+	! rst_log_since "$1" "$2" | grep -E "$3" | sed 's/^/  logged: /' | grep .
+}
+# captured FILE JQ-SELECT: payloads (hex) of captured packets matching.
+captured() { jq -r "select($2) | .$3" "$RST_DIR/$1.cap"; }
+# msg type of a hex payload
+hex_type() { echo $((16#${1:2:2})); }
+
+check topology rst_topology 4
+check attacker-node rst_node evil 192.0.2.66
+for ns in mgr gw1 gw2 gw3 gw4; do
+	rst_in "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+done
+rst_mgr_config
+check manager-starts rst_mgr_start
+check manager-control-interface rst_wait 20 rst_ctl_up mgr
+check capture-control-plaintext rst_capture_start mgr rctl0 ctl 600
+check capture-gw2-underlay rst_capture_start gw2 eth0 ul2 600
+
+# gw1, gw2: VPN 7. gw3: invited for 7, configured for 7 and 9. gw4:
+# invited for 7, redeemed, daemon not started (enrolled, not a member).
+check gw1-enrols rst_enrol 1 7
+check gw2-enrols rst_enrol 2 7
+rst_gw_config 3 7 9
+tok3=$(rst_invite 3 7)
+check gw3-redeems rst_redeem 3 "$tok3"
+m3=$(rst_log_lines mgr)
+check gw3-starts rst_gw_start 3
+rst_gw_config 4 7
+tok4=$(rst_invite 4 7)
+check gw4-redeems rst_redeem 4 "$tok4"
+check vpn7-table rst_wait "$T_JOIN" table_is 7 1 2 3
+check vpn7-mesh rst_wait_mesh "$T_JOIN" 7 1 2 3
+rst_capture_stop ctl
+rst_capture_stop ul2
+
+# ---- unauthorised VPN
+check unauthorised-vpn9-absent test -z "$(rst_members 9)"
+check unauthorised-refusal-logged-manager rst_wait 10 logged mgr "$m3" 'vpn 9.*(refused|not invited)'
+check unauthorised-error-logged-gw3 rst_wait 10 logged gw3 0 'error: .*vpn 9'
+check unauthorised-gw3-still-in-vpn7 rst_peers_ok 3 7
+
+# ---- captured messages
+J1=$(captured ctl '.src == "10.255.0.11" and .dport == 5100 and (.payload[2:4] == "02")' payload | head -n 1)
+J2=$(captured ctl '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' payload | head -n 1)
+J2SPORT=$(captured ctl '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' sport | head -n 1)
+JOIN_TO_GW1=$(captured ctl '.dst == "10.255.0.11" and .sport == 5100 and (.payload[2:4] == "04")' payload | head -n 1)
+ktap_diag "captured: gw1 JOIN_REQ ${J1:0:40}..., gw2 JOIN_REQ ${J2:0:40}... (sport ${J2SPORT:-?}), JOIN to gw1 ${JOIN_TO_GW1:0:40}..."
+check captured-join-reqs test -n "$J1" -a -n "$J2" -a -n "$JOIN_TO_GW1"
+# gw2's JOIN_REQ as a LEAVE_REQ (type byte 3)
+L2=${J2:0:2}03${J2:4}
+
+# ---- forged identity from the underlay
+rst_in evil ip addr add 10.255.0.14/32 dev eth0
+rst_in evil ip addr add 10.255.0.12/32 dev eth0
+rst_in evil ip route add 10.255.0.0/16 via 192.0.2.1   # towards the manager
+rst_in evil ip route add 10.255.0.11/32 via 192.0.2.11 # towards gw1
+peers1=$(rst_wg_peers 1 7)
+snap_take
+m=$(rst_log_lines mgr)
+rst_py evil udp 10.255.0.14 5100 10.255.0.1 5100 --fresh "$J1"
+check forged-underlay-join-as-gw4 unchanged
+check forged-underlay-gw4-not-member not_member 7 10.255.0.14
+snap_take
+rst_py evil udp 10.255.0.12 5100 10.255.0.1 5100 --fresh "$L2"
+check forged-underlay-leave-as-gw2 unchanged
+snap_take
+g1=$(rst_log_lines gw1)
+# (evil holds the manager's address only for this: it also talks *to* it)
+rst_in evil ip addr add 10.255.0.1/32 dev eth0
+rst_py evil udp 10.255.0.1 5100 10.255.0.11 5100 --fresh --gen 1000000 "$JOIN_TO_GW1"
+check forged-underlay-join-to-gw1-as-manager unchanged
+# accepted, it would empty gw1's rvpn7 (a JOIN with no members) until gw1's
+# resync (the new "session" makes it resync) restores it: look at the log
+check forged-underlay-gw1-did-not-believe-it not_logged gw1 "$g1" 'manager restarted|gen 1000000|0 peer'
+check forged-underlay-gw1-peers-kept test "$(rst_wg_peers 1 7)" == "$peers1"
+g1=$(rst_log_lines gw1)
+rst_py evil garbage 10.255.0.1:5100 10.255.0.11 5100 40
+rst_in evil ip addr del 10.255.0.1/32 dev eth0
+check garbage-underlay-to-gw1-as-manager test "$(sleep 1; rst_wg_peers 1 7)" == "$peers1"
+check garbage-underlay-to-gw1-logged rst_wait 10 logged gw1 "$g1" 'warn: ignoring' 
+check forged-underlay-daemons-alive alive mgr gw1 gw2 gw3
+
+# Undo whatever the forged packets did, so that the checks below do not
+# inherit the damage: drop a forged member, restart the gateways (a forged
+# manager message may have left gw1 with a bogus view, a forged member's
+# prefix may have been moved away from its owner's peer); each re-joins
+# and reprograms rvpn7 from the JOIN message.
+heal() {
+	local dev n
+	for dev in $(rst_member_devs 7); do
+		case $dev in
+		10.255.0.11|10.255.0.12|10.255.0.13) ;;
+		*) rst_in mgr "$ROSTER_CLI" member leave vpn 7 dev "$dev" reason admin ;;
+		esac
+	done
+	rst_mesh_ok 7 1 2 3 && return 0
+	HEALED=1
+	for n in 1 2 3; do
+		rst_daemon_stop "gw$n"
+		rst_gw_start "$n" || return 1
+	done
+	rst_wait "$T_JOIN" table_is 7 1 2 3 &&
+		rst_wait_mesh "$T_JOIN" 7 1 2 3
+}
+HEALED=0
+check forged-underlay-heal heal
+
+# ---- forged identity from inside the tunnel
+snap_take
+rst_in gw1 ip addr add 10.255.0.14/32 dev rctl0
+rst_py gw1 udp 10.255.0.14 5100 10.255.0.1 5100 --fresh "$J1"
+rst_in gw1 ip addr del 10.255.0.14/32 dev rctl0
+check forged-in-tunnel-join-as-gw4 unchanged
+check forged-in-tunnel-mesh-intact rst_mesh_ok 7 1 2 3
+
+# ---- replay: a used invitation
+mkdir -p "$RST_DIR/evil/state"
+sed -e "s|$RST_DIR/gw1/state|$RST_DIR/evil/state|" -e 's/192.0.2.11/192.0.2.66/' \
+	"$(rst_conf gw1)" >"$RST_DIR/evil/rosterd.conf"
+snap_take
+TOK1_USED=$(cat "$RST_DIR/gw1.token" 2>/dev/null)
+replay_token() {
+	! rst_in evil "$ROSTERD" redeem --config "$RST_DIR/evil/rosterd.conf" "$TOK1_USED" \
+		>"$RST_DIR/evil-redeem.log" 2>&1 || {
+		echo "  a used token was accepted:"
+		sed 's/^/    /' "$RST_DIR/evil-redeem.log"
+		return 1
+	}
+}
+if [[ -n $TOK1_USED ]]; then
+	check replay-used-token-refused replay_token
+	check replay-used-token-table-unchanged unchanged
+	check replay-used-token-gw1-unharmed rst_mesh_ok 7 1 2 3
+else
+	ktap_skip replay-used-token-refused "gw1's token not saved"
+fi
+
+# ---- replay: gw2's underlay frames after its removal
+check replay-remove-gw2 rst_kick 2 7
+check replay-gw2-gone rst_wait "$T_JOIN" table_is 7 1 3
+rst_daemon_stop gw2
+check replay-mesh-without-gw2 rst_wait_mesh "$T_JOIN" 7 1 3
+mapfile -t FRAMES < <(captured ul2 '.dir == "out" and .dst == "192.0.2.1" and .dport == 51800' frame)
+ktap_diag "re-sending ${#FRAMES[@]} captured WireGuard frames gw2 -> manager"
+snap_take
+[[ ${#FRAMES[@]} -eq 0 ]] || rst_py gw2 inject eth0 "${FRAMES[@]}"
+check replay-underlay-frames unchanged
+check replay-underlay-frames-captured test "${#FRAMES[@]}" -gt 0
+
+# ---- replay: the exact plaintext JOIN_REQ through the tunnel
+snap_take
+rst_in gw2 ss -uanp 2>/dev/null | grep -F ":${J2SPORT:-5100}" | ktap_indent
+rst_py gw2 udp 10.255.0.12 "${J2SPORT:-5100}" 10.255.0.1 5100 "$J2"
+# If the heal above restarted gw2, the captured message belongs to an
+# earlier session of gw2's daemon than the one the manager saw last.
+if ((HEALED)); then
+	check replay-in-tunnel-stale-session unchanged
+else
+	check replay-in-tunnel-duplicate unchanged
+fi
+# undo a successful replay so that the checks below stay independent
+not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
+
+# ---- garbage
+snap_take
+m=$(rst_log_lines mgr)
+g1=$(rst_log_lines gw1)
+rst_py gw1 garbage 10.255.0.11 10.255.0.1 5100 40
+check garbage-in-tunnel-to-manager unchanged
+check garbage-in-tunnel-logged rst_wait 10 logged mgr "$m" 'warn: ignoring'
+rst_py mgr garbage 10.255.0.1 10.255.0.11 5100 40
+check garbage-in-tunnel-to-gw1 test "$(sleep 1; rst_wg_peers 1 7)" == "$(rst_expected_peers 1 7)"
+check garbage-to-gw1-logged rst_wait 10 logged gw1 "$g1" 'warn: ignoring'
+m=$(rst_log_lines mgr)
+rst_py evil garbage 192.0.2.66 192.0.2.1 5100 20
+rst_py evil garbage 192.0.2.66 192.0.2.1 51800 20
+rst_py evil garbage 10.255.0.12 10.255.0.1 5100 20
+check garbage-underlay unchanged
+check garbage-daemons-alive alive mgr gw1 gw3
+check garbage-mesh-intact rst_mesh_ok 7 1 3
+
+# ---- the system still works
+check still-works-gw4-joins rst_gw_start 4
+check still-works-table rst_wait "$T_JOIN" table_is 7 1 3 4
+check still-works-mesh rst_wait_mesh "$T_JOIN" 7 1 3 4
+check still-works-ping rst_ping_all 1 3 4
+
+((RST_FAILED == 0)) || rst_dump_logs 30
+ktap_diag "security.sh: $((SECONDS - t_start)) s"
+ktap_finish
