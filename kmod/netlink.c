@@ -362,6 +362,23 @@ nospace:
 	nlmsg_free(msg);
 }
 
+/* A do command's reply, with its genetlink header in place. */
+static struct sk_buff *roster_reply_new(struct genl_info *info, u8 cmd,
+					void **hdr)
+{
+	struct sk_buff *msg;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	*hdr = genlmsg_put_reply(msg, info, &roster_nl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return ERR_PTR(-EMSGSIZE);
+	}
+	return msg;
+}
+
 int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -376,15 +393,9 @@ int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &roster_nl_family, 0,
-				ROSTER_CMD_VPN_NEW);
-	if (!hdr) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+	msg = roster_reply_new(info, ROSTER_CMD_VPN_NEW, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 
 	mutex_lock(&rn->lock);
 	vpn = roster_vpn_create(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]),
@@ -452,15 +463,9 @@ int roster_nl_vpn_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &roster_nl_family, 0,
-				ROSTER_CMD_VPN_GET);
-	if (!hdr) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+	msg = roster_reply_new(info, ROSTER_CMD_VPN_GET, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 	rcu_read_lock();
 	vpn = roster_vpn_lookup(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]));
 	err = vpn ? roster_put_vpn(msg, vpn, READ_ONCE(vpn->nmembers)) : -ENOENT;
@@ -534,15 +539,9 @@ int roster_nl_member_get_doit(struct sk_buff *skb, struct genl_info *info)
 			       info->attrs[ROSTER_A_MEMBER], info->extack);
 	if (err)
 		return err;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &roster_nl_family, 0,
-				ROSTER_CMD_MEMBER_GET);
-	if (!hdr) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+	msg = roster_reply_new(info, ROSTER_CMD_MEMBER_GET, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 	rcu_read_lock();
 	vpn = roster_vpn_lookup(rn, key.vpn_id);
 	m = vpn ? roster_member_lookup(rn, &key) : NULL;
