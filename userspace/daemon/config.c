@@ -123,7 +123,8 @@ static const char *const manager_keys[] = {
 	"interface", "state-dir", "log-level", "retry-ms", NULL,
 };
 static const char *const gateway_keys[] = {
-	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit", NULL,
+	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
+	"sync-interval", NULL,
 };
 static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", NULL };
 
@@ -202,6 +203,14 @@ static int gateway_key(struct parser *p, const char *k, const char *v)
 		return r;
 	if (!strcmp(k, "leave-on-exit"))
 		return parse_bool(p, k, v, &p->c->leave_on_exit);
+	if (!strcmp(k, "sync-interval")) {
+		unsigned long n;
+
+		if (parse_ulong(v, 0, 86400, &n))
+			return fail(p, "sync-interval: expected 0..86400 seconds, got '%s'", v);
+		p->c->sync_interval = (unsigned int)n;
+		return 0;
+	}
 	return fail(p, "unknown key '%s' in [gateway]", k);
 }
 
@@ -291,6 +300,7 @@ static void defaults(struct rd_config *c, enum rd_role role)
 	memset(c, 0, sizeof(*c));
 	c->log_level = -1;
 	c->retry_ms = 500;
+	c->sync_interval = 30;
 	c->listen_port = 51800;
 	c->control_port = 5100;
 	strcpy(c->ifname, "rctl0");

@@ -18,6 +18,8 @@
 #include "rosterd.h"
 
 #define KEEPALIVE 5
+/* The manager repeats ENROLLED up to 8 times, backing off to RD_RETRY_CAP_MS. */
+#define ENROLL_WAIT_MS (8 * RD_RETRY_CAP_MS + 5000)
 #define REJOIN_DELAY_MS 4000
 
 struct gvpn {
@@ -28,6 +30,7 @@ struct gvpn {
 	uint64_t gen, max_seen;
 	uint32_t join_seq;
 	int64_t rejoin_at;
+	int64_t sync_at;		/* next periodic SYNC_REQ */
 	struct roster_member *view;	/* other members */
 	unsigned int n, cap;
 	/* multi-part JOIN/LIST being assembled */
@@ -414,6 +417,39 @@ static void send_simple(struct gw *g, uint8_t type, uint32_t vpn)
 	rd_send(&g->link, g->mp, &m);
 }
 
+static bool sync_pending(const struct gw *g, uint32_t vpn)
+{
+	for (const struct rd_pending *pm = g->mp->q; pm; pm = pm->next)
+		if (pm->type == RD_SYNC_REQ && pm->vpn == vpn)
+			return true;
+	return false;
+}
+
+/* A change the manager could not deliver (it died right after it, or gave
+ * up retrying) would otherwise stay missing until the next change. So
+ * every sync-interval (+-20 %, so gateways do not ask in lockstep) the
+ * gateway states its view; the manager answers with a LIST only if the
+ * view is behind. */
+static void periodic_sync(struct gw *g, struct gvpn *v, int64_t now)
+{
+	int64_t ival = (int64_t)g->c->sync_interval * 1000;
+	uint32_t r;
+
+	if (v->sync_at && now >= v->sync_at && !sync_pending(g, v->conf->id)) {
+		struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = v->conf->id,
+				    .has_gen = true, .gen = v->gen,
+				    .has_total = true, .total = v->n + 1 };
+
+		rd_dbg("vpn %u: periodic SYNC_REQ (gen %llu, %u member(s))", v->conf->id,
+		       (unsigned long long)v->gen, v->n + 1);
+		rd_send(&g->link, g->mp, &m);
+	}
+	if (!v->sync_at || now >= v->sync_at) {
+		rd_random(&r, sizeof(r));
+		v->sync_at = now + ival * 8 / 10 + (int64_t)(r % (uint32_t)(ival * 4 / 10 + 1));
+	}
+}
+
 static void asm_reset(struct gvpn *v)
 {
 	free(v->asm_got);
@@ -526,8 +562,13 @@ static void handle_packet(struct gw *g, const uint8_t *buf, size_t len, const st
 		rd_acked(&g->link, g->mp, m.ack);
 		goto out;
 	}
-	rd_send_ack(&g->link, g->mp, m.seq);
 	verdict = rd_window_check(&g->mp->win, m.session, m.seq);
+	if (verdict == RD_WIN_STALE) {
+		rd_warn("ignoring %s from the manager's earlier session %u (now %u)",
+			rd_type_name(m.type), m.session, g->mp->win.session);
+		goto out;
+	}
+	rd_send_ack(&g->link, g->mp, m.seq);
 	if (verdict == RD_WIN_DUP)
 		goto out;
 	rd_dbg("<- manager %s seq %u vpn %u gen %llu", rd_type_name(m.type), m.seq, m.vpn,
@@ -635,6 +676,7 @@ int rd_gateway_run(struct rd_config *c)
 		return ret;
 	}
 	rd_link_init(&g->link, g->fd, (int)c->retry_ms, 8, on_done);
+	g->link.session = rd_session_next(c->state_dir);
 	g->link.priv = g;
 	g->mp = manager_peer(&g->link, &g->id);
 	ret = roster_open(&g->rh);
@@ -683,6 +725,11 @@ int rd_gateway_run(struct rd_config *c)
 		for (unsigned int i = 0; i < g->nv; i++) {
 			struct gvpn *v = &g->v[i];
 
+			if (c->sync_interval && v->synced && !v->removed && !v->rejoin_at && !leaving) {
+				periodic_sync(g, v, now);
+				if (timeout < 0 || v->sync_at - now < timeout)
+					timeout = (int)(v->sync_at - now);
+			}
 			if (!v->rejoin_at || leaving)
 				continue;
 			if (v->rejoin_at <= now) {
@@ -791,8 +838,11 @@ static void oneshot_recv(struct oneshot *o, uint8_t want)
 		if (m.type == RD_ACK) {
 			rd_acked(&o->link, o->mp, m.ack);
 		} else {
-			rd_send_ack(&o->link, o->mp, m.seq);
-			if (rd_window_check(&o->mp->win, m.session, m.seq) != RD_WIN_DUP) {
+			int verdict = rd_window_check(&o->mp->win, m.session, m.seq);
+
+			if (verdict != RD_WIN_STALE)
+				rd_send_ack(&o->link, o->mp, m.seq);
+			if (verdict == RD_WIN_NEW || verdict == RD_WIN_NEW_SESSION) {
 				if (m.type == RD_ERROR && (!m.has_ref || m.ref_seq == o->req_seq)) {
 					o->failed = true;
 					rd_msg_release(&o->reply);
@@ -878,14 +928,25 @@ static void oneshot_close(struct oneshot *o)
 	rd_msg_release(&o->reply);
 }
 
+static void redeem_undo(const struct rd_config *c, const struct rd_identity *old, bool had_if)
+{
+	if (!had_if) {
+		rd_wg_del(c->ifname);
+	} else if (old) {
+		rd_info("%s: back to the enrolled identity %s", c->ifname, rd_ntop(&old->id));
+		setup_rctl(c->ifname, old->private_key, old);
+	}
+}
+
 int rd_cmd_redeem(struct rd_config *c, const char *token)
 {
 	struct rd_token t;
-	struct rd_identity id = { 0 };
+	struct rd_identity id = { 0 }, old;
 	struct rd_msg req = { .type = RD_ENROLL, .has_key = true };
 	struct oneshot o;
 	const char *why;
 	char ep[ROSTER_ADDR_STRLEN];
+	bool had_old, had_if;
 	int ret;
 
 	if (rd_token_decode(token, &t, &why)) {
@@ -907,19 +968,27 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 	id.control_port = t.control_port;
 	roster_endpoint_format(&t.manager_endpoint, t.manager_port, ep, sizeof(ep));
 
+	/* A failed redeem changes nothing: an enrolled host gets its own
+	 * control tunnel back, a new one loses the interface again. */
+	had_old = !rd_identity_load(c->state_dir, &old);
+	had_if = rd_if_index(c->ifname) > 0;
 	/* The control tunnel with the one-time invitation key. */
 	ret = setup_rctl(c->ifname, t.invite_key, &id);
-	if (ret)
+	if (!ret)
+		ret = oneshot_open(&o, c, &id, 8);
+	if (ret) {
+		redeem_undo(c, had_old ? &old : NULL, had_if);
 		return ret;
-	ret = oneshot_open(&o, c, &id, 8);
-	if (ret)
-		return ret;
+	}
 	rd_wg_pubkey(req.key, id.private_key);
 	o.req_seq = o.mp->next_seq;
 	rd_info("enrolling as %s with the manager at %s", rd_ntop(&id.id), ep);
 	ret = rd_send(&o.link, o.mp, &req);
+	/* The manager ACKs ENROLL and then sends ENROLLED in a datagram of its
+	 * own, so "nothing left to retransmit" is no reason to stop: wait for
+	 * the answer as long as the manager would keep repeating it. */
 	if (!ret)
-		oneshot_run(&o, RD_ENROLLED, 0, pred_answer);
+		oneshot_run(&o, RD_ENROLLED, rd_now_ms() + ENROLL_WAIT_MS, pred_answer);
 	if (ret || !o.answered) {
 		if (o.failed)
 			rd_err("the manager refused the enrolment: %s", o.reply.text[0] ? o.reply.text : strerror((int)o.reply.err));
@@ -927,6 +996,7 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 			rd_err("no answer from the manager at %s: the invitation is already used, "
 			       "expired or revoked, or the manager is down", ep);
 		oneshot_close(&o);
+		redeem_undo(c, had_old ? &old : NULL, had_if);
 		return -ETIMEDOUT;
 	}
 	/* Linger so a lost ACK of ENROLLED can be repeated. */
@@ -960,6 +1030,8 @@ int rd_cmd_leave(struct rd_config *c, uint32_t vpn)
 	ret = oneshot_open(&o, c, &id, 6);
 	if (ret)
 		return ret;
+	/* The daemon may be running: one counter orders both. */
+	o.link.session = rd_session_next(c->state_dir);
 	o.req_seq = o.mp->next_seq;
 	ret = rd_send(&o.link, o.mp, &req);
 	if (!ret)

@@ -2,7 +2,9 @@
 /* rosterd: logging to stderr, "rosterd[role]: LEVEL: message". */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rosterd.h"
 
@@ -41,7 +43,17 @@ void rd_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	/* One write per line so concurrent daemons do not interleave. */
-	fprintf(stderr, "rosterd[%s]: %s: %s\n", rd_role, level_names[level], buf);
+	/* One write per line so concurrent daemons do not interleave. The
+	 * journal stamps lines itself; test harnesses that merge several
+	 * daemons' logs ask for a monotonic stamp to order them. */
+	if (getenv("ROSTERD_LOG_TIME")) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		fprintf(stderr, "[%5lld.%03ld] rosterd[%s]: %s: %s\n", (long long)ts.tv_sec,
+			ts.tv_nsec / 1000000, rd_role, level_names[level], buf);
+	} else {
+		fprintf(stderr, "rosterd[%s]: %s: %s\n", rd_role, level_names[level], buf);
+	}
 	fflush(stderr);
 }

@@ -503,6 +503,38 @@ static int on_event(const struct roster_event *ev, void *arg)
 
 /* ---- requests ----------------------------------------------------------- */
 
+static bool prefixes_overlap(const struct roster_prefix *a, const struct roster_prefix *b)
+{
+	return a->addr.family == b->addr.family &&
+	       (rd_prefix_contains(a, &b->addr) || rd_prefix_contains(b, &a->addr));
+}
+
+/* A prefix is routed to exactly one member: a newcomer announcing (part
+ * of) another member's site would take its traffic, since WireGuard moves
+ * an allowed-ip to the last peer that claims it. The first claim wins. */
+static bool prefix_taken(struct mgr *m, uint32_t vpn, const struct roster_addr *src,
+			 const struct rd_msg *msg, char *text, size_t len)
+{
+	struct vcache *v = vc_get(m, vpn, false);
+
+	for (unsigned int i = 0; v && i < v->n; i++) {
+		const struct roster_member *o = &v->m[i];
+
+		if (rd_addr_eq(&o->dev, src))
+			continue;
+		for (unsigned int a = 0; a < msg->n_prefixes; a++)
+			for (unsigned int b = 0; b < o->n_prefixes; b++)
+				if (prefixes_overlap(&msg->prefixes[a], &o->prefixes[b])) {
+					snprintf(text, len, "prefix %s/%u overlaps %s/%u of member %s",
+						 rd_ntop(&msg->prefixes[a].addr), msg->prefixes[a].len,
+						 rd_ntop(&o->prefixes[b].addr), o->prefixes[b].len,
+						 rd_ntop(&o->dev));
+					return true;
+				}
+	}
+	return false;
+}
+
 static void handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,
 			    struct rd_entry *gw, const struct rd_msg *msg)
 {
@@ -515,6 +547,11 @@ static void handle_join_req(struct mgr *m, struct rd_peer *p, const struct roste
 		rd_warn("JOIN_REQ from %s for vpn %u refused: not invited to that VPN",
 			rd_ntop(src), msg->vpn);
 		send_error(m, p, msg->seq, EPERM, "not allowed in this VPN");
+		return;
+	}
+	if (prefix_taken(m, msg->vpn, src, msg, text, sizeof(text))) {
+		rd_warn("JOIN_REQ from %s for vpn %u refused: %s", rd_ntop(src), msg->vpn, text);
+		send_error(m, p, msg->seq, EADDRINUSE, text);
 		return;
 	}
 	mb.dev = *src;
@@ -566,6 +603,17 @@ static void handle_sync_req(struct mgr *m, struct rd_peer *p, const struct roste
 	if (!rd_entry_allows(gw, msg->vpn)) {
 		send_error(m, p, msg->seq, EPERM, "not allowed in this VPN");
 		return;
+	}
+	/* Gateways ask periodically; a view at the current generation with
+	 * the right member count needs nothing but the ACK already sent. */
+	if (msg->has_gen && msg->has_total) {
+		struct vcache *v = vc_get(m, msg->vpn, false);
+
+		if (v && v->gen == msg->gen && v->n == msg->total && vc_find(v, src) >= 0) {
+			rd_dbg("SYNC_REQ vpn %u from %s: up to date (gen %llu)", msg->vpn,
+			       rd_ntop(src), (unsigned long long)msg->gen);
+			return;
+		}
 	}
 	ret = roster_vpn_get(m->rh, msg->vpn, &vpn);
 	if (ret == -ENOENT) {
@@ -770,8 +818,13 @@ static void handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 		rd_acked(&m->link, p, msg.ack);
 		goto out;
 	}
-	rd_send_ack(&m->link, p, msg.seq);
 	verdict = rd_window_check(&p->win, msg.session, msg.seq);
+	if (verdict == RD_WIN_STALE) {
+		rd_warn("ignoring %s from %s: from an earlier session (%u, now %u)",
+			rd_type_name(msg.type), rd_sa_ntop(from), msg.session, p->win.session);
+		goto out;
+	}
+	rd_send_ack(&m->link, p, msg.seq);
 	if (verdict == RD_WIN_DUP) {
 		rd_dbg("duplicate %s seq %u from %s", rd_type_name(msg.type), msg.seq,
 		       rd_sa_ntop(from));
@@ -888,6 +941,7 @@ int rd_manager_run(struct rd_config *c)
 		goto out;
 	}
 	rd_link_init(&m->link, m->fd, (int)c->retry_ms, 8, on_done);
+	m->link.session = rd_session_next(c->state_dir);
 	m->link.priv = m;
 	sfd = rd_signalfd();
 	if (sfd < 0) {

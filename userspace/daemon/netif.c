@@ -279,6 +279,11 @@ int rd_wg_setup(const char *ifname, const uint8_t *privkey, uint16_t port)
 	return rd_link_set_up(ifname);
 }
 
+int rd_wg_del(const char *ifname)
+{
+	return wg_del_device(ifname);
+}
+
 int rd_wg_peer_keys(const char *ifname, uint8_t (**keys)[32], unsigned int *n)
 {
 	wg_device *dev;

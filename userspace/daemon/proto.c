@@ -50,7 +50,9 @@ static const uint32_t allowed[__RD_TYPE_MAX] = {
 	[RD_REMOVE] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_DEV),
 	[RD_LIST] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_MEMBER) |
 		    BIT(RD_A_PART) | BIT(RD_A_NPARTS) | BIT(RD_A_TOTAL),
-	[RD_SYNC_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN),
+	/* generation + total: the sender's view, so an up-to-date view costs
+	 * the manager no list. */
+	[RD_SYNC_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_TOTAL),
 	[RD_ENROLL] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
 	[RD_ENROLLED] = BIT(RD_A_SESSION),
 	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE) | BIT(RD_A_ERR_TEXT) | BIT(RD_A_REF_SEQ),
@@ -199,6 +201,9 @@ int rd_msg_encode(const struct rd_msg *m, void *buf, size_t len)
 
 	if (!m->type || m->type >= __RD_TYPE_MAX)
 		return -EINVAL;
+	/* libmnl leaves attribute padding as it finds it: no stack bytes on
+	 * the wire. */
+	memset(tmp, 0, sizeof(tmp));
 	e.nlh = mnl_nlmsg_put_header(tmp);
 	h = mnl_nlmsg_put_extra_header(e.nlh, RD_HDR_LEN);
 	h[0] = RD_PROTO_VERSION;
@@ -226,6 +231,8 @@ int rd_msg_encode(const struct rd_msg *m, void *buf, size_t len)
 	if (m->has_parts) {
 		put_u16(&e, RD_A_PART, m->part);
 		put_u16(&e, RD_A_NPARTS, m->nparts);
+		put_u32(&e, RD_A_TOTAL, m->total);
+	} else if (m->has_total) {
 		put_u32(&e, RD_A_TOTAL, m->total);
 	}
 	for (unsigned int i = 0; i < m->n_members; i++)
@@ -634,6 +641,7 @@ int rd_msg_decode(const void *buf, size_t len, struct rd_msg *m, const char **wh
 	m->has_err = c.seen & BIT(RD_A_ERR_CODE);
 	m->has_ref = c.seen & BIT(RD_A_REF_SEQ);
 	m->has_parts = c.seen & BIT(RD_A_PART);
+	m->has_total = c.seen & BIT(RD_A_TOTAL);
 	m->has_endpoint = c.seen & BIT(RD_A_ENDPOINT_ADDR);
 	if (m->has_endpoint != !!(c.seen & BIT(RD_A_ENDPOINT_PORT)) ||
 	    (m->has_endpoint && !m->port)) {

@@ -3,10 +3,12 @@
  * rosterd: reliable delivery over UDP.
  *
  * Every message except ACK carries a per-destination sequence number and
- * the sender's session id (random per process). The receiver ACKs every
- * such message (duplicates too) and suppresses duplicates with a sliding
- * window of RD_WINDOW seq numbers per sender, reset when the session
- * changes (the sender restarted). The sender retransmits until acked with
+ * the sender's session id (it grows with every start of the sender,
+ * rd_session_next). The receiver ACKs every such message (duplicates too)
+ * and suppresses duplicates with a sliding window of RD_WINDOW seq numbers
+ * per sender, reset when the session grows (the sender restarted); a
+ * message from an older session is dropped, so a previous process's
+ * messages cannot be delivered again. The sender retransmits until acked with
  * exponential backoff (retry_ms doubling, capped at RD_RETRY_CAP_MS) for
  * max_tries transmissions, and keeps at most RD_MAX_INFLIGHT messages
  * unacked per destination, so nothing it retransmits can fall out of the
@@ -40,6 +42,8 @@ int rd_window_check(struct rd_window *w, uint32_t session, uint32_t seq)
 
 	if (!seq)
 		return RD_WIN_DUP;
+	if (w->valid && session < w->session)
+		return RD_WIN_STALE;
 	if (!w->valid || w->session != session) {
 		if (w->valid)
 			verdict = RD_WIN_NEW_SESSION;
@@ -79,6 +83,7 @@ void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_don
 	l->retry_ms = retry_ms;
 	l->max_tries = max_tries;
 	l->done = done;
+	/* Callers with a state directory replace this (rd_session_next). */
 	rd_random(&l->session, sizeof(l->session));
 }
 

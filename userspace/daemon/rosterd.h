@@ -57,6 +57,7 @@ struct rd_config {
 	char state_dir[256];
 	/* [gateway] */
 	bool leave_on_exit;
+	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */
 	unsigned int n_vpns;
 	struct rd_vpn_conf vpns[RD_MAX_VPNS];
 };
@@ -185,6 +186,7 @@ struct rd_msg {
 	unsigned int n_prefixes;
 	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
 	bool has_parts; uint16_t part, nparts; uint32_t total;
+	bool has_total;			/* total without parts (SYNC_REQ) */
 	/* members: on encode owned by the caller; on decode malloc'ed
 	 * (rd_msg_release). */
 	unsigned int n_members;
@@ -216,7 +218,8 @@ unsigned int rd_split_members(const struct roster_member *mb, unsigned int n,
 #define RD_RETRY_CAP_MS 4000
 
 /* Duplicate suppression: sliding window over a sender's seq numbers,
- * reset when the sender's session changes. */
+ * reset when the sender's session grows. Sessions only grow (see
+ * rd_session_next), so a message from an earlier session is stale. */
 struct rd_window {
 	bool valid;
 	uint32_t session;
@@ -224,9 +227,10 @@ struct rd_window {
 	uint64_t bits[RD_WINDOW / 64];
 };
 
-enum rd_window_verdict { RD_WIN_NEW, RD_WIN_DUP, RD_WIN_NEW_SESSION };
+enum rd_window_verdict { RD_WIN_NEW, RD_WIN_DUP, RD_WIN_NEW_SESSION, RD_WIN_STALE };
 /* RD_WIN_NEW_SESSION: accepted, and the sender restarted (its session
- * changed since the last message); the first contact is RD_WIN_NEW. */
+ * grew since the last message); the first contact is RD_WIN_NEW.
+ * RD_WIN_STALE: from a session older than the current one: drop it. */
 int rd_window_check(struct rd_window *w, uint32_t session, uint32_t seq);
 
 struct rd_pending {
@@ -306,6 +310,7 @@ struct rd_wg_peer {
 };
 /* Create (if needed) ifname, set private key (if key) and listen port (if port). */
 int rd_wg_setup(const char *ifname, const uint8_t *privkey, uint16_t port);
+int rd_wg_del(const char *ifname);
 /* Apply peers in one call (the library splits big sets). replace: remove
  * every existing peer not in peers[]. */
 int rd_wg_apply(const char *ifname, const struct rd_wg_peer *peers, unsigned int n,
@@ -333,6 +338,11 @@ struct rd_entry {
 int rd_state_load(const char *dir, const char *name, struct rd_entry **out, unsigned int *n);
 int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, unsigned int n);
 bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn);
+/* The next session id for a process using DIR: larger than every id
+ * handed out before from DIR (DIR/session) and than the wall clock in
+ * seconds, so a restarted sender's session always grows even if DIR was
+ * lost. */
+uint32_t rd_session_next(const char *dir);
 /* Load DIR/private.key, creating it (and DIR) if create. */
 int rd_state_key(const char *dir, uint8_t priv[32], bool create);
 

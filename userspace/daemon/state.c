@@ -7,14 +7,17 @@
  *   gateways     "ID PUBKEY VPN[,VPN...]" per enrolled gateway
  *   invites      "ID PUBKEY VPN[,VPN...] EXPIRY" per pending invitation
  *   lock         flock()ed around every read-modify-write
+ *   session      the last session id handed out (rd_session_next)
  * Gateway:
  *   identity     "key value" lines: private-key, id, prefixlen,
  *                manager-key, manager-endpoint, control-address, control-port
+ *   session      as for the manager (the daemon and `rosterd leave` share it)
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rosterd.h"
 
@@ -118,6 +121,29 @@ int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, u
 	ret = rd_write_file(path, buf, 0600);
 	free(buf);
 	return ret;
+}
+
+uint32_t rd_session_next(const char *dir)
+{
+	uint32_t now = (uint32_t)time(NULL), last = 0, next;
+	char path[512], *text, buf[16];
+	int lock;
+
+	if (rd_mkdir_p(dir, 0700))
+		return now;
+	lock = rd_lock_dir(dir);
+	snprintf(path, sizeof(path), "%s/session", dir);
+	if (!rd_read_file(path, &text)) {
+		last = (uint32_t)strtoul(text, NULL, 10);
+		free(text);
+	}
+	next = last + 1 > now ? last + 1 : now;
+	snprintf(buf, sizeof(buf), "%u\n", next);
+	if (rd_write_file(path, buf, 0600))
+		rd_warn("%s: cannot save the session id", path);
+	if (lock >= 0)
+		rd_unlock_dir(lock);
+	return next;
 }
 
 int rd_state_key(const char *dir, uint8_t priv[32], bool create)

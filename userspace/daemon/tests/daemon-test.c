@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rosterd.h"
@@ -75,6 +76,9 @@ static void t_config_gateway(void)
 	EXPECT(!strcmp(c.vpns[0].ifname, "rvpn7") && c.vpns[0].n_prefixes == 2);
 	EXPECT(c.vpns[0].prefixes[1].addr.family == AF_INET6 && c.vpns[0].prefixes[1].len == 48);
 	EXPECT(c.vpns[1].id == 9 && !strcmp(c.vpns[1].ifname, "tun9") && !c.vpns[1].n_prefixes);
+	EXPECT(c.sync_interval == 30);	/* the default */
+	EXPECT(rd_config_parse("[gateway]\nsync-interval = 0\n", RD_ROLE_GATEWAY, &c, err,
+			       sizeof(err)) == 0 && c.sync_interval == 0);
 	if (cur_fail)
 		printf("# err: %s\n", err);
 }
@@ -116,6 +120,9 @@ static void t_config_bad(void)
 		  RD_ROLE_GATEWAY, "invalid interface name" },
 		{ "[gateway]\nleave-on-exit = maybe\n", RD_ROLE_GATEWAY, "expected yes or no" },
 		{ "[gateway]\nretry-ms = 5\n", RD_ROLE_GATEWAY, "retry-ms" },
+		{ "[gateway]\nsync-interval = -1\n", RD_ROLE_GATEWAY, "sync-interval: expected 0..86400" },
+		{ "[gateway]\nsync-interval = 86401\n", RD_ROLE_GATEWAY, "sync-interval" },
+		{ "[manager]\nsync-interval = 5\n", RD_ROLE_MANAGER, "unknown key 'sync-interval'" },
 		{ "[gateway]\nendpoint = 192.0.2.11\n[vpn 7]\nlisten-port = 1\n[vpn 8]\nlisten-port = 1\n",
 		  RD_ROLE_GATEWAY, "share an interface or listen-port" },
 	};
@@ -273,6 +280,14 @@ static void t_proto_roundtrip(void)
 	m = (struct rd_msg){ .type = RD_ACK, .ack = 99 };
 	len = rd_msg_encode(&m, buf, sizeof(buf));
 	EXPECT(len == RD_HDR_LEN && rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && d.ack == 99);
+	rd_msg_release(&d);
+	/* A periodic SYNC_REQ states the sender's view: generation + count. */
+	m = (struct rd_msg){ .type = RD_SYNC_REQ, .seq = 4, .has_session = true, .session = 5,
+			     .has_vpn = true, .vpn = 7, .has_gen = true, .gen = 12,
+			     .has_total = true, .total = 3 };
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0);
+	EXPECT(d.has_gen && d.gen == 12 && d.has_total && d.total == 3 && !d.has_parts);
 	rd_msg_release(&d);
 }
 
@@ -564,6 +579,31 @@ static void t_window(void)
 	EXPECT(rd_window_check(&w, 2, 1) == RD_WIN_NEW_SESSION);
 	EXPECT(rd_window_check(&w, 2, 1) == RD_WIN_DUP);
 	EXPECT(rd_window_check(&w, 2, 2) == RD_WIN_NEW);
+	/* The previous process's messages stay dead, even unseen seqs. */
+	EXPECT(rd_window_check(&w, 1, 100001) == RD_WIN_STALE);
+	EXPECT(rd_window_check(&w, 1, 3) == RD_WIN_STALE);
+	EXPECT(rd_window_check(&w, 2, 3) == RD_WIN_NEW);
+}
+
+static void t_session(void)
+{
+	char dir[] = "/tmp/rosterd-test.XXXXXX", path[64];
+	uint32_t a, b, now = (uint32_t)time(NULL);
+
+	EXPECT(mkdtemp(dir) != NULL);
+	a = rd_session_next(dir);
+	b = rd_session_next(dir);
+	EXPECT(a >= now && b == a + 1);
+	/* A counter from the future still grows; a lost one restarts at the clock. */
+	snprintf(path, sizeof(path), "%s/session", dir);
+	EXPECT(rd_write_file(path, "4000000000\n", 0600) == 0);
+	EXPECT(rd_session_next(dir) == 4000000001u);
+	unlink(path);
+	EXPECT(rd_session_next(dir) >= now);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	unlink(path);
+	EXPECT(rmdir(dir) == 0);
 }
 
 static int done_acked, done_lost;
@@ -672,7 +712,7 @@ static void t_b64url(void)
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..12\n");
+	printf("TAP version 13\n1..13\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -684,6 +724,7 @@ int main(void)
 	run("token: tampered tokens rejected", t_token_tampered);
 	run("b64url: canonical encoding only", t_b64url);
 	run("rel: duplicate suppression window", t_window);
+	run("rel: session ids grow across restarts", t_session);
 	run("rel: ack, retransmit, give up, in-flight limit", t_retransmit);
 	return failed ? 1 : 0;
 }
