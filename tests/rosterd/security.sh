@@ -24,14 +24,20 @@
 #                      to its rctl0 and sends the same JOIN_REQ from it
 #                      (WireGuard's allowed-ips must drop it).
 #   replay             a) gw1's used token redeemed again (from "evil"):
-#                      refused, exit 1. b) gw2 is removed, its daemon
-#                      stopped; every frame gw2 sent on the underlay during
-#                      its enrolment and join (WireGuard handshakes and the
-#                      encrypted JOIN_REQ) is re-sent: no change. c) gw2's
-#                      captured plaintext JOIN_REQ re-sent through the
-#                      tunnel from gw2's own address and port: duplicate,
-#                      no change (named ...-stale-session when the heal
-#                      step restarted gw2's daemon in between).
+#                      refused, exit 1; and on gw1's own enrolled host:
+#                      refused ("already enrolled"), gw1's rctl0 untouched.
+#                      b) gw2's daemon is restarted (a new session), then gw2
+#                      is removed and its daemon stopped; every frame gw2
+#                      sent on the underlay during its enrolment and join
+#                      (WireGuard handshakes and the encrypted JOIN_REQ) is
+#                      re-sent: no change. c) gw2's captured plaintext
+#                      JOIN_REQs re-sent through the tunnel from gw2's own
+#                      address and port: the first session's is stale
+#                      (dropped, logged), the second session's a duplicate.
+#   prefix theft       gw4 configured with 10.1.0.128/25 besides its own
+#                      site, i.e. part of gw1's 10.1.0.0/24: its JOIN_REQ is
+#                      refused (EADDRINUSE, logged on both sides) and every
+#                      gateway keeps routing 10.1.0.0/24 to gw1.
 #   garbage            random datagrams (random length, truncated headers,
 #                      valid header + junk attributes) to the control port
 #                      from inside the tunnel (gw1 -> manager, manager ->
@@ -216,7 +222,6 @@ heal() {
 		esac
 	done
 	rst_mesh_ok 7 1 2 3 && return 0
-	HEALED=1
 	for n in 1 2 3; do
 		rst_daemon_stop "gw$n"
 		rst_gw_start "$n" || return 1
@@ -224,7 +229,6 @@ heal() {
 	rst_wait "$T_JOIN" table_is 7 1 2 3 &&
 		rst_wait_mesh "$T_JOIN" 7 1 2 3
 }
-HEALED=0
 check forged-underlay-heal heal
 
 # ---- forged identity from inside the tunnel
@@ -249,13 +253,39 @@ replay_token() {
 		return 1
 	}
 }
+# The same token on gw1's own host, whose daemon runs: enrolling again
+# would take its control tunnel over, so it is refused before anything
+# is touched.
+replay_token_enrolled() {
+	local key rc=0
+	key=$(rst_in gw1 wg show rctl0 private-key)
+	! rst_redeem 1 "$TOK1_USED" || { echo "  redeem on the enrolled host succeeded"; rc=1; }
+	tail -n 1 "$RST_DIR/gw1.redeem.log" | grep -q 'already enrolled' || {
+		echo "  not refused as already enrolled:"
+		tail -n 3 "$RST_DIR/gw1.redeem.log" | sed 's/^/    /'
+		rc=1
+	}
+	[[ $(rst_in gw1 wg show rctl0 private-key) == "$key" ]] || { echo "  gw1's rctl0 key changed"; rc=1; }
+	return "$rc"
+}
 if [[ -n $TOK1_USED ]]; then
 	check replay-used-token-refused replay_token
 	check replay-used-token-table-unchanged unchanged
 	check replay-used-token-gw1-unharmed rst_mesh_ok 7 1 2 3
+	snap_take
+	check replay-used-token-on-enrolled-host-refused replay_token_enrolled
+	check replay-used-token-on-enrolled-host-unchanged unchanged
 else
 	ktap_skip replay-used-token-refused "gw1's token not saved"
 fi
+
+# ---- a second session of gw2's daemon, so that its first one is stale
+rst_daemon_stop gw2
+check replay-gw2-restarts rst_gw_start 2
+check replay-gw2-rejoined rst_wait_mesh "$T_JOIN" 7 1 2 3
+# the JOIN_REQ of gw2's current session
+J2B=$(captured ctl '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' payload | tail -n 1)
+check captured-second-session-join-req test -n "$J2B" -a "$J2B" != "$J2"
 
 # ---- replay: gw2's underlay frames after its removal
 check replay-remove-gw2 rst_kick 2 7
@@ -269,17 +299,17 @@ snap_take
 check replay-underlay-frames unchanged
 check replay-underlay-frames-captured test "${#FRAMES[@]}" -gt 0
 
-# ---- replay: the exact plaintext JOIN_REQ through the tunnel
+# ---- replay: the exact plaintext JOIN_REQs through the tunnel
 snap_take
+m=$(rst_log_lines mgr)
 rst_in gw2 ss -uanp 2>/dev/null | grep -F ":${J2SPORT:-5100}" | ktap_indent
 rst_py gw2 udp 10.255.0.12 "${J2SPORT:-5100}" 10.255.0.1 5100 "$J2"
-# If the heal above restarted gw2, the captured message belongs to an
-# earlier session of gw2's daemon than the one the manager saw last.
-if ((HEALED)); then
-	check replay-in-tunnel-stale-session unchanged
-else
-	check replay-in-tunnel-duplicate unchanged
-fi
+check replay-in-tunnel-stale-session unchanged
+check replay-in-tunnel-stale-session-logged rst_wait 10 logged mgr "$m" 'ignoring JOIN_REQ from 10.255.0.12.*earlier session'
+not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
+snap_take
+rst_py gw2 udp 10.255.0.12 "${J2SPORT:-5100}" 10.255.0.1 5100 "$J2B"
+check replay-in-tunnel-duplicate unchanged
 # undo a successful replay so that the checks below stay independent
 not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
 
@@ -300,6 +330,19 @@ rst_py evil garbage 10.255.0.12 10.255.0.1 5100 20
 check garbage-underlay unchanged
 check garbage-daemons-alive alive mgr gw1 gw3
 check garbage-mesh-intact rst_mesh_ok 7 1 3
+
+# ---- prefix theft: gw4 also claims half of gw1's site
+peers3=$(rst_wg_peers 3 7)
+snap_take
+m=$(rst_log_lines mgr)
+echo "prefix = 10.1.0.128/25" >>"$(rst_conf gw4)"   # [vpn 7] is the last section
+check prefix-theft-gw4-starts rst_gw_start 4
+check prefix-theft-refused-manager rst_wait 20 logged mgr "$m" 'JOIN_REQ from 10.255.0.14 for vpn 7 refused: prefix 10.1.0.128/25 overlaps 10.1.0.0/24'
+check prefix-theft-error-gw4 rst_wait 20 logged gw4 0 'error: vpn 7: the manager refused.*overlaps'
+check prefix-theft-table-unchanged unchanged
+check prefix-theft-gw3-peers-unchanged test "$(rst_wg_peers 3 7)" == "$peers3"
+rst_daemon_stop gw4
+sed -i '/^prefix = 10.1.0.128\/25$/d' "$(rst_conf gw4)"
 
 # ---- the system still works
 check still-works-gw4-joins rst_gw_start 4

@@ -928,14 +928,10 @@ static void oneshot_close(struct oneshot *o)
 	rd_msg_release(&o->reply);
 }
 
-static void redeem_undo(const struct rd_config *c, const struct rd_identity *old, bool had_if)
+static void redeem_undo(const struct rd_config *c, bool had_if)
 {
-	if (!had_if) {
+	if (!had_if)
 		rd_wg_del(c->ifname);
-	} else if (old) {
-		rd_info("%s: back to the enrolled identity %s", c->ifname, rd_ntop(&old->id));
-		setup_rctl(c->ifname, old->private_key, old);
-	}
 }
 
 int rd_cmd_redeem(struct rd_config *c, const char *token)
@@ -968,16 +964,24 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 	id.control_port = t.control_port;
 	roster_endpoint_format(&t.manager_endpoint, t.manager_port, ep, sizeof(ep));
 
-	/* A failed redeem changes nothing: an enrolled host gets its own
-	 * control tunnel back, a new one loses the interface again. */
+	/* Enrolling again would take the running gateway's control tunnel
+	 * over; the operator has to retire the old identity first. */
 	had_old = !rd_identity_load(c->state_dir, &old);
+	if (had_old) {
+		rd_err("%s/identity: already enrolled as %s; to enrol again, stop 'rosterd "
+		       "gateway' and remove that file first", c->state_dir, rd_ntop(&old.id));
+		memset(&old, 0, sizeof(old));
+		return -EEXIST;
+	}
+	/* A failed redeem changes nothing: a control interface it created
+	 * goes again. */
 	had_if = rd_if_index(c->ifname) > 0;
 	/* The control tunnel with the one-time invitation key. */
 	ret = setup_rctl(c->ifname, t.invite_key, &id);
 	if (!ret)
 		ret = oneshot_open(&o, c, &id, 8);
 	if (ret) {
-		redeem_undo(c, had_old ? &old : NULL, had_if);
+		redeem_undo(c, had_if);
 		return ret;
 	}
 	rd_wg_pubkey(req.key, id.private_key);
@@ -996,7 +1000,7 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 			rd_err("no answer from the manager at %s: the invitation is already used, "
 			       "expired or revoked, or the manager is down", ep);
 		oneshot_close(&o);
-		redeem_undo(c, had_old ? &old : NULL, had_if);
+		redeem_undo(c, had_if);
 		return -ETIMEDOUT;
 	}
 	/* Linger so a lost ACK of ENROLLED can be repeated. */
