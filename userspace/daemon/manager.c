@@ -57,12 +57,33 @@ struct mgr {
 
 /* ---- state ---------------------------------------------------------- */
 
+static int addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, rd_addr_len(a));
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct rd_entry *)a)->id, &((const struct rd_entry *)b)->id);
+}
+
+/* Every packet and every fan-out target is looked up here: keep the
+ * gateways sorted (gws_sort after each change) and search in O(log n). */
+static void gws_sort(struct mgr *m)
+{
+	if (m->ngws > 1)
+		qsort(m->gws, m->ngws, sizeof(*m->gws), entry_cmp);
+}
+
 static struct rd_entry *gw_find(struct mgr *m, const struct roster_addr *id)
 {
-	for (unsigned int i = 0; i < m->ngws; i++)
-		if (rd_addr_eq(&m->gws[i].id, id))
-			return &m->gws[i];
-	return NULL;
+	struct rd_entry key = { .id = *id };
+
+	if (!m->ngws)
+		return NULL;
+	return bsearch(&key, m->gws, m->ngws, sizeof(*m->gws), entry_cmp);
 }
 
 static struct rd_entry *inv_find(struct mgr *m, const struct roster_addr *id)
@@ -747,6 +768,7 @@ static void enrol_finish(struct mgr *m, struct enrol *e)
 	free(m->gws);
 	m->gws = gws;
 	m->ngws = ngws;
+	gws_sort(m);
 	gws = NULL;
 	free(m->inv);
 	m->inv = inv;
@@ -897,6 +919,8 @@ int rd_manager_run(struct rd_config *c)
 	ret = rd_state_key(c->state_dir, m->priv, true);
 	if (!ret)
 		ret = rd_state_load(c->state_dir, "gateways", &m->gws, &m->ngws);
+	if (!ret)
+		gws_sort(m);
 	if (!ret)
 		ret = rd_state_load(c->state_dir, "invites", &m->inv, &m->ninv);
 	rd_unlock_dir(lock);

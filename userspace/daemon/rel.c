@@ -83,6 +83,7 @@ void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_don
 	l->retry_ms = retry_ms;
 	l->max_tries = max_tries;
 	l->done = done;
+	l->hash = calloc(RD_PEER_BUCKETS, sizeof(*l->hash));
 	/* Callers with a state directory replace this (rd_session_next). */
 	rd_random(&l->session, sizeof(l->session));
 }
@@ -106,25 +107,37 @@ void rd_link_free(struct rd_link *l)
 		rd_peer_flush(p);
 		free(p);
 	}
+	free(l->hash);
+	l->hash = NULL;
 }
 
-static bool sa_eq(const struct sockaddr_storage *a, const struct sockaddr *b, socklen_t len)
+/* Address and port (FNV-1a); 0 for what rd_from_sockaddr rejects. */
+static uint32_t sa_key(const struct sockaddr *sa, struct roster_addr *a, uint16_t *port)
 {
-	struct roster_addr x, y;
-	uint16_t px, py;
+	uint32_t h = 2166136261u;
+	const uint8_t *b = (const uint8_t *)&a->addr;
 
-	(void)len;
-	if (rd_from_sockaddr((const struct sockaddr *)a, &x, &px) || rd_from_sockaddr(b, &y, &py))
-		return false;
-	return px == py && rd_addr_eq(&x, &y);
+	if (rd_from_sockaddr(sa, a, port))
+		return 0;
+	for (size_t i = 0; i < rd_addr_len(a); i++)
+		h = (h ^ b[i]) * 16777619u;
+	h = (h ^ (*port & 0xff)) * 16777619u;
+	h = (h ^ (*port >> 8)) * 16777619u;
+	return h | 1;
 }
 
 struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, socklen_t len, bool create)
 {
+	struct roster_addr a, pa;
+	uint16_t port, pport;
+	uint32_t h = sa_key(sa, &a, &port);
 	struct rd_peer *p;
 
-	for (p = l->peers; p; p = p->next)
-		if (sa_eq(&p->sa, sa, len))
+	if (!h || !l->hash)
+		return NULL;
+	for (p = l->hash[h % RD_PEER_BUCKETS]; p; p = p->hnext)
+		if (p->hash == h && !rd_from_sockaddr((const struct sockaddr *)&p->sa, &pa, &pport) &&
+		    pport == port && rd_addr_eq(&pa, &a))
 			return p;
 	if (!create || len > sizeof(p->sa))
 		return NULL;
@@ -134,8 +147,11 @@ struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, sockle
 	memcpy(&p->sa, sa, len);
 	p->salen = len;
 	p->next_seq = 1;
+	p->hash = h;
 	p->next = l->peers;
 	l->peers = p;
+	p->hnext = l->hash[h % RD_PEER_BUCKETS];
+	l->hash[h % RD_PEER_BUCKETS] = p;
 	return p;
 }
 

@@ -249,6 +249,8 @@ struct rd_pending {
 /* One remote endpoint (address + port). */
 struct rd_peer {
 	struct rd_peer *next;
+	struct rd_peer *hnext;		/* in rd_link.hash */
+	uint32_t hash;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	uint32_t next_seq;
@@ -262,12 +264,17 @@ struct rd_link;
 typedef void (*rd_done_cb)(struct rd_link *l, struct rd_peer *p,
 			   const struct rd_pending *pm, bool acked);
 
+/* A manager talks to every gateway: looking a sender up must not cost a
+ * walk over all of them. */
+#define RD_PEER_BUCKETS 4096
+
 struct rd_link {
 	int fd;
 	uint32_t session;
 	int retry_ms;
 	int max_tries;		/* 0: retry forever */
 	struct rd_peer *peers;
+	struct rd_peer **hash;	/* RD_PEER_BUCKETS chains */
 	rd_done_cb done;
 	void *priv;
 };
