@@ -29,9 +29,11 @@
 # $P = rst-<pid>. Every gateway forwards (ip_forward=1); each lan host's
 # default route is its gateway. The manager's control WireGuard interface
 # rctl0 listens on 192.0.2.1:51800; each gateway's rctl0 carries its device
-# identifier 10.255.0.1N (ROSTERD.md), so gwN's identifier is 10.255.0.1N.
-# VPN V's tunnel interface on a gateway is rvpnV, listening on 518VV
-# (51807 for VPN 7), site prefix 10.N.0.0/24.
+# identifier (Documentation/rosterd.rst). gwN (N = 1..200) has the underlay
+# address 192.0.2.(10+N) and the identifier 10.255.0.(10+N): 192.0.2.11 and
+# 10.255.0.11 for gw1, as drawn, up to 192.0.2.210 and 10.255.0.210 for
+# gw200. VPN V's tunnel interface on a gateway is rvpnV, listening on 518VV
+# (51807 for VPN 7), site prefix 10.N.0.0/24 (lan host 10.N.0.2).
 # Only the gateways' lan0 addresses are routed over the VPN tunnels; nothing
 # leaves the VM: every address lives in one of these namespaces.
 #
@@ -96,7 +98,7 @@ rst_ns() { printf '%s-%s' "$RST_P" "$1"; }
 # kept for the next suite of the same VM while the sources are unchanged.
 # RST_FAST=0 disables it.
 RST_RT=
-RST_TOOLS="ip wg jq ping tc"
+RST_TOOLS="ip wg jq ping tc sysctl"
 rst_fast_tools() {
 	[[ ${RST_FAST:-1} == 1 ]] || return 0
 	local rt=${TMPDIR:-/tmp}/rst-rt tmp b p lib srcs=() stamp
@@ -150,8 +152,11 @@ rst_in() {
 	shift
 	ip netns exec "$RST_P-$n" "${c[@]}" "$@"
 }
-rst_gw_ip() { echo "192.0.2.1$1"; }   # underlay address of gwN
-rst_gw_id() { echo "10.255.0.1$1"; }  # device identifier of gwN
+# gwN's addresses: 10 + N in the last byte, so 1..9 keep the historical
+# 192.0.2.1N / 10.255.0.1N and N goes up to RST_MAX_GW.
+RST_MAX_GW=200
+rst_gw_ip() { echo "192.0.2.$((10 + $1))"; }   # underlay address of gwN
+rst_gw_id() { echo "10.255.0.$((10 + $1))"; }  # device identifier of gwN
 rst_lan_ip() { echo "10.$1.0.2"; }    # host behind gwN
 rst_vpn_port() { echo $((RST_VPN_BASE_PORT + $1)); }
 
@@ -183,10 +188,15 @@ rst_ns_add() {
 	rst_log "created netns $full"
 }
 
-# rst_topology [NGW]: build the diagram above with NGW gateways (1..9).
-# One `ip -batch` per namespace (process starts are what costs in the VM).
+# rst_topology [NGW]: build the diagram above with NGW gateways
+# (1..RST_MAX_GW). One `ip -batch` per namespace (process starts are what
+# costs in the VM).
 rst_topology() {
 	local ngw=${1:-4} n node nodes=(mgr) b=
+	if ((ngw < 1 || ngw > RST_MAX_GW)); then
+		echo "rst_topology: $ngw gateways: 1..$RST_MAX_GW supported"
+		return 1
+	fi
 	for ((n = 1; n <= ngw; n++)); do nodes+=("gw$n"); done
 	for node in inet "${nodes[@]}"; do b+="netns add $RST_P-$node"$'\n'; done
 	for ((n = 1; n <= ngw; n++)); do b+="netns add $RST_P-lan$n"$'\n'; done
@@ -640,7 +650,9 @@ rst_wg_summary() {
 	rst_in "gw$n" wg show "rvpn$v" dump | awk -F'\t' -v now="$now" -v gw="gw$n" -v v="$v" '
 		NR == 1 { next }
 		{
-			who = $3; sub(/^192\.0\.2\.1/, "gw", who); sub(/:.*/, "", who)
+			# endpoint 192.0.2.(10+M):port is gwM
+			who = $3; sub(/:.*/, "", who)
+			if (who ~ /^192\.0\.2\.[0-9]+$/) { sub(/^192\.0\.2\./, "", who); who = "gw" (who - 10) }
 			hs = ($5 == 0) ? "never" : (now - $5) "s ago"
 			printf "  %s rvpn%s: peer %-4s %s... -> %-14s handshake %s\n", gw, v, who, substr($1, 1, 8), $4, hs
 			np++

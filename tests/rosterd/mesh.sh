@@ -83,7 +83,7 @@ alive() {
 	for d in mgr gw1 gw2 gw3 gw4; do
 		rst_alive "$d" || { echo "  $d died"; rc=1; }
 	done
-	return $rc
+	return "$rc"
 }
 check daemons-alive alive
 

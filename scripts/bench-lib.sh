@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# scripts/bench-lib.sh: helpers of scripts/bench-mesh on top of the
+# tests/rosterd/lib.sh topology (sourced; sources lib.sh). Everything here
+# is about many gateways at once, where one process per gateway per step
+# is what costs under TCG:
+#
+#   bl_now                    CLOCK_MONOTONIC seconds (rosterd's log clock)
+#   bl_ns N...                full netns names of gwN...
+#   bl_enrol N...             config + invite + redeem, in parallel batches
+#                             (ROSTER_BENCH_ENROL_BATCH, default 8); no start
+#   bl_start N...             start gwN... daemons at once (no 0.2 s pause)
+#   bl_stop N...              SIGTERM them all, wait, SIGKILL stragglers
+#   bl_pubkey N               gwN's enrolled key (the manager's state)
+#   bl_mesh_check VPN N...    every listed gateway's rvpnVPN peers == the
+#                             other members in the manager's table (one
+#                             wg-watch dump for all); prints the differences
+#   bl_stamp_first FILE T0 RE first log stamp >= T0 on a line matching RE
+#   bl_row FIGURE VALUE UNIT [BOUND BOUND_NAME TARGET N]   one result row
+#   bl_table                  print the rows (and append them as JSON lines
+#                             to $ROSTER_BENCH_JSON if set)
+#
+# WG_WATCH: the wg-watch helper (default build/bench/wg-watch).
+
+# shellcheck source=tests/rosterd/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/rosterd/lib.sh"
+
+WG_WATCH=${WG_WATCH:-$ROSTER_TOP/build/bench/wg-watch}
+BL_BENCH=${BL_BENCH:-mesh}
+
+bl_now() { "$WG_WATCH" now; }
+
+bl_ns() {
+	local n
+	for n in "$@"; do printf '%s-gw%s\n' "$RST_P" "$n"; done
+}
+
+# bl_enrol_one N: what rst_enrol does up to (not including) the start,
+# with its redeem retries; leaves $RST_DIR/gwN.enrol-failed on failure.
+bl_enrol_one() {
+	local n=$1 tok try=1
+	rst_gw_config "$n" 7
+	tok=$(rst_invite "$n" 7)
+	if [[ -z $tok ]]; then
+		echo "invite failed" >"$RST_DIR/gw$n.enrol-failed"
+		return 1
+	fi
+	until rst_redeem "$n" "$tok"; do
+		if ((++try > ${RST_REDEEM_TRIES:-3})); then
+			echo "redeem failed $((try - 1)) times" >"$RST_DIR/gw$n.enrol-failed"
+			return 1
+		fi
+	done
+}
+
+# bl_enrol N...: enrol in parallel batches; the invitations serialise on
+# the manager's state lock, but the redeems (a WireGuard handshake and
+# a round trip each) overlap. Returns 1 if any failed (reasons printed).
+bl_enrol() {
+	local batch=${ROSTER_BENCH_ENROL_BATCH:-8} n i=0 rc=0 pids=()
+	for n in "$@"; do
+		bl_enrol_one "$n" &
+		pids+=($!)
+		if ((++i % batch == 0)); then
+			wait "${pids[@]}"
+			pids=()
+		fi
+	done
+	((${#pids[@]} == 0)) || wait "${pids[@]}"
+	for n in "$@"; do
+		if [[ -e $RST_DIR/gw$n.enrol-failed ]]; then
+			echo "# gw$n: enrolment failed: $(<"$RST_DIR/gw$n.enrol-failed"); last redeem log lines:"
+			tail -n 3 "$RST_DIR/gw$n.redeem.log" 2>/dev/null | sed 's/^/#   /'
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+# bl_start N...: start the gateway daemons back to back, then check that
+# each survived its first half second.
+bl_start() {
+	local n ipcmd rd rc=0
+	rst_argv ip
+	ipcmd=("${RST_ARGV[@]}")
+	rst_argv "$ROSTERD"
+	rd=("${RST_ARGV[@]}")
+	for n in "$@"; do
+		command "${ipcmd[@]}" netns exec "$RST_P-gw$n" "${rd[@]}" gateway \
+			--config "$(rst_conf "gw$n")" >>"$RST_DIR/gw$n.log" 2>&1 </dev/null &
+		RST_PID[gw$n]=$!
+	done
+	sleep 0.5
+	for n in "$@"; do
+		if ! rst_alive "gw$n"; then
+			echo "# gw$n: daemon exited at once: $(tail -n 1 "$RST_DIR/gw$n.log")"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+# bl_dead PID: not running (gone, or a zombie that a subshell that started
+# it has not reaped yet).
+bl_dead() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null || return 0
+	[[ $st == Z ]]
+}
+
+bl_stop() {
+	local n i alive pid
+	for n in "$@"; do
+		[[ -z ${RST_PID[gw$n]:-} ]] || kill -TERM "${RST_PID[gw$n]}" 2>/dev/null
+	done
+	for ((i = 0; i < 100; i++)); do
+		alive=0
+		for n in "$@"; do
+			pid=${RST_PID[gw$n]:-}
+			[[ -z $pid ]] || bl_dead "$pid" || { alive=1; break; }
+		done
+		((alive)) || break
+		sleep 0.1
+	done
+	for n in "$@"; do
+		pid=${RST_PID[gw$n]:-}
+		[[ -n $pid ]] || continue
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		unset "RST_PID[gw$n]"
+	done
+}
+
+# bl_pubkey N: gwN's key, from the manager's "gateways" state file
+# ("ID PUBKEY VPN,..." per enrolled gateway).
+bl_pubkey() {
+	local id key rest want
+	want=$(rst_gw_id "$1")
+	while read -r id key rest; do
+		[[ $id != "$want" ]] || { echo "$key"; return 0; }
+	done <"$RST_DIR/mgr/state/gateways"
+	return 1
+}
+
+# bl_mesh_check VPN N...: see the header. Prints one line per difference
+# and a summary; returns 1 on any difference.
+bl_mesh_check() {
+	local v=$1 table dump
+	shift
+	table=$(rst_members "$v")
+	# shellcheck disable=SC2046 # a word list
+	dump=$("$WG_WATCH" dump "rvpn$v" $(bl_ns "$@")) || return 1
+	awk -v p="$RST_P-gw" '
+		FNR == NR {                       # the table: dev key endpoint prefixes
+			if ($1 == "") next
+			row[$1] = $2 " " $3 " " $4; nmem++; devs[nmem] = $1
+			next
+		}
+		{                                 # the dump: ns self|peer ...
+			n = substr($1, length(p) + 1); dev = "10.255.0." (n + 10)
+			seen[dev] = 1
+			if ($2 == "self") { self[dev] = $3; next }
+			have[dev, $3 " " $4 " " $5] = 1; nhave[dev]++
+		}
+		END {
+			bad = 0
+			for (dev in seen) {
+				member = (dev in row)
+				want = 0
+				for (i = 1; i <= nmem; i++) {
+					d = devs[i]
+					if (!member || d == dev) continue
+					want++
+					if (!((dev, row[d]) in have)) { print "  " dev ": missing peer " d " (" row[d] ")"; bad++ }
+				}
+				if (nhave[dev] + 0 != want) { print "  " dev ": " nhave[dev] + 0 " peers, want " want; bad++ }
+				if (member && self[dev] != substr(row[dev], 1, index(row[dev], " ") - 1)) {
+					print "  " dev ": own key " self[dev] " is not its member key"; bad++
+				}
+			}
+			printf "  %d gateway(s) checked against %d member(s): %d difference(s)\n", length(seen), nmem, bad
+			exit bad > 0
+		}' <(printf '%s\n' "$table") <(printf '%s\n' "$dump")
+}
+
+# bl_stamp_first FILE T0 RE: the first ROSTERD_LOG_TIME stamp at or after
+# T0 on a line of FILE matching the awk regex RE (nothing if none).
+bl_stamp_first() {
+	awk -v t0="$2" -v re="$3" '
+		/^\[/ && $0 ~ re { t = substr($0, 2, index($0, "]") - 2) + 0; if (t >= t0) { print t; exit } }' "$1"
+}
+
+# ------------------------------------------------------------ results ----
+
+BL_ROWS=()
+# bl_row FIGURE VALUE UNIT [BOUND BOUND_NAME TARGET N]: "-" or "" for none.
+bl_row() {
+	local IFS=$'\t' a f=()
+	# read -r with a tab IFS merges empty fields: store "-" instead
+	for a in "$@"; do f+=("${a:--}"); done
+	BL_ROWS+=("${f[*]}")
+	printf '# result: %s = %s %s\n' "$1" "$2" "$3"
+}
+
+bl_num() { [[ -n $1 && $1 != - ]] && printf '%s' "$1" || printf 'null'; }
+
+bl_table() {
+	local r fig val unit bound bname target n ratio json=${ROSTER_BENCH_JSON:-}
+	printf '\n%-48s | %12s | %12s | %7s | %s\n' figure value bound ratio target
+	printf '%s\n' "-------------------------------------------------+--------------+--------------+---------+-------"
+	for r in "${BL_ROWS[@]}"; do
+		IFS=$'\t' read -r fig val unit bound bname target n <<<"$r"
+		ratio=-
+		if [[ -n ${bound:-} && $bound != - && -n $val && $val != - ]]; then
+			ratio=$(awk -v a="$val" -v b="$bound" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		fi
+		printf '%-48s | %12s | %12s | %7s | %s\n' "$fig" "$val ${unit:-}" \
+			"$([[ -n ${bound:-} && $bound != - ]] && echo "$bound ${unit:-}" || echo -)" \
+			"$ratio" "$([[ -n ${target:-} && $target != - ]] && echo "<= ${target}x" || echo -)"
+		[[ -n $json ]] || continue
+		printf '{"bench":"%s","figure":"%s","value":%s,"unit":"%s","bound":%s,"bound_name":%s,"ratio":%s,"target":%s,"n":%s}\n' \
+			"$BL_BENCH" "$fig" "$(bl_num "$val")" "${unit:-}" "$(bl_num "${bound:-}")" \
+			"$([[ -n ${bname:-} && $bname != - ]] && printf '"%s"' "$bname" || echo null)" \
+			"$(bl_num "$ratio")" "$(bl_num "${target:-}")" "$(bl_num "${n:-}")" >>"$json"
+	done
+}

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * wg-watch: the measuring side of scripts/bench-mesh. One process reads
+ * the WireGuard state of many network namespaces over WireGuard's netlink
+ * API (the embeddable library of wireguard-tools), instead of one `wg`
+ * process per namespace per poll: a process start costs 20..50 ms under
+ * TCG, more than the change being measured.
+ *
+ * Namespaces are names under /run/netns (ip netns). Times are
+ * CLOCK_MONOTONIC seconds, the clock of rosterd's ROSTERD_LOG_TIME stamps,
+ * so the two can be subtracted.
+ *
+ *   wg-watch now
+ *   wg-watch key [-t SECS] [-i MS] [-g] IFACE KEY NS...
+ *       wait until peer KEY is on IFACE in every NS (-g: is gone)
+ *   wg-watch count [-t SECS] [-i MS] IFACE COUNT NS...
+ *       wait until IFACE has exactly COUNT peers in every NS (no IFACE = 0)
+ *   wg-watch dump IFACE NS...
+ *       "NS self KEY" (or "NS self -") and "NS peer KEY ENDPOINT PFX,..."
+ *       (prefixes sorted, "-" for none) for every NS
+ *   wg-watch conf [-p PORT] IFACE OUTDIR NS...
+ *       OUTDIR/NS.conf: IFACE's configuration in `wg setconf` format
+ *       (ListenPort PORT if given)
+ *   wg-watch mkdev [-r] IFACE NS...
+ *       create WireGuard interface IFACE in every NS (existing: fine;
+ *       -r: delete it first, so that it starts empty)
+ *   wg-watch ping [-t SECS] [-i MS] NS DST...
+ *       from NS, ICMP echo to every DST every MS until each answered once
+ *
+ * key/count/ping print "start T", then "NAME T" as each NS (DST) is
+ * satisfied, then "last T" (key/count: before it "stats rounds R queries Q
+ * busy S", S the seconds spent in the queries); on timeout "timeout
+ * NAME..." and exit 1.
+ * Polls go round-robin over the namespaces not yet satisfied, sleeping MS
+ * (default 20) between rounds; T is when the satisfying query was sent.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wireguard.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: wg-watch now\n"
+		"       wg-watch key [-t SECS] [-i MS] [-g] IFACE KEY NS...\n"
+		"       wg-watch count [-t SECS] [-i MS] IFACE COUNT NS...\n"
+		"       wg-watch dump IFACE NS...\n"
+		"       wg-watch conf [-p PORT] IFACE OUTDIR NS...\n"
+		"       wg-watch mkdev [-r] IFACE NS...\n"
+		"       wg-watch ping [-t SECS] [-i MS] NS DST...\n");
+	exit(2);
+}
+
+/* An fd per namespace, opened once: setns() on it is cheap. */
+static int *ns_open(char **names, int n)
+{
+	int *fds = calloc((size_t)n, sizeof(*fds));
+
+	if (!fds) {
+		perror("calloc");
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "/run/netns/%s", names[i]);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			fprintf(stderr, "wg-watch: %s: %s\n", path, strerror(errno));
+			exit(1);
+		}
+	}
+	return fds;
+}
+
+static void ns_enter(int fd, const char *name)
+{
+	if (setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "wg-watch: setns %s: %s\n", name, strerror(errno));
+		exit(1);
+	}
+}
+
+struct opts {
+	double timeout;
+	long interval_ms;
+	bool gone, recreate;
+	int port;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i = 0;
+
+	o->timeout = 600;
+	o->interval_ms = 20;
+	o->gone = false;
+	o->recreate = false;
+	o->port = -1;
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			o->timeout = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
+			o->interval_ms = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
+			o->port = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-g")) {
+			o->gone = true;
+		} else if (!strcmp(argv[i], "-r")) {
+			o->recreate = true;
+		} else {
+			usage();
+		}
+		i++;
+	}
+	return i;
+}
+
+/* The predicate of key/count on one namespace's device (NULL: none). */
+struct want {
+	bool by_key, gone;
+	wg_key key;
+	unsigned long count;
+};
+
+static bool satisfied(const struct want *w, const wg_device *dev)
+{
+	const wg_peer *p;
+	unsigned long n = 0;
+	bool found = false;
+
+	if (dev) {
+		wg_for_each_peer(dev, p) {
+			n++;
+			if (w->by_key && !memcmp(p->public_key, w->key, sizeof(wg_key)))
+				found = true;
+		}
+	}
+	if (w->by_key)
+		return found != w->gone;
+	return n == w->count;
+}
+
+static int watch(const struct opts *o, const struct want *w, const char *ifname, char **names,
+		 int n)
+{
+	int *fds = ns_open(names, n);
+	bool *done = calloc((size_t)n, sizeof(*done));
+	double t0 = now(), last = t0, busy = 0;
+	int left = n;
+	unsigned long rounds = 0, queries = 0;
+
+	if (!done) {
+		perror("calloc");
+		return 1;
+	}
+	printf("start %.3f\n", t0);
+	fflush(stdout);
+	while (left) {
+		rounds++;
+		for (int i = 0; i < n; i++) {
+			wg_device *dev = NULL;
+			double t;
+
+			if (done[i])
+				continue;
+			ns_enter(fds[i], names[i]);
+			t = now();
+			if (wg_get_device(&dev, ifname))
+				dev = NULL;
+			busy += now() - t;
+			queries++;
+			if (satisfied(w, dev)) {
+				done[i] = true;
+				left--;
+				last = t;
+				printf("%s %.3f\n", names[i], t);
+				fflush(stdout);
+			}
+			wg_free_device(dev);
+		}
+		if (!left)
+			break;
+		if (now() - t0 > o->timeout) {
+			printf("timeout");
+			for (int i = 0; i < n; i++)
+				if (!done[i])
+					printf(" %s", names[i]);
+			printf("\n");
+			return 1;
+		}
+		sleep_ms(o->interval_ms);
+	}
+	/* what the polling itself cost (it competes with the daemons) */
+	printf("stats rounds %lu queries %lu busy %.3f\n", rounds, queries, busy);
+	printf("last %.3f\n", last);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void fmt_endpoint(const wg_peer *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (p->endpoint.addr.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &p->endpoint.addr4.sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(p->endpoint.addr4.sin_port));
+	} else if (p->endpoint.addr.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &p->endpoint.addr6.sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(p->endpoint.addr6.sin6_port));
+	} else {
+		snprintf(buf, len, "-");
+	}
+}
+
+/* "a/n,b/m" sorted, or "-"; sep between prefixes. Caller frees. */
+static char *fmt_allowed(const wg_peer *p, const char *sep)
+{
+	const wg_allowedip *a;
+	char **v = NULL, *out;
+	size_t n = 0, len = 2;
+
+	wg_for_each_allowedip(p, a) {
+		char ip[INET6_ADDRSTRLEN], **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv)
+			exit(1);
+		v = nv;
+		inet_ntop(a->family, a->family == AF_INET ? (const void *)&a->ip4 : (const void *)&a->ip6,
+			  ip, sizeof(ip));
+		if (asprintf(&v[n], "%s/%u", ip, a->cidr) < 0)
+			exit(1);
+		len += strlen(v[n]) + strlen(sep);
+		n++;
+	}
+	out = calloc(1, len);
+	if (!out)
+		exit(1);
+	if (!n)
+		strcpy(out, "-");
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(out, sep);
+		strcat(out, v[i]);
+		free(v[i]);
+	}
+	free(v);
+	return out;
+}
+
+static int dump(const char *ifname, char **names, int n)
+{
+	int *fds = ns_open(names, n);
+
+	for (int i = 0; i < n; i++) {
+		wg_device *dev = NULL;
+		wg_peer *p;
+		wg_key_b64_string k;
+
+		ns_enter(fds[i], names[i]);
+		if (wg_get_device(&dev, ifname)) {
+			printf("%s self -\n", names[i]);
+			continue;
+		}
+		wg_key_to_base64(k, dev->public_key);
+		printf("%s self %s\n", names[i], k);
+		wg_for_each_peer(dev, p) {
+			char ep[INET6_ADDRSTRLEN + 16], *al = fmt_allowed(p, ",");
+
+			wg_key_to_base64(k, p->public_key);
+			fmt_endpoint(p, ep, sizeof(ep));
+			printf("%s peer %s %s %s\n", names[i], k, ep, al);
+			free(al);
+		}
+		wg_free_device(dev);
+	}
+	return 0;
+}
+
+static int conf(const struct opts *o, const char *ifname, const char *dir, char **names, int n)
+{
+	int *fds = ns_open(names, n);
+
+	for (int i = 0; i < n; i++) {
+		wg_device *dev = NULL;
+		wg_peer *p;
+		wg_key_b64_string k;
+		char path[1024];
+		FILE *f;
+
+		ns_enter(fds[i], names[i]);
+		if (wg_get_device(&dev, ifname)) {
+			fprintf(stderr, "wg-watch: %s: no %s\n", names[i], ifname);
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s/%s.conf", dir, names[i]);
+		f = fopen(path, "w");
+		if (!f) {
+			fprintf(stderr, "wg-watch: %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		wg_key_to_base64(k, dev->private_key);
+		fprintf(f, "[Interface]\nPrivateKey = %s\nListenPort = %u\n", k,
+			o->port >= 0 ? (unsigned int)o->port : dev->listen_port);
+		wg_for_each_peer(dev, p) {
+			char ep[INET6_ADDRSTRLEN + 16], *al = fmt_allowed(p, ", ");
+
+			wg_key_to_base64(k, p->public_key);
+			fmt_endpoint(p, ep, sizeof(ep));
+			fprintf(f, "\n[Peer]\nPublicKey = %s\n", k);
+			if (strcmp(ep, "-"))
+				fprintf(f, "Endpoint = %s\n", ep);
+			if (strcmp(al, "-"))
+				fprintf(f, "AllowedIPs = %s\n", al);
+			free(al);
+		}
+		fclose(f);
+		wg_free_device(dev);
+	}
+	return 0;
+}
+
+static int mkdev(const struct opts *o, const char *ifname, char **names, int n)
+{
+	int *fds = ns_open(names, n), rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		int ret;
+
+		ns_enter(fds[i], names[i]);
+		if (o->recreate)
+			wg_del_device(ifname);
+		ret = wg_add_device(ifname);
+		if (ret && ret != -EEXIST) {
+			fprintf(stderr, "wg-watch: %s: add %s: %s\n", names[i], ifname, strerror(-ret));
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+static uint16_t csum(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		s += (uint32_t)(b[len - 1] << 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+static int ping(const struct opts *o, const char *ns, char **dsts, int n)
+{
+	int *fds = ns_open((char **)&ns, 1), sk, left = n;
+	struct sockaddr_in *sa = calloc((size_t)n, sizeof(*sa));
+	bool *done = calloc((size_t)n, sizeof(*done));
+	uint16_t id = (uint16_t)getpid(), seq = 0;
+	double t0, last, next_round;
+
+	if (!sa || !done)
+		return 1;
+	ns_enter(fds[0], ns);
+	sk = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (sk < 0) {
+		perror("wg-watch: raw socket");
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		sa[i].sin_family = AF_INET;
+		if (inet_pton(AF_INET, dsts[i], &sa[i].sin_addr) != 1) {
+			fprintf(stderr, "wg-watch: bad address %s\n", dsts[i]);
+			return 1;
+		}
+	}
+	t0 = last = next_round = now();
+	printf("start %.3f\n", t0);
+	fflush(stdout);
+	while (left) {
+		struct pollfd pfd = { .fd = sk, .events = POLLIN };
+		double t = now();
+		int ms;
+
+		if (t - t0 > o->timeout) {
+			printf("timeout");
+			for (int i = 0; i < n; i++)
+				if (!done[i])
+					printf(" %s", dsts[i]);
+			printf("\n");
+			return 1;
+		}
+		if (t >= next_round) {
+			/* one echo request to every site not answered yet */
+			for (int i = 0; i < n; i++) {
+				struct {
+					struct icmphdr h;
+					uint8_t pad[16];
+				} pkt;
+
+				if (done[i])
+					continue;
+				memset(&pkt, 0, sizeof(pkt));
+				pkt.h.type = ICMP_ECHO;
+				pkt.h.un.echo.id = htons(id);
+				pkt.h.un.echo.sequence = htons(++seq);
+				pkt.h.checksum = csum(&pkt, sizeof(pkt));
+				/* a site without a route yet fails here: retried */
+				(void)sendto(sk, &pkt, sizeof(pkt), 0, (struct sockaddr *)&sa[i],
+					     sizeof(sa[i]));
+			}
+			next_round = t + (double)o->interval_ms / 1000;
+		}
+		ms = (int)((next_round - now()) * 1000) + 1;
+		if (poll(&pfd, 1, ms > 0 ? ms : 0) <= 0)
+			continue;
+		for (;;) {
+			uint8_t buf[1500];
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t r = recvfrom(sk, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+					     &fl);
+			const struct iphdr *ip = (const void *)buf;
+			const struct icmphdr *ic;
+			size_t ihl;
+
+			if (r < 0)
+				break;
+			if ((size_t)r < sizeof(*ip))
+				continue;
+			ihl = (size_t)ip->ihl * 4;
+			if ((size_t)r < ihl + sizeof(*ic))
+				continue;
+			ic = (const void *)(buf + ihl);
+			if (ic->type != ICMP_ECHOREPLY || ntohs(ic->un.echo.id) != id)
+				continue;
+			for (int i = 0; i < n; i++) {
+				if (done[i] || sa[i].sin_addr.s_addr != from.sin_addr.s_addr)
+					continue;
+				done[i] = true;
+				left--;
+				last = now();
+				printf("%s %.3f\n", dsts[i], last);
+				fflush(stdout);
+			}
+		}
+	}
+	printf("last %.3f\n", last);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct want w = { 0 };
+	const char *cmd;
+	int i;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	argc -= 2;
+	argv += 2;
+	i = parse_opts(argc, argv, &o);
+	argc -= i;
+	argv += i;
+	if (!strcmp(cmd, "now")) {
+		printf("%.3f\n", now());
+		return 0;
+	}
+	if (!strcmp(cmd, "key") && argc >= 3) {
+		w.by_key = true;
+		w.gone = o.gone;
+		if (wg_key_from_base64(w.key, argv[1])) {
+			fprintf(stderr, "wg-watch: bad key %s\n", argv[1]);
+			return 2;
+		}
+		return watch(&o, &w, argv[0], argv + 2, argc - 2);
+	}
+	if (!strcmp(cmd, "count") && argc >= 3) {
+		w.count = strtoul(argv[1], NULL, 10);
+		return watch(&o, &w, argv[0], argv + 2, argc - 2);
+	}
+	if (!strcmp(cmd, "dump") && argc >= 2)
+		return dump(argv[0], argv + 1, argc - 1);
+	if (!strcmp(cmd, "conf") && argc >= 3)
+		return conf(&o, argv[0], argv[1], argv + 2, argc - 2);
+	if (!strcmp(cmd, "mkdev") && argc >= 2)
+		return mkdev(&o, argv[0], argv + 1, argc - 1);
+	if (!strcmp(cmd, "ping") && argc >= 2)
+		return ping(&o, argv[0], argv + 1, argc - 1);
+	usage();
+	return 2;
+}
