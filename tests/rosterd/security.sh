@@ -280,11 +280,13 @@ else
 fi
 
 # ---- a second session of gw2's daemon, so that its first one is stale
+check capture-control-second-session rst_capture_start mgr rctl0 ctl2 300
 rst_daemon_stop gw2
 check replay-gw2-restarts rst_gw_start 2
 check replay-gw2-rejoined rst_wait_mesh "$T_JOIN" 7 1 2 3
+rst_capture_stop ctl2
 # the JOIN_REQ of gw2's current session
-J2B=$(captured ctl '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' payload | tail -n 1)
+J2B=$(captured ctl2 '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' payload | tail -n 1)
 check captured-second-session-join-req test -n "$J2B" -a "$J2B" != "$J2"
 
 # ---- replay: gw2's underlay frames after its removal
