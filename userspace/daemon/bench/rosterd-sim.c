@@ -253,7 +253,7 @@ static struct sim {
 	int ep;
 	/* counters */
 	uint64_t rx[__RD_TYPE_MAX], dup[__RD_TYPE_MAX];
-	uint64_t stray, bad, floor_rx;
+	uint64_t stray, bad, stale, floor_rx;
 	double floor_last, last_rx;
 	/* joiners whose JOIN_REQ may still need retransmission */
 	uint32_t *active;
@@ -267,6 +267,7 @@ static void on_rx(struct sim_gw *g, const uint8_t *buf, size_t len, const struct
 	struct rd_msg msg;
 	const char *why;
 	double now = now_s();
+	int verdict;
 
 	if (rd_from_sockaddr(from, &src, &port)) {
 		S.stray++;
@@ -291,9 +292,15 @@ static void on_rx(struct sim_gw *g, const uint8_t *buf, size_t len, const struct
 		rd_acked(&g->link, g->mgr, msg.ack);
 		goto out;
 	}
-	/* As a gateway does: ACK everything, duplicates too. */
+	/* As a gateway does: drop what an earlier manager session sent,
+	 * ACK everything else, duplicates too. */
+	verdict = rd_window_check(&g->mgr->win, msg.session, msg.seq);
+	if (verdict == RD_WIN_STALE) {
+		S.stale++;
+		goto out;
+	}
 	rd_send_ack(&g->link, g->mgr, msg.seq);
-	if (rd_window_check(&g->mgr->win, msg.session, msg.seq) == RD_WIN_DUP) {
+	if (verdict == RD_WIN_DUP) {
 		S.dup[msg.type]++;
 		goto out;
 	}
@@ -694,8 +701,8 @@ static int cmd_run(int argc, char **argv)
 			printf("rx_%s %llu\ndup_%s %llu\n", rd_type_name((unsigned int)t),
 			       (unsigned long long)S.rx[t], rd_type_name((unsigned int)t),
 			       (unsigned long long)S.dup[t]);
-	printf("stray %llu\nmalformed %llu\n", (unsigned long long)S.stray,
-	       (unsigned long long)S.bad);
+	printf("stray %llu\nmalformed %llu\nstale %llu\n", (unsigned long long)S.stray,
+	       (unsigned long long)S.bad, (unsigned long long)S.stale);
 	return 0;
 }
 
