@@ -11,7 +11,8 @@
 # no interface, peer or route for a VPN it is not in (gw1: nothing for 9;
 # gw3/gw4: nothing for 7), and traffic flows inside each VPN but never
 # between a VPN-7-only site and a VPN-9-only site, in either direction,
-# even though gw2 forwards and is in both.
+# even though gw2 forwards and is in both. Finally a peer deleted by hand
+# (`wg set ... remove`) comes back with the gateway's next periodic sync.
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded.
 # shellcheck disable=SC2317 # functions run through rst_wait
@@ -119,6 +120,19 @@ check vpn9-mesh-after-leave rst_wait_mesh "$T_JOIN" 9 2 3 4
 check vpn7-mesh-unchanged rst_mesh_ok 7 1 2
 check ping-vpn7-still rst_ping_all 1 2
 check lan3-cannot-reach-lan2-now rst_no_ping 3 2
+
+# Drift: an operator deletes gw4's peer on gw3 by hand. gw3's daemon puts
+# it back at its next periodic sync (sync-interval 30 s +-20 %), although
+# the manager has nothing new to say.
+g3=$(rst_log_lines gw3)
+rst_in gw3 wg set rvpn9 peer "${SITEKEY[4]}" remove
+check drift-peer-removed-by-hand test -z "$(rst_in gw3 wg show rvpn9 peers | grep -F "${SITEKEY[4]}")"
+check drift-repaired rst_wait "$T_JOIN" rst_mesh_ok 9 3 4
+drift_logged() {
+	rst_log_since gw3 "$g3" | grep -qF "rvpn9 has 0 peer(s), 0 of the view's 1; re-programming"
+}
+check drift-repair-logged rst_wait 5 drift_logged
+check drift-ping-vpn9 rst_ping_all 3 4
 
 ((RST_FAILED == 0)) || rst_dump_logs 30
 ktap_diag "two_vpns.sh: $((SECONDS - t_start)) s"

@@ -283,13 +283,49 @@ static int view_add(struct gvpn *v, const struct roster_member *m)
 	return 0;
 }
 
+/* The VPN's interface gets exactly the view's peers, and routes follow. */
+static void program_view(struct gvpn *v)
+{
+	struct rd_wg_peer *peers = calloc(v->n ? v->n : 1, sizeof(*peers));
+	int ret;
+
+	if (!peers)
+		return;
+	for (unsigned int i = 0; i < v->n; i++)
+		wg_peer_of(&v->view[i], &peers[i]);
+	ret = rd_wg_apply(v->conf->ifname, peers, v->n, true);
+	free(peers);
+	if (ret)
+		rd_err("%s: cannot program peers: %s", v->conf->ifname, strerror(-ret));
+	sync_routes(v);
+}
+
+/* Someone may have changed the interface behind our back (`wg set ...
+ * remove`, an interface re-created): put the view's peer set back. */
+static void repair_drift(struct gvpn *v)
+{
+	uint8_t (*keys)[32] = NULL;
+	unsigned int n = 0, found = 0;
+
+	if (rd_wg_peer_keys(v->conf->ifname, &keys, &n))
+		return;
+	for (unsigned int i = 0; i < v->n; i++)
+		for (unsigned int k = 0; k < n; k++)
+			if (!memcmp(keys[k], v->view[i].key, 32)) {
+				found++;
+				break;
+			}
+	free(keys);
+	if (found == v->n && n == v->n)
+		return;
+	rd_warn("vpn %u: %s has %u peer(s), %u of the view's %u; re-programming", v->conf->id,
+		v->conf->ifname, n, found, v->n);
+	program_view(v);
+}
+
 static void apply_full(struct gw *g, struct gvpn *v, uint16_t flags, uint64_t gen,
 		       const struct roster_member *mb, unsigned int n)
 {
-	struct rd_wg_peer *peers;
-	unsigned int np = 0;
-	int ret;
-
 	view_clear(v);
 	v->synced = true;
 	v->gen = gen;
@@ -306,16 +342,7 @@ static void apply_full(struct gw *g, struct gvpn *v, uint16_t flags, uint64_t ge
 			if (!rd_addr_eq(&mb[i].dev, &g->id.id))
 				view_add(v, &mb[i]);
 	}
-	peers = calloc(v->n ? v->n : 1, sizeof(*peers));
-	if (!peers)
-		return;
-	for (unsigned int i = 0; i < v->n; i++)
-		wg_peer_of(&v->view[i], &peers[np++]);
-	ret = rd_wg_apply(v->conf->ifname, peers, np, true);
-	free(peers);
-	if (ret)
-		rd_err("%s: cannot program peers: %s", v->conf->ifname, strerror(-ret));
-	sync_routes(v);
+	program_view(v);
 	mirror_full(g, v);
 	if (!v->removed)
 		rd_info("vpn %u gen %llu: %u peer(s) on %s", v->conf->id, (unsigned long long)gen,
@@ -443,6 +470,7 @@ static void periodic_sync(struct gw *g, struct gvpn *v, int64_t now)
 		rd_dbg("vpn %u: periodic SYNC_REQ (gen %llu, %u member(s))", v->conf->id,
 		       (unsigned long long)v->gen, v->n + 1);
 		rd_send(&g->link, g->mp, &m);
+		repair_drift(v);
 	}
 	if (!v->sync_at || now >= v->sync_at) {
 		rd_random(&r, sizeof(r));
