@@ -50,6 +50,20 @@ int rd_udp_socket(const struct roster_addr *a, uint16_t port, const char *ifname
 		close(fd);
 		return err;
 	}
+	/*
+	 * A manager's fan-out sends one NOTIFY per member before it reads
+	 * again, and the members' ACKs pile up meanwhile: with the default
+	 * ~200 KiB they overflowed at a few thousand members and every lost
+	 * ACK came back as a retransmission. The FORCE variants need
+	 * CAP_NET_ADMIN, which rosterd has; otherwise take what rmem_max
+	 * allows.
+	 */
+	int buf = RD_SOCKET_BUFFER;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		int err = -errno;
 

@@ -876,6 +876,26 @@ out:
 
 /* ---- setup and main loop ------------------------------------------------ */
 
+/* Up to a fan-out's worth of datagrams, then back to the other events. */
+static void recv_all(struct mgr *m)
+{
+	for (int i = 0; i < 4096; i++) {
+		_Alignas(8) uint8_t buf[RD_MSG_MAX + 64];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(m->fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			break;
+		if ((size_t)n > sizeof(buf)) {
+			rd_warn("ignoring oversized datagram (%zd bytes) from %s", n,
+				rd_sa_ntop((struct sockaddr *)&from));
+			continue;
+		}
+		handle_packet(m, buf, (size_t)n, (struct sockaddr *)&from, fl);
+	}
+}
+
 static int setup_control(struct mgr *m)
 {
 	struct rd_config *c = m->c;
@@ -984,9 +1004,15 @@ int rd_manager_run(struct rd_config *c)
 			{ .fd = roster_monitor_fd(m->mon), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 		};
-		int64_t now = rd_now_ms();
-		int timeout = rd_tick(&m->link, now);
-		int inv_to = next_inv > now ? (int)(next_inv - now) : 0;
+		int64_t now;
+		int timeout, inv_to;
+
+		/* ACKs that queued up while a fan-out was being sent must be
+		 * read before anything is declared due for retransmission. */
+		recv_all(m);
+		now = rd_now_ms();
+		timeout = rd_tick(&m->link, now);
+		inv_to = next_inv > now ? (int)(next_inv - now) : 0;
 
 		if (timeout < 0 || timeout > inv_to)
 			timeout = inv_to;
@@ -1015,18 +1041,8 @@ int rd_manager_run(struct rd_config *c)
 			if (ret < 0 && ret != -EAGAIN)
 				rd_warn("reading notifications: %s", strerror(-ret));
 		}
-		if (pfd[0].revents & POLLIN) {
-			for (int i = 0; i < 64; i++) {
-				_Alignas(8) uint8_t buf[65536];
-				struct sockaddr_storage from;
-				socklen_t fl = sizeof(from);
-				ssize_t n = recvfrom(m->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-
-				if (n < 0)
-					break;
-				handle_packet(m, buf, (size_t)n, (struct sockaddr *)&from, fl);
-			}
-		}
+		if (pfd[0].revents & POLLIN)
+			recv_all(m);
 		if (rd_now_ms() >= next_inv) {
 			reload_invites(m, false);
 			next_inv = rd_now_ms() + 1000;

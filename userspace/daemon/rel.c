@@ -84,6 +84,7 @@ void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_don
 	l->max_tries = max_tries;
 	l->done = done;
 	l->hash = calloc(RD_PEER_BUCKETS, sizeof(*l->hash));
+	l->next_due = INT64_MAX;
 	/* Callers with a state directory replace this (rd_session_next). */
 	rd_random(&l->session, sizeof(l->session));
 }
@@ -210,6 +211,8 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 		pm->sent = true;
 		pm->tries = 1;
 		pm->due = rd_now_ms() + pm->timeout_ms;
+		if (pm->due < l->next_due)
+			l->next_due = pm->due;
 		xmit(l, p, buf, (size_t)len);
 	}
 	return 0;
@@ -235,6 +238,18 @@ void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 		if (l->done)
 			l->done(l, p, pm, true);
 		free(pm);
+		/* The freed slot goes to the next message waiting for one. */
+		for (pm = p->q; pm; pm = pm->next) {
+			if (pm->sent)
+				continue;
+			pm->sent = true;
+			pm->tries = 1;
+			pm->due = rd_now_ms() + pm->timeout_ms;
+			if (pm->due < l->next_due)
+				l->next_due = pm->due;
+			xmit(l, p, pm->buf, pm->len);
+			break;
+		}
 		return;
 	}
 }
@@ -242,6 +257,11 @@ void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 int rd_tick(struct rd_link *l, int64_t now)
 {
 	int64_t next = -1;
+
+	/* A manager calls this once per loop with thousands of peers: walk
+	 * them only when something can be due. */
+	if (now < l->next_due)
+		return l->next_due == INT64_MAX ? -1 : (int)(l->next_due - now);
 
 	for (struct rd_peer *p = l->peers; p; p = p->next) {
 		unsigned int n = inflight(p);
@@ -280,6 +300,7 @@ int rd_tick(struct rd_link *l, int64_t now)
 			pp = &pm->next;
 		}
 	}
+	l->next_due = next < 0 ? INT64_MAX : next;
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);

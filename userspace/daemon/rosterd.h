@@ -275,6 +275,7 @@ struct rd_link {
 	int max_tries;		/* 0: retry forever */
 	struct rd_peer *peers;
 	struct rd_peer **hash;	/* RD_PEER_BUCKETS chains */
+	int64_t next_due;	/* no retransmission is due before this */
 	rd_done_cb done;
 	void *priv;
 };
@@ -381,7 +382,9 @@ int rd_cmd_leave(struct rd_config *c, uint32_t vpn);
 int rd_signalfd(void);
 /* UDP socket bound to a:port. */
 /* A UDP socket bound to a:port and, if ifname, to that interface only: the
- * control channel must take nothing that did not come through the tunnel. */
+ * control channel must take nothing that did not come through the tunnel.
+ * Its buffers hold RD_SOCKET_BUFFER bytes (a fan-out's worth of ACKs). */
+#define RD_SOCKET_BUFFER (16 << 20)
 int rd_udp_socket(const struct roster_addr *a, uint16_t port, const char *ifname);
 
 #endif /* ROSTERD_H */
