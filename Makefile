@@ -69,6 +69,9 @@ ynl-check:
 userspace:
 	@$(MAKE) -s -C userspace
 	@$(MAKE) -s -C userspace/daemon
+	@# the benchmarks' helpers: built (with -Werror) so that they do not rot
+	@$(MAKE) -s -C userspace/daemon sim
+	@$(MAKE) -s -C scripts/bench
 
 kselftest:
 	@if [ -f tests/kselftest/Makefile ]; then $(MAKE) -s -C tests/kselftest OUTPUT=$(BUILD)/kselftest; fi
