@@ -156,6 +156,32 @@ struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, sockle
 	return p;
 }
 
+/* The first timeout of a message to p: retry_ms, or more if p's ACKs take
+ * longer (srtt + 4 rttvar), capped at RD_RETRY_CAP_MS. */
+static int first_timeout(const struct rd_link *l, const struct rd_peer *p)
+{
+	int rto = p->srtt ? p->srtt + 4 * p->rttvar : 0;
+
+	if (rto < l->retry_ms)
+		rto = l->retry_ms;
+	return rto > RD_RETRY_CAP_MS ? RD_RETRY_CAP_MS : rto;
+}
+
+static void rtt_sample(struct rd_peer *p, int rtt)
+{
+	if (rtt < 1)
+		rtt = 1;
+	if (!p->srtt) {
+		p->srtt = rtt;
+		p->rttvar = rtt / 2;
+	} else {
+		int d = p->srtt > rtt ? p->srtt - rtt : rtt - p->srtt;
+
+		p->rttvar = (3 * p->rttvar + d) / 4;
+		p->srtt = (7 * p->srtt + rtt) / 8;
+	}
+}
+
 static void xmit(struct rd_link *l, struct rd_peer *p, const void *buf, size_t len)
 {
 	if (sendto(l->fd, buf, len, 0, (const struct sockaddr *)&p->sa, p->salen) < 0)
@@ -202,7 +228,7 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 	pm->vpn = m->vpn;
 	pm->len = (size_t)len;
 	memcpy(pm->buf, buf, (size_t)len);
-	pm->timeout_ms = l->retry_ms;
+	pm->timeout_ms = first_timeout(l, p);
 	pm->due = rd_now_ms();
 	for (tail = &p->q; *tail; tail = &(*tail)->next)
 		;
@@ -210,7 +236,8 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 	if (inflight(p) < RD_MAX_INFLIGHT) {
 		pm->sent = true;
 		pm->tries = 1;
-		pm->due = rd_now_ms() + pm->timeout_ms;
+		pm->sent_at = rd_now_ms();
+		pm->due = pm->sent_at + pm->timeout_ms;
 		if (pm->due < l->next_due)
 			l->next_due = pm->due;
 		xmit(l, p, buf, (size_t)len);
@@ -235,6 +262,9 @@ void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 		*pp = pm->next;
 		rd_dbg("<- %s ACK %u (%s)", rd_sa_ntop((struct sockaddr *)&p->sa), seq,
 		       rd_type_name(pm->type));
+		/* Karn: a retransmitted message's ACK says nothing of the RTT. */
+		if (pm->tries == 1)
+			rtt_sample(p, (int)(rd_now_ms() - pm->sent_at));
 		if (l->done)
 			l->done(l, p, pm, true);
 		free(pm);
@@ -244,7 +274,9 @@ void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 				continue;
 			pm->sent = true;
 			pm->tries = 1;
-			pm->due = rd_now_ms() + pm->timeout_ms;
+			pm->timeout_ms = first_timeout(l, p);
+			pm->sent_at = rd_now_ms();
+			pm->due = pm->sent_at + pm->timeout_ms;
 			if (pm->due < l->next_due)
 				l->next_due = pm->due;
 			xmit(l, p, pm->buf, pm->len);
@@ -272,6 +304,8 @@ int rd_tick(struct rd_link *l, int64_t now)
 			if (!pm->sent && n < RD_MAX_INFLIGHT) {
 				pm->sent = true;
 				pm->tries = 1;
+				pm->timeout_ms = first_timeout(l, p);
+				pm->sent_at = now;
 				pm->due = now + pm->timeout_ms;
 				n++;
 				xmit(l, p, pm->buf, pm->len);

@@ -242,6 +242,7 @@ struct rd_pending {
 	int tries;
 	int timeout_ms;
 	int64_t due;
+	int64_t sent_at;		/* first transmission, for the RTT */
 	size_t len;
 	uint8_t buf[];
 };
@@ -256,6 +257,10 @@ struct rd_peer {
 	uint32_t next_seq;
 	struct rd_window win;
 	struct rd_pending *q;
+	/* Round-trip estimate (RFC 6298, ms; 0: no sample yet): a slow or
+	 * busy receiver gets a longer first timeout instead of a storm of
+	 * retransmissions it would have ACKed anyway. */
+	int srtt, rttvar;
 	void *priv;
 };
 

@@ -629,6 +629,45 @@ static int recv_count(int fd)
 	return n;
 }
 
+/* A receiver that ACKs slowly gets a longer first timeout (RFC 6298). */
+static void t_rto(void)
+{
+	struct roster_addr lo;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = 7 };
+	struct rd_link l;
+	struct rd_peer *p;
+	int a, b;
+
+	roster_addr_parse("127.0.0.1", &lo);
+	a = rd_udp_socket(&lo, 0, NULL);
+	b = rd_udp_socket(&lo, 0, NULL);
+	if (a < 0 || b < 0) {
+		cur_fail = 1;
+		return;
+	}
+	getsockname(b, (struct sockaddr *)&ss, &sl);
+	rd_link_init(&l, a, 100, 8, NULL);
+	p = rd_peer_get(&l, (struct sockaddr *)&ss, sl, true);
+	EXPECT(rd_send(&l, p, &m) == 0 && p->q->timeout_ms == 100);
+	p->q->sent_at -= 2000;			/* ACKed 2 s after sending */
+	rd_acked(&l, p, p->q->seq);
+	EXPECT(p->srtt >= 2000 && p->srtt < 2100);
+	EXPECT(rd_send(&l, p, &m) == 0 && p->q->timeout_ms >= 2000);
+	/* Karn: the ACK of a retransmission is no sample. */
+	p->q->tries = 2;
+	p->q->sent_at -= 100000;
+	rd_acked(&l, p, p->q->seq);
+	EXPECT(p->srtt < 2100);
+	/* Capped like the backoff. */
+	p->srtt = 60000;
+	EXPECT(rd_send(&l, p, &m) == 0 && p->q->timeout_ms == RD_RETRY_CAP_MS);
+	rd_link_free(&l);
+	close(a);
+	close(b);
+}
+
 static void t_retransmit(void)
 {
 	struct roster_addr lo;
@@ -712,7 +751,7 @@ static void t_b64url(void)
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..13\n");
+	printf("TAP version 13\n1..14\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -726,5 +765,6 @@ int main(void)
 	run("rel: duplicate suppression window", t_window);
 	run("rel: session ids grow across restarts", t_session);
 	run("rel: ack, retransmit, give up, in-flight limit", t_retransmit);
+	run("rel: retransmit timeout follows the round-trip time", t_rto);
 	return failed ? 1 : 0;
 }
