@@ -389,7 +389,7 @@ int rd_signalfd(void);
 /* A UDP socket bound to a:port and, if ifname, to that interface only: the
  * control channel must take nothing that did not come through the tunnel.
  * Its buffers hold RD_SOCKET_BUFFER bytes (a fan-out's worth of ACKs). */
-#define RD_SOCKET_BUFFER (16 << 20)
+#define RD_SOCKET_BUFFER (64 << 20)
 int rd_udp_socket(const struct roster_addr *a, uint16_t port, const char *ifname);
 
 #endif /* ROSTERD_H */
