@@ -21,6 +21,18 @@
 /* The manager repeats ENROLLED up to 8 times, backing off to RD_RETRY_CAP_MS. */
 #define ENROLL_WAIT_MS (8 * RD_RETRY_CAP_MS + 5000)
 #define REJOIN_DELAY_MS 4000
+/* Changes that arrive ahead of a missing generation wait this long for
+ * it (the manager is retransmitting it) before the gateway resyncs. */
+#define GAP_WAIT_MS 3000
+#define OOO_MAX 32
+
+/* A NOTIFY or REMOVE held back until the generations before it arrive. */
+struct ooo {
+	uint8_t type;
+	uint64_t gen;
+	struct roster_member member;	/* NOTIFY */
+	struct roster_addr dev;		/* REMOVE */
+};
 
 struct gvpn {
 	struct rd_vpn_conf *conf;
@@ -28,6 +40,9 @@ struct gvpn {
 	bool removed;			/* not a member (left / removed) */
 	bool leaving;
 	uint64_t gen, max_seen;
+	struct ooo ooo[OOO_MAX];	/* out of order, waiting for gen + 1 */
+	unsigned int n_ooo;
+	int64_t gap_deadline;		/* resync if still waiting then; 0: none */
 	uint32_t join_seq;
 	int64_t rejoin_at;
 	int64_t sync_at;		/* next periodic SYNC_REQ */
@@ -525,6 +540,8 @@ static bool assemble(struct gvpn *v, const struct rd_msg *m)
 	return v->asm_have == v->asm_nparts;
 }
 
+static void ooo_drain(struct gw *g, struct gvpn *v);
+
 static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 {
 	if (v->synced && m->gen < v->gen) {
@@ -536,11 +553,69 @@ static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 		return;
 	apply_full(g, v, v->asm_flags, v->asm_gen, v->asm_m, v->asm_n);
 	asm_reset(v);
+	ooo_drain(g, v);
 	if (v->max_seen > v->gen && !v->removed) {
 		rd_info("vpn %u: saw gen %llu before the list (gen %llu); resyncing", v->conf->id,
 			(unsigned long long)v->max_seen, (unsigned long long)v->gen);
 		send_simple(g, RD_SYNC_REQ, v->conf->id);
 	}
+}
+
+static void ooo_apply(struct gw *g, struct gvpn *v, const struct ooo *o)
+{
+	v->gen = o->gen;
+	if (o->type == RD_NOTIFY)
+		apply_notify(g, v, &o->member);
+	else
+		apply_remove(g, v, &o->dev);
+}
+
+/* Apply what has become next in line; forget what a list made stale. */
+static void ooo_drain(struct gw *g, struct gvpn *v)
+{
+	bool progress = !v->removed;
+
+	if (v->removed)
+		v->n_ooo = 0;
+	while (progress) {
+		progress = false;
+		for (unsigned int i = 0; i < v->n_ooo; i++) {
+			if (v->ooo[i].gen > v->gen + 1)
+				continue;
+			if (v->ooo[i].gen == v->gen + 1) {
+				struct ooo o = v->ooo[i];
+
+				v->ooo[i] = v->ooo[--v->n_ooo];
+				ooo_apply(g, v, &o);
+				progress = true;
+				break;
+			}
+			v->ooo[i--] = v->ooo[--v->n_ooo];
+		}
+	}
+	if (!v->n_ooo)
+		v->gap_deadline = 0;
+}
+
+static int ooo_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ooo *)a)->gen, y = ((const struct ooo *)b)->gen;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The missing generations did not come: apply what we hold, in order, and
+ * ask for the whole list. */
+static void ooo_give_up(struct gw *g, struct gvpn *v)
+{
+	qsort(v->ooo, v->n_ooo, sizeof(v->ooo[0]), ooo_cmp);
+	rd_info("vpn %u: generation gap (have %llu, next held %llu); resyncing", v->conf->id,
+		(unsigned long long)v->gen, (unsigned long long)v->ooo[0].gen);
+	for (unsigned int i = 0; i < v->n_ooo; i++)
+		ooo_apply(g, v, &v->ooo[i]);
+	v->n_ooo = 0;
+	v->gap_deadline = 0;
+	send_simple(g, RD_SYNC_REQ, v->conf->id);
 }
 
 static void handle_change(struct gw *g, struct gvpn *v, const struct rd_msg *m)
@@ -557,18 +632,32 @@ static void handle_change(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 		       (unsigned long long)m->gen, (unsigned long long)v->gen);
 		return;
 	}
-	bool gap = m->gen != v->gen + 1;
+	struct ooo o = { .type = m->type, .gen = m->gen };
 
-	v->gen = m->gen;
 	if (m->type == RD_NOTIFY)
-		apply_notify(g, v, &m->members[0]);
+		o.member = m->members[0];
 	else
-		apply_remove(g, v, &m->dev);
-	if (gap) {
-		rd_info("vpn %u: generation gap (got %llu); resyncing", v->conf->id,
-			(unsigned long long)m->gen);
-		send_simple(g, RD_SYNC_REQ, v->conf->id);
+		o.dev = m->dev;
+	if (m->gen == v->gen + 1) {
+		ooo_apply(g, v, &o);
+		ooo_drain(g, v);
+		return;
 	}
+	/* Ahead of a generation still on its way (retransmissions reorder):
+	 * hold it rather than resync the whole list at once. */
+	for (unsigned int i = 0; i < v->n_ooo; i++)
+		if (v->ooo[i].gen == m->gen)
+			return;
+	if (v->n_ooo == OOO_MAX) {
+		ooo_give_up(g, v);
+		handle_change(g, v, m);
+		return;
+	}
+	rd_dbg("vpn %u: gen %llu ahead of %llu; held", v->conf->id, (unsigned long long)m->gen,
+	       (unsigned long long)v->gen);
+	v->ooo[v->n_ooo++] = o;
+	if (!v->gap_deadline)
+		v->gap_deadline = rd_now_ms() + GAP_WAIT_MS;
 }
 
 static void handle_packet(struct gw *g, const uint8_t *buf, size_t len, const struct sockaddr *from)
@@ -753,6 +842,12 @@ int rd_gateway_run(struct rd_config *c)
 		for (unsigned int i = 0; i < g->nv; i++) {
 			struct gvpn *v = &g->v[i];
 
+			if (v->gap_deadline) {
+				if (v->gap_deadline <= now)
+					ooo_give_up(g, v);
+				else if (timeout < 0 || v->gap_deadline - now < timeout)
+					timeout = (int)(v->gap_deadline - now);
+			}
 			if (c->sync_interval && v->synced && !v->removed && !v->rejoin_at && !leaving) {
 				periodic_sync(g, v, now);
 				if (timeout < 0 || v->sync_at - now < timeout)
