@@ -333,6 +333,24 @@ out:
 	rd_msg_release(&msg);
 }
 
+/* Everything queued on the sockets epoll reported ready. */
+static void rx_ready(const struct epoll_event *ev, int n)
+{
+	for (int k = 0; k < n; k++) {
+		struct sim_gw *g = &S.gw[ev[k].data.u32];
+		_Alignas(8) uint8_t buf[2048];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t len;
+
+		while ((len = recvfrom(g->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+				       &fl)) >= 0) {
+			on_rx(g, buf, (size_t)len, (struct sockaddr *)&from);
+			fl = sizeof(from);
+		}
+	}
+}
+
 /* Receive and answer for up to timeout seconds or until done() says so.
  * Returns true if done() became true. quiet > 0: done() must also have
  * held while nothing arrived for quiet seconds (retransmissions settle). */
@@ -357,19 +375,7 @@ static bool pump(double timeout, bool (*done)(void), double quiet)
 				wait_ms = t;
 		}
 		n = epoll_wait(S.ep, ev, 256, wait_ms);
-		for (int k = 0; k < n; k++) {
-			struct sim_gw *g = &S.gw[ev[k].data.u32];
-			_Alignas(8) uint8_t buf[2048];
-			struct sockaddr_storage from;
-			socklen_t fl = sizeof(from);
-			ssize_t len;
-
-			while ((len = recvfrom(g->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-					       &fl)) >= 0) {
-				on_rx(g, buf, (size_t)len, (struct sockaddr *)&from);
-				fl = sizeof(from);
-			}
-		}
+		rx_ready(ev, n);
 	}
 }
 
@@ -475,19 +481,7 @@ static double floor_run(uint32_t n, unsigned int window, uint64_t *lost)
 			sent++;
 		}
 		k = epoll_wait(S.ep, ev, 256, 100);
-		for (int e = 0; e < k; e++) {
-			struct sim_gw *g = &S.gw[ev[e].data.u32];
-			uint8_t buf[2048];
-			struct sockaddr_storage from;
-			socklen_t fl = sizeof(from);
-			ssize_t len;
-
-			while ((len = recvfrom(g->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-					       &fl)) >= 0) {
-				on_rx(g, buf, (size_t)len, (struct sockaddr *)&from);
-				fl = sizeof(from);
-			}
-		}
+		rx_ready(ev, k);
 		if (S.floor_rx - base != got) {
 			last_progress = now_s();
 		} else if (now_s() - last_progress > 2.0) {
