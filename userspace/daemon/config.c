@@ -126,7 +126,7 @@ static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
 	"sync-interval", NULL,
 };
-static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", NULL };
+static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", "keepalive", NULL };
 
 static int key_index(const char *const *keys, const char *k)
 {
@@ -224,6 +224,14 @@ static int vpn_key(struct parser *p, const char *k, const char *v)
 	}
 	if (!strcmp(k, "interface"))
 		return parse_ifname(p, k, v, vc->ifname);
+	if (!strcmp(k, "keepalive")) {
+		unsigned long n;
+
+		if (parse_ulong(v, 0, 65535, &n))
+			return fail(p, "keepalive: expected 0..65535 seconds, got '%s'", v);
+		vc->keepalive = (uint16_t)n;
+		return 0;
+	}
 	if (!strcmp(k, "prefix")) {
 		struct roster_prefix pf;
 
@@ -287,6 +295,7 @@ static int section(struct parser *p, char *s)
 		p->vpn = &c->vpns[c->n_vpns++];
 		memset(p->vpn, 0, sizeof(*p->vpn));
 		p->vpn->id = (uint32_t)id;
+		p->vpn->keepalive = 25;
 		snprintf(p->vpn->ifname, sizeof(p->vpn->ifname), "rvpn%lu", id);
 		p->vpn_has_port = false;
 		p->sec = SEC_VPN;

@@ -37,6 +37,7 @@ void rd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 struct rd_vpn_conf {
 	uint32_t id;
 	uint16_t listen_port;
+	uint16_t keepalive;		/* persistent keepalive of the peers, s */
 	char ifname[IFNAMSIZ];
 	unsigned int n_prefixes;
 	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];

@@ -77,6 +77,9 @@ static void t_config_gateway(void)
 	EXPECT(c.vpns[0].prefixes[1].addr.family == AF_INET6 && c.vpns[0].prefixes[1].len == 48);
 	EXPECT(c.vpns[1].id == 9 && !strcmp(c.vpns[1].ifname, "tun9") && !c.vpns[1].n_prefixes);
 	EXPECT(c.sync_interval == 30);	/* the default */
+	EXPECT(c.vpns[0].keepalive == 25 && c.vpns[1].keepalive == 25);
+	EXPECT(rd_config_parse("[gateway]\nendpoint = 192.0.2.11\n[vpn 7]\nlisten-port = 1\nkeepalive = 0\n",
+			       RD_ROLE_GATEWAY, &c, err, sizeof(err)) == 0 && c.vpns[0].keepalive == 0);
 	EXPECT(rd_config_parse("[gateway]\nsync-interval = 0\n", RD_ROLE_GATEWAY, &c, err,
 			       sizeof(err)) == 0 && c.sync_interval == 0);
 	if (cur_fail)
@@ -121,6 +124,8 @@ static void t_config_bad(void)
 		{ "[gateway]\nleave-on-exit = maybe\n", RD_ROLE_GATEWAY, "expected yes or no" },
 		{ "[gateway]\nretry-ms = 5\n", RD_ROLE_GATEWAY, "retry-ms" },
 		{ "[gateway]\nsync-interval = -1\n", RD_ROLE_GATEWAY, "sync-interval: expected 0..86400" },
+		{ "[gateway]\n[vpn 7]\nlisten-port = 1\nkeepalive = 65536\n", RD_ROLE_GATEWAY,
+		  "line 4: keepalive: expected 0..65535" },
 		{ "[gateway]\nsync-interval = 86401\n", RD_ROLE_GATEWAY, "sync-interval" },
 		{ "[manager]\nsync-interval = 5\n", RD_ROLE_MANAGER, "unknown key 'sync-interval'" },
 		{ "[gateway]\nendpoint = 192.0.2.11\n[vpn 7]\nlisten-port = 1\n[vpn 8]\nlisten-port = 1\n",
