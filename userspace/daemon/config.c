@@ -295,7 +295,6 @@ static int section(struct parser *p, char *s)
 		p->vpn = &c->vpns[c->n_vpns++];
 		memset(p->vpn, 0, sizeof(*p->vpn));
 		p->vpn->id = (uint32_t)id;
-		p->vpn->keepalive = 25;
 		snprintf(p->vpn->ifname, sizeof(p->vpn->ifname), "rvpn%lu", id);
 		p->vpn_has_port = false;
 		p->sec = SEC_VPN;

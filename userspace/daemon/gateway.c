@@ -210,12 +210,11 @@ static void sync_routes(struct gvpn *v)
 }
 
 /*
- * The keepalive does two jobs: it keeps NAT mappings open, and setting it
- * makes WireGuard send a keepalive, i.e. start a handshake, at once. So a
- * member that learns of a newcomer opens the tunnel itself instead of
- * waiting 5 s for the newcomer's retry: the newcomer's first handshake,
- * sent when its JOIN arrived, is dropped by members that had not yet
- * processed their NOTIFY (bench-mesh: 5.4 s to the first ping at N=8).
+ * [vpn] keepalive (off by default) keeps NAT mappings open. It is off by
+ * default because setting it makes every peer start a handshake at once:
+ * a whole mesh formed at the same moment then performs N^2 handshakes
+ * together, which starved the control channel for ~10 s at N=32 in the
+ * emulator (bench-mesh), and keeps every pair re-keying every 2 minutes.
  */
 static void wg_peer_of(const struct gvpn *v, const struct roster_member *m, struct rd_wg_peer *p)
 {

@@ -77,9 +77,9 @@ static void t_config_gateway(void)
 	EXPECT(c.vpns[0].prefixes[1].addr.family == AF_INET6 && c.vpns[0].prefixes[1].len == 48);
 	EXPECT(c.vpns[1].id == 9 && !strcmp(c.vpns[1].ifname, "tun9") && !c.vpns[1].n_prefixes);
 	EXPECT(c.sync_interval == 30);	/* the default */
-	EXPECT(c.vpns[0].keepalive == 25 && c.vpns[1].keepalive == 25);
-	EXPECT(rd_config_parse("[gateway]\nendpoint = 192.0.2.11\n[vpn 7]\nlisten-port = 1\nkeepalive = 0\n",
-			       RD_ROLE_GATEWAY, &c, err, sizeof(err)) == 0 && c.vpns[0].keepalive == 0);
+	EXPECT(c.vpns[0].keepalive == 0 && c.vpns[1].keepalive == 0);	/* off by default */
+	EXPECT(rd_config_parse("[gateway]\nendpoint = 192.0.2.11\n[vpn 7]\nlisten-port = 1\nkeepalive = 25\n",
+			       RD_ROLE_GATEWAY, &c, err, sizeof(err)) == 0 && c.vpns[0].keepalive == 25);
 	EXPECT(rd_config_parse("[gateway]\nsync-interval = 0\n", RD_ROLE_GATEWAY, &c, err,
 			       sizeof(err)) == 0 && c.sync_interval == 0);
 	if (cur_fail)
