@@ -422,7 +422,9 @@ rst_member_devs() {
 	while read -r dev rest; do
 		[[ -z $dev ]] || out+=("$dev")
 	done < <(rst_members "$1")
-	echo "${out[*]}"
+	# sorted: the table lists members in its own order, not in join order
+	# (under loss gw2's JOIN_REQ can overtake gw1's)
+	((${#out[@]})) && printf '%s\n' "${out[@]}" | LC_ALL=C sort | xargs
 }
 
 # rst_sort_csv A,B,C: the comma-separated list sorted (bash only).
