@@ -188,6 +188,19 @@ static void xmit(struct rd_link *l, struct rd_peer *p, const void *buf, size_t l
 		rd_dbg("send to %s: %s", rd_sa_ntop((const struct sockaddr *)&p->sa), strerror(errno));
 }
 
+/* A queued message takes an in-flight slot: its first transmission. */
+static void first_send(struct rd_link *l, struct rd_peer *p, struct rd_pending *pm, int64_t now)
+{
+	pm->sent = true;
+	pm->tries = 1;
+	pm->timeout_ms = first_timeout(l, p);
+	pm->sent_at = now;
+	pm->due = now + pm->timeout_ms;
+	if (pm->due < l->next_due)
+		l->next_due = pm->due;
+	xmit(l, p, pm->buf, pm->len);
+}
+
 static unsigned int inflight(const struct rd_peer *p)
 {
 	unsigned int n = 0;
@@ -234,13 +247,7 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 		;
 	*tail = pm;
 	if (inflight(p) < RD_MAX_INFLIGHT) {
-		pm->sent = true;
-		pm->tries = 1;
-		pm->sent_at = rd_now_ms();
-		pm->due = pm->sent_at + pm->timeout_ms;
-		if (pm->due < l->next_due)
-			l->next_due = pm->due;
-		xmit(l, p, buf, (size_t)len);
+		first_send(l, p, pm, rd_now_ms());
 	}
 	return 0;
 }
@@ -272,14 +279,7 @@ void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 		for (pm = p->q; pm; pm = pm->next) {
 			if (pm->sent)
 				continue;
-			pm->sent = true;
-			pm->tries = 1;
-			pm->timeout_ms = first_timeout(l, p);
-			pm->sent_at = rd_now_ms();
-			pm->due = pm->sent_at + pm->timeout_ms;
-			if (pm->due < l->next_due)
-				l->next_due = pm->due;
-			xmit(l, p, pm->buf, pm->len);
+			first_send(l, p, pm, rd_now_ms());
 			break;
 		}
 		return;
@@ -302,13 +302,8 @@ int rd_tick(struct rd_link *l, int64_t now)
 			struct rd_pending *pm = *pp;
 
 			if (!pm->sent && n < RD_MAX_INFLIGHT) {
-				pm->sent = true;
-				pm->tries = 1;
-				pm->timeout_ms = first_timeout(l, p);
-				pm->sent_at = now;
-				pm->due = now + pm->timeout_ms;
+				first_send(l, p, pm, now);
 				n++;
-				xmit(l, p, pm->buf, pm->len);
 			} else if (pm->sent && pm->due <= now) {
 				if (l->max_tries && pm->tries >= l->max_tries) {
 					*pp = pm->next;
