@@ -29,8 +29,11 @@
  *
  * key/count/ping print "start T", then "NAME T" as each NS (DST) is
  * satisfied, then "last T" (key/count: before it "stats rounds R queries Q
- * busy S", S the seconds spent in the queries); on timeout "timeout
- * NAME..." and exit 1.
+ * busy S intr I", S the seconds spent in the queries, I the dumps the
+ * kernel marked interrupted and wglib.c read again); on timeout (after the
+ * stats line) "timeout
+ * NAME(PEERS)..." (the peers its last query found, -1: no device) and exit
+ * 1. A wait of more than 10 s reports its progress on stderr every 10 s.
  * Polls go round-robin over the namespaces not yet satisfied, sleeping MS
  * (default 20) between rounds; T is when the satisfying query was sent.
  */
@@ -52,6 +55,9 @@
 #include <unistd.h>
 
 #include "wireguard.h"
+
+/* userspace/daemon/wglib.c */
+extern unsigned long wg_dump_interrupted;
 
 static double now(void)
 {
@@ -154,6 +160,16 @@ struct want {
 	unsigned long count;
 };
 
+static unsigned long peer_count(const wg_device *dev)
+{
+	const wg_peer *p;
+	unsigned long n = 0;
+
+	wg_for_each_peer(dev, p)
+		n++;
+	return n;
+}
+
 static bool satisfied(const struct want *w, const wg_device *dev)
 {
 	const wg_peer *p;
@@ -177,11 +193,12 @@ static int watch(const struct opts *o, const struct want *w, const char *ifname,
 {
 	int *fds = ns_open(names, n);
 	bool *done = calloc((size_t)n, sizeof(*done));
-	double t0 = now(), last = t0, busy = 0;
+	long *seen = calloc((size_t)n, sizeof(*seen));	/* peers at the last query, -1: no device */
+	double t0 = now(), last = t0, busy = 0, report = t0 + 10;
 	int left = n;
 	unsigned long rounds = 0, queries = 0;
 
-	if (!done) {
+	if (!done || !seen) {
 		perror("calloc");
 		return 1;
 	}
@@ -201,6 +218,7 @@ static int watch(const struct opts *o, const struct want *w, const char *ifname,
 				dev = NULL;
 			busy += now() - t;
 			queries++;
+			seen[i] = dev ? (long)peer_count(dev) : -1;
 			if (satisfied(w, dev)) {
 				done[i] = true;
 				left--;
@@ -213,17 +231,30 @@ static int watch(const struct opts *o, const struct want *w, const char *ifname,
 		if (!left)
 			break;
 		if (now() - t0 > o->timeout) {
+			printf("stats rounds %lu queries %lu busy %.3f intr %lu\n", rounds, queries, busy,
+			       wg_dump_interrupted);
 			printf("timeout");
 			for (int i = 0; i < n; i++)
 				if (!done[i])
-					printf(" %s", names[i]);
+					printf(" %s(%ld)", names[i], seen[i]);
 			printf("\n");
 			return 1;
+		}
+		/* a long wait says on stderr what it is still waiting for */
+		if (now() > report) {
+			report = now() + 10;
+			fprintf(stderr, "wg-watch: %.0f s, round %lu, %d waiting, peers:", now() - t0,
+				rounds, left);
+			for (int i = 0, k = 0; i < n && k < 8; i++)
+				if (!done[i] && ++k)
+					fprintf(stderr, " %s(%ld)", names[i], seen[i]);
+			fprintf(stderr, "\n");
 		}
 		sleep_ms(o->interval_ms);
 	}
 	/* what the polling itself cost (it competes with the daemons) */
-	printf("stats rounds %lu queries %lu busy %.3f\n", rounds, queries, busy);
+	printf("stats rounds %lu queries %lu busy %.3f intr %lu\n", rounds, queries, busy,
+	       wg_dump_interrupted);
 	printf("last %.3f\n", last);
 	return 0;
 }
