@@ -39,6 +39,8 @@
 #
 # Functions (all return non-zero on failure; none exits):
 #   rst_init                  scratch dir $RST_DIR, EXIT trap -> rst_cleanup
+#   rst_suite_begin NAME      KTAP header, skip the suite (exit) if rosterd's
+#                             needs are missing, rst_init; $RST_T0 = start
 #   rst_topology [N]          inet + mgr + N gateways (default 4) + lans
 #   rst_ns NAME               full netns name of NAME (mgr, gw1, lan3, ...)
 #   rst_in NAME CMD...        run CMD in netns NAME
@@ -49,6 +51,7 @@
 #   rst_redeem N TOKEN        redeem it in gwN's netns
 #   rst_enrol N VPN...        config + invite + redeem + start gwN
 #   rst_members VPN           the manager's table: "dev key endpoint prefixes"
+#   rst_table_is VPN N...     the manager's VPN has exactly gateways N...
 #   rst_wg_peers N VPN        gwN's rvpnV peers: "key endpoint prefixes"
 #   rst_expected_peers N VPN  the same, computed from the manager's table
 #   rst_peers_ok N VPN        gwN's peers == the other members (diff shown)
@@ -167,6 +170,19 @@ rst_init() {
 	rst_hold_timestamps
 	trap rst_cleanup EXIT
 	trap 'exit 130' INT TERM
+}
+
+# rst_suite_begin NAME: the opening every tests/rosterd suite shares. A
+# missing requirement is one skipped result, and the script exits here.
+rst_suite_begin() {
+	local why
+	ktap_header ""
+	if ! why=$(rst_require); then
+		ktap_skip "$1" "$why"
+		ktap_finish
+	fi
+	rst_init || exit 1
+	RST_T0=$SECONDS
 }
 
 # Every ping enables and then disables the kernel's netstamp_needed static
@@ -425,6 +441,19 @@ rst_member_devs() {
 	# sorted: the table lists members in its own order, not in join order
 	# (under loss gw2's JOIN_REQ can overtake gw1's)
 	((${#out[@]})) && printf '%s\n' "${out[@]}" | LC_ALL=C sort | xargs
+}
+
+# rst_table_is VPN N...: the manager's VPN has exactly gateways N... (in
+# any order; the mismatch is printed).
+rst_table_is() {
+	local v=$1 n want=() have
+	shift
+	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
+	have=$(rst_member_devs "$v")
+	[[ $have == "$( ((${#want[@]})) && printf '%s\n' "${want[@]}" | LC_ALL=C sort | xargs)" ]] || {
+		echo "  vpn $v members: '$have', want '${want[*]}'"
+		return 1
+	}
 }
 
 # rst_sort_csv A,B,C: the comma-separated list sorted (bash only).

@@ -29,30 +29,13 @@ T_CONV=${RST_T_CONV:-150}   # generous: loss delays handshakes and retries
 LOSS=${RST_LOSS:-30%}
 DUP=${RST_DUP:-10%}
 
-ktap_header ""
-if ! why=$(rst_require); then
-	ktap_skip lossy "$why"
-	ktap_finish
-fi
-rst_init
-t_start=$SECONDS
+rst_suite_begin lossy
 check() { rst_check "$@"; }
-
-table_is() {
-	local v=$1 n want=() have
-	shift
-	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
-	have=$(rst_member_devs "$v")
-	[[ $have == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] || {
-		echo "  vpn $v members: '$have', want '${want[*]}'"
-		return 1
-	}
-}
 
 # converged N...: the table is exactly N... and every gateway 1..4 agrees
 # (non-members: no peers).
 converged() {
-	table_is 7 "$@" && rst_mesh_ok 7 1 2 3 4
+	rst_table_is 7 "$@" && rst_mesh_ok 7 1 2 3 4
 }
 
 # wait_conv SECS N...: wait until converged, else show what differs
@@ -78,7 +61,7 @@ ping_lossy() {
 			}
 		done
 	done
-	return $rc
+	return "$rc"
 }
 
 netem() {
@@ -126,12 +109,12 @@ check C-ping-remaining ping_lossy 1 2 4
 alive() {
 	local d rc=0
 	for d in mgr gw1 gw2 gw3 gw4; do rst_alive "$d" || { echo "  $d died"; rc=1; }; done
-	return $rc
+	return "$rc"
 }
 check daemons-alive alive
 if ((RST_FAILED)); then
 	rst_mesh_ok 7 1 2 3 4 | ktap_indent
 	rst_dump_logs 30
 fi
-ktap_diag "lossy.sh: $((SECONDS - t_start)) s"
+ktap_diag "lossy.sh: $((SECONDS - RST_T0)) s"
 ktap_finish

@@ -19,27 +19,9 @@ set -u
 
 T_JOIN=${RST_T_JOIN:-60}   # seconds a change may take to reach every gateway
 
-ktap_header ""
-if ! why=$(rst_require); then
-	ktap_skip mesh "$why"
-	ktap_finish
-fi
-rst_init
-t_start=$SECONDS
+rst_suite_begin mesh
 
 check() { rst_check "$@"; }
-
-# table_is VPN N...: the manager's VPN has exactly gateways N...
-table_is() {
-	local v=$1 n want=() have
-	shift
-	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
-	have=$(rst_member_devs "$v")
-	[[ $have == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] || {
-		echo "  vpn $v members: '$have', want '${want[*]}'"
-		return 1
-	}
-}
 
 check topology rst_topology 4
 rst_mgr_config
@@ -51,7 +33,7 @@ for n in 1 2 3 4; do
 	t0=$SECONDS
 	check "gw$n-enrols" rst_enrol "$n" 7
 	joined+=("$n")
-	check "gw$n-in-table" rst_wait "$T_JOIN" table_is 7 "${joined[@]}"
+	check "gw$n-in-table" rst_wait "$T_JOIN" rst_table_is 7 "${joined[@]}"
 	check "mesh-after-gw$n-joined" rst_wait_mesh "$T_JOIN" 7 "${joined[@]}"
 	ktap_diag "gw$n joined and the mesh of ${#joined[@]} converged in $((SECONDS - t0)) s"
 done
@@ -63,7 +45,7 @@ ktap_diag "12 pings in $((SECONDS - t0)) s"
 # gw4 asks to leave.
 key4=$(rst_wg_pubkey 4 7)
 check gw4-leave-exits-0 rst_leave 4 7
-check gw4-gone-from-table rst_wait "$T_JOIN" table_is 7 1 2 3
+check gw4-gone-from-table rst_wait "$T_JOIN" rst_table_is 7 1 2 3
 check no-tunnel-to-gw4 rst_wait "$T_JOIN" rst_no_tunnel_to "$key4" 4 7 1 2 3
 check gw4-own-peers-gone rst_wait "$T_JOIN" rst_peers_ok 4 7
 check mesh-after-gw4-left rst_wait_mesh "$T_JOIN" 7 1 2 3 4
@@ -72,7 +54,7 @@ check lan4-cut-off rst_no_ping 4 1
 # The administrator removes gw3 on the manager.
 key3=$(rst_wg_pubkey 3 7)
 check admin-removes-gw3 rst_kick 3 7
-check gw3-gone-from-table rst_wait "$T_JOIN" table_is 7 1 2
+check gw3-gone-from-table rst_wait "$T_JOIN" rst_table_is 7 1 2
 check no-tunnel-to-gw3 rst_wait "$T_JOIN" rst_no_tunnel_to "$key3" 3 7 1 2
 check gw3-own-peers-gone rst_wait "$T_JOIN" rst_peers_ok 3 7
 check mesh-after-gw3-removed rst_wait_mesh "$T_JOIN" 7 1 2 3 4
@@ -88,5 +70,5 @@ alive() {
 check daemons-alive alive
 
 ((RST_FAILED == 0)) || rst_dump_logs 30
-ktap_diag "mesh.sh: $((SECONDS - t_start)) s"
+ktap_diag "mesh.sh: $((SECONDS - RST_T0)) s"
 ktap_finish

@@ -63,25 +63,8 @@ set -u
 T_JOIN=${RST_T_JOIN:-60}
 SETTLE=${RST_SETTLE:-3}   # seconds given to a forged packet to do harm
 
-ktap_header ""
-if ! why=$(rst_require); then
-	ktap_skip security "$why"
-	ktap_finish
-fi
-rst_init
-t_start=$SECONDS
+rst_suite_begin security
 check() { rst_check "$@"; }
-
-table_is() {
-	local v=$1 n want=() have
-	shift
-	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
-	have=$(rst_member_devs "$v")
-	[[ $have == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] || {
-		echo "  vpn $v members: '$have', want '${want[*]}'"
-		return 1
-	}
-}
 
 # The manager's whole table (VPNs with generations, members with join
 # times): any accepted forged message changes it.
@@ -104,7 +87,7 @@ unchanged() {
 alive() {
 	local d rc=0
 	for d in "$@"; do rst_alive "$d" || { echo "  $d died"; rc=1; }; done
-	return $rc
+	return "$rc"
 }
 # logged NAME MARK REGEX: NAME's log has a matching line after line MARK.
 logged() {
@@ -154,7 +137,7 @@ check gw3-starts rst_gw_start 3
 rst_gw_config 4 7
 tok4=$(rst_invite 4 7)
 check gw4-redeems rst_redeem 4 "$tok4"
-check vpn7-table rst_wait "$T_JOIN" table_is 7 1 2 3
+check vpn7-table rst_wait "$T_JOIN" rst_table_is 7 1 2 3
 check vpn7-mesh rst_wait_mesh "$T_JOIN" 7 1 2 3
 rst_capture_stop ctl
 rst_capture_stop ul2
@@ -226,7 +209,7 @@ heal() {
 		rst_daemon_stop "gw$n"
 		rst_gw_start "$n" || return 1
 	done
-	rst_wait "$T_JOIN" table_is 7 1 2 3 &&
+	rst_wait "$T_JOIN" rst_table_is 7 1 2 3 &&
 		rst_wait_mesh "$T_JOIN" 7 1 2 3
 }
 check forged-underlay-heal heal
@@ -291,7 +274,7 @@ check captured-second-session-join-req test -n "$J2B" -a "$J2B" != "$J2"
 
 # ---- replay: gw2's underlay frames after its removal
 check replay-remove-gw2 rst_kick 2 7
-check replay-gw2-gone rst_wait "$T_JOIN" table_is 7 1 3
+check replay-gw2-gone rst_wait "$T_JOIN" rst_table_is 7 1 3
 rst_daemon_stop gw2
 check replay-mesh-without-gw2 rst_wait_mesh "$T_JOIN" 7 1 3
 mapfile -t FRAMES < <(captured ul2 '.dir == "out" and .dst == "192.0.2.1" and .dport == 51800' frame)
@@ -348,10 +331,10 @@ sed -i '/^prefix = 10.1.0.128\/25$/d' "$(rst_conf gw4)"
 
 # ---- the system still works
 check still-works-gw4-joins rst_gw_start 4
-check still-works-table rst_wait "$T_JOIN" table_is 7 1 3 4
+check still-works-table rst_wait "$T_JOIN" rst_table_is 7 1 3 4
 check still-works-mesh rst_wait_mesh "$T_JOIN" 7 1 3 4
 check still-works-ping rst_ping_all 1 3 4
 
 ((RST_FAILED == 0)) || rst_dump_logs 30
-ktap_diag "security.sh: $((SECONDS - t_start)) s"
+ktap_diag "security.sh: $((SECONDS - RST_T0)) s"
 ktap_finish

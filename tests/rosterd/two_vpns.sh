@@ -22,25 +22,8 @@ set -u
 
 T_JOIN=${RST_T_JOIN:-60}
 
-ktap_header ""
-if ! why=$(rst_require); then
-	ktap_skip two_vpns "$why"
-	ktap_finish
-fi
-rst_init
-t_start=$SECONDS
+rst_suite_begin two_vpns
 check() { rst_check "$@"; }
-
-table_is() {
-	local v=$1 n want=() have
-	shift
-	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
-	have=$(rst_member_devs "$v")
-	[[ $have == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] || {
-		echo "  vpn $v members: '$have', want '${want[*]}'"
-		return 1
-	}
-}
 
 # nothing_for N V SITE...: gwN has no rvpnV and no route to the sites' LANs.
 nothing_for() {
@@ -67,7 +50,7 @@ nothing_for() {
 			rc=1
 		fi
 	done
-	return $rc
+	return "$rc"
 }
 
 check topology rst_topology 4
@@ -80,8 +63,8 @@ check gw2-enrols-vpn7-vpn9 rst_enrol 2 7 9
 check gw3-enrols-vpn9 rst_enrol 3 9
 check gw4-enrols-vpn9 rst_enrol 4 9
 
-check vpn7-table rst_wait "$T_JOIN" table_is 7 1 2
-check vpn9-table rst_wait "$T_JOIN" table_is 9 2 3 4
+check vpn7-table rst_wait "$T_JOIN" rst_table_is 7 1 2
+check vpn9-table rst_wait "$T_JOIN" rst_table_is 9 2 3 4
 check vpn7-mesh rst_wait_mesh "$T_JOIN" 7 1 2
 check vpn9-mesh rst_wait_mesh "$T_JOIN" 9 2 3 4
 
@@ -114,8 +97,8 @@ check gw3-mirror-has-no-vpn7 mirror_has_no 3 7
 
 # Leaving one VPN does not touch the other: gw2 leaves 9, stays in 7.
 check gw2-leaves-vpn9 rst_leave 2 9
-check vpn9-table-without-gw2 rst_wait "$T_JOIN" table_is 9 3 4
-check vpn7-table-unchanged table_is 7 1 2
+check vpn9-table-without-gw2 rst_wait "$T_JOIN" rst_table_is 9 3 4
+check vpn7-table-unchanged rst_table_is 7 1 2
 check vpn9-mesh-after-leave rst_wait_mesh "$T_JOIN" 9 2 3 4
 check vpn7-mesh-unchanged rst_mesh_ok 7 1 2
 check ping-vpn7-still rst_ping_all 1 2
@@ -135,5 +118,5 @@ check drift-repair-logged rst_wait 5 drift_logged
 check drift-ping-vpn9 rst_ping_all 3 4
 
 ((RST_FAILED == 0)) || rst_dump_logs 30
-ktap_diag "two_vpns.sh: $((SECONDS - t_start)) s"
+ktap_diag "two_vpns.sh: $((SECONDS - RST_T0)) s"
 ktap_finish
