@@ -668,74 +668,84 @@ static void handle_change(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 		v->gap_deadline = rd_now_ms() + GAP_WAIT_MS;
 }
 
-static void handle_packet(struct gw *g, const uint8_t *buf, size_t len, const struct sockaddr *from)
+/* Checks a datagram and ACKs it; true if m is new and must be handled. */
+static bool accept_packet(struct gw *g, const uint8_t *buf, size_t len, const struct sockaddr *from,
+			  struct rd_msg *m, int *verdict)
 {
-	struct rd_msg m;
-	struct gvpn *v;
 	const char *why;
-	int verdict;
 
 	if (!from_manager(&g->id, from)) {
 		rd_warn("ignoring packet from %s: not the manager", rd_sa_ntop(from));
-		return;
+		return false;
 	}
-	if (rd_msg_decode(buf, len, &m, &why)) {
+	if (rd_msg_decode(buf, len, m, &why)) {
 		rd_warn("ignoring malformed message from the manager: %s", why);
-		return;
+		return false;
 	}
-	if (m.type == RD_ACK) {
-		rd_acked(&g->link, g->mp, m.ack);
-		goto out;
+	if (m->type == RD_ACK) {
+		rd_acked(&g->link, g->mp, m->ack);
+		rd_msg_release(m);
+		return false;
 	}
-	verdict = rd_window_check(&g->mp->win, m.session, m.seq);
-	if (verdict == RD_WIN_STALE) {
+	*verdict = rd_window_check(&g->mp->win, m->session, m->seq);
+	if (*verdict == RD_WIN_STALE) {
 		rd_warn("ignoring %s from the manager's earlier session %u (now %u)",
-			rd_type_name(m.type), m.session, g->mp->win.session);
-		goto out;
+			rd_type_name(m->type), m->session, g->mp->win.session);
+		rd_msg_release(m);
+		return false;
 	}
-	rd_send_ack(&g->link, g->mp, m.seq);
-	if (verdict == RD_WIN_DUP)
-		goto out;
-	rd_dbg("<- manager %s seq %u vpn %u gen %llu", rd_type_name(m.type), m.seq, m.vpn,
-	       (unsigned long long)m.gen);
+	rd_send_ack(&g->link, g->mp, m->seq);
+	if (*verdict == RD_WIN_DUP) {
+		rd_msg_release(m);
+		return false;
+	}
+	return true;
+}
+
+static void handle_msg(struct gw *g, struct rd_msg *m, int verdict)
+{
+	struct gvpn *v;
+
+	rd_dbg("<- manager %s seq %u vpn %u gen %llu", rd_type_name(m->type), m->seq, m->vpn,
+	       (unsigned long long)m->gen);
 	if (verdict == RD_WIN_NEW_SESSION) {
 		rd_info("the manager restarted; resyncing every VPN");
 		for (unsigned int i = 0; i < g->nv; i++)
-			if (g->v[i].synced && !g->v[i].removed && !(m.has_vpn && m.vpn == g->v[i].conf->id))
+			if (g->v[i].synced && !g->v[i].removed && !(m->has_vpn && m->vpn == g->v[i].conf->id))
 				send_simple(g, RD_SYNC_REQ, g->v[i].conf->id);
 	}
-	if (m.type == RD_ERROR) {
+	if (m->type == RD_ERROR) {
 		for (unsigned int i = 0; i < g->nv; i++)
-			if (m.has_ref && g->v[i].join_seq == m.ref_seq)
+			if (m->has_ref && g->v[i].join_seq == m->ref_seq)
 				rd_err("vpn %u: the manager refused to join us: %s (%s)",
-				       g->v[i].conf->id, m.text[0] ? m.text : "-", strerror((int)m.err));
-		if (!m.has_ref)
-			rd_err("the manager reports: %s", m.text);
+				       g->v[i].conf->id, m->text[0] ? m->text : "-", strerror((int)m->err));
+		if (!m->has_ref)
+			rd_err("the manager reports: %s", m->text);
 		goto out;
 	}
-	if (!m.has_vpn) {
-		rd_dbg("ignoring %s", rd_type_name(m.type));
+	if (!m->has_vpn) {
+		rd_dbg("ignoring %s", rd_type_name(m->type));
 		goto out;
 	}
-	v = vpn_find(g, m.vpn);
+	v = vpn_find(g, m->vpn);
 	if (!v) {
-		rd_warn("ignoring %s for vpn %u: not configured here", rd_type_name(m.type), m.vpn);
+		rd_warn("ignoring %s for vpn %u: not configured here", rd_type_name(m->type), m->vpn);
 		goto out;
 	}
-	switch (m.type) {
+	switch (m->type) {
 	case RD_JOIN:
 	case RD_LIST:
-		handle_list(g, v, &m);
+		handle_list(g, v, m);
 		break;
 	case RD_NOTIFY:
 	case RD_REMOVE:
-		handle_change(g, v, &m);
+		handle_change(g, v, m);
 		break;
 	default:
-		rd_warn("ignoring unexpected %s", rd_type_name(m.type));
+		rd_warn("ignoring unexpected %s", rd_type_name(m->type));
 	}
 out:
-	rd_msg_release(&m);
+	rd_msg_release(m);
 }
 
 static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pending *pm, bool acked)
@@ -757,9 +767,20 @@ static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pendin
 	}
 }
 
+/* A burst from the manager (a formation sends a gateway a NOTIFY per
+ * joiner) is ACKed as it is read, before any of it is applied: applying
+ * one takes netlink calls of milliseconds each, and ACKs waiting behind
+ * them made the manager retransmit what had arrived (52 356
+ * retransmissions for 8 989 messages forming a mesh of 128). */
+#define RECV_BATCH 64
+
 static void recv_all(struct gw *g)
 {
-	for (int i = 0; i < 64; i++) {
+	static struct rd_msg batch[RECV_BATCH];
+	static int verdict[RECV_BATCH];
+	unsigned int k = 0;
+
+	for (int i = 0; i < RECV_BATCH; i++) {
 		_Alignas(8) uint8_t buf[65536];
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
@@ -767,8 +788,11 @@ static void recv_all(struct gw *g)
 
 		if (n < 0)
 			break;
-		handle_packet(g, buf, (size_t)n, (struct sockaddr *)&from);
+		if (accept_packet(g, buf, (size_t)n, (struct sockaddr *)&from, &batch[k], &verdict[k]))
+			k++;
 	}
+	for (unsigned int i = 0; i < k; i++)
+		handle_msg(g, &batch[i], verdict[i]);
 }
 
 int rd_gateway_run(struct rd_config *c)
