@@ -346,9 +346,41 @@ static void repair_drift(struct gvpn *v)
 	program_view(v);
 }
 
+static bool view_has(const struct roster_member *view, unsigned int n, const struct roster_addr *dev)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (rd_addr_eq(&view[i].dev, dev))
+			return true;
+	return false;
+}
+
+/* A list that replaces a view (a resync) names what it changed, as the
+ * NOTIFY and REMOVE it stands in for would have. */
+static void log_list_changes(const struct gvpn *v, const struct roster_member *old, unsigned int nold)
+{
+	for (unsigned int i = 0; i < nold; i++)
+		if (!view_has(v->view, v->n, &old[i].dev))
+			rd_info("vpn %u gen %llu: peer %s removed", v->conf->id,
+				(unsigned long long)v->gen, rd_ntop(&old[i].dev));
+	for (unsigned int i = 0; i < v->n; i++)
+		if (!view_has(old, nold, &v->view[i].dev))
+			rd_info("vpn %u gen %llu: peer %s added", v->conf->id,
+				(unsigned long long)v->gen, rd_ntop(&v->view[i].dev));
+}
+
 static void apply_full(struct gw *g, struct gvpn *v, uint16_t flags, uint64_t gen,
 		       const struct roster_member *mb, unsigned int n)
 {
+	struct roster_member *old = NULL;
+	unsigned int nold = 0;
+
+	if (v->synced && !v->removed && v->n) {
+		old = malloc(v->n * sizeof(*old));
+		if (old) {
+			memcpy(old, v->view, v->n * sizeof(*old));
+			nold = v->n;
+		}
+	}
 	view_clear(v);
 	v->synced = true;
 	v->gen = gen;
@@ -367,6 +399,9 @@ static void apply_full(struct gw *g, struct gvpn *v, uint16_t flags, uint64_t ge
 	}
 	program_view(v);
 	mirror_full(g, v);
+	if (old && !v->removed)
+		log_list_changes(v, old, nold);
+	free(old);
 	if (!v->removed)
 		rd_info("vpn %u gen %llu: %u peer(s) on %s", v->conf->id, (unsigned long long)gen,
 			v->n, v->conf->ifname);
