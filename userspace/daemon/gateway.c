@@ -502,14 +502,6 @@ static void send_simple(struct gw *g, uint8_t type, uint32_t vpn)
 	rd_send(&g->link, g->mp, &m);
 }
 
-static bool sync_pending(const struct gw *g, uint32_t vpn)
-{
-	for (const struct rd_pending *pm = g->mp->q; pm; pm = pm->next)
-		if (pm->type == RD_SYNC_REQ && pm->vpn == vpn)
-			return true;
-	return false;
-}
-
 /* A change the manager could not deliver (it died right after it, or gave
  * up retrying) would otherwise stay missing until the next change. So
  * every sync-interval (+-20 %, so gateways do not ask in lockstep) the
@@ -520,7 +512,7 @@ static void periodic_sync(struct gw *g, struct gvpn *v, int64_t now)
 	int64_t ival = (int64_t)g->c->sync_interval * 1000;
 	uint32_t r;
 
-	if (v->sync_at && now >= v->sync_at && !sync_pending(g, v->conf->id)) {
+	if (v->sync_at && now >= v->sync_at && !rd_pending_of(g->mp, v->conf->id, 1u << RD_SYNC_REQ)) {
 		struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = v->conf->id,
 				    .has_gen = true, .gen = v->gen,
 				    .has_total = true, .total = v->n + 1 };

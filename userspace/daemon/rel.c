@@ -335,6 +335,14 @@ int rd_tick(struct rd_link *l, int64_t now)
 	return next <= now ? 0 : (int)(next - now);
 }
 
+bool rd_pending_of(const struct rd_peer *p, uint32_t vpn, uint32_t types)
+{
+	for (const struct rd_pending *pm = p->q; pm; pm = pm->next)
+		if (pm->vpn == vpn && pm->type < 32 && (types & (1u << pm->type)))
+			return true;
+	return false;
+}
+
 bool rd_idle(const struct rd_link *l)
 {
 	for (const struct rd_peer *p = l->peers; p; p = p->next)

@@ -297,6 +297,9 @@ int rd_send_ack(struct rd_link *l, struct rd_peer *p, uint32_t seq);
 void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq);
 /* Retransmit what is due; returns ms until the next deadline, -1 if none. */
 int rd_tick(struct rd_link *l, int64_t now);
+/* Something of one of the types (bit 1 << type) for vpn is still queued
+ * or unacknowledged to p. */
+bool rd_pending_of(const struct rd_peer *p, uint32_t vpn, uint32_t types);
 bool rd_idle(const struct rd_link *l);
 /* Drop everything queued for p (without callbacks). */
 void rd_peer_flush(struct rd_peer *p);

@@ -701,11 +701,17 @@ static void t_retransmit(void)
 	 * between here and the first tick.
 	 */
 	now = rd_now_ms();
+	EXPECT(!rd_pending_of(p, 7, ~0u));
 	for (i = 0; i < 2; i++) {
 		struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = 7 };
 
 		EXPECT(rd_send(&l, p, &m) == 0 && m.seq == (uint32_t)i + 1);
 	}
+	/* what is queued, by VPN and type (the manager's and the gateway's
+	 * "is a change / a sync on its way" questions) */
+	EXPECT(rd_pending_of(p, 7, 1u << RD_SYNC_REQ));
+	EXPECT(!rd_pending_of(p, 7, 1u << RD_NOTIFY | 1u << RD_LIST));
+	EXPECT(!rd_pending_of(p, 9, 1u << RD_SYNC_REQ));
 	usleep(20000);
 	EXPECT(recv_count(b) == 2);
 	EXPECT(rd_tick(&l, now) > 0);			/* nothing due yet */
@@ -719,7 +725,7 @@ static void t_retransmit(void)
 	EXPECT(recv_count(b) == 1);
 	EXPECT(rd_tick(&l, now + 10000) > 0);		/* try 3 */
 	EXPECT(rd_tick(&l, now + 20000) == -1);		/* given up */
-	EXPECT(done_lost == 1 && rd_idle(&l));
+	EXPECT(done_lost == 1 && rd_idle(&l) && !rd_pending_of(p, 7, ~0u));
 	usleep(20000);
 	EXPECT(recv_count(b) == 1);
 	/* ACKs are not queued. */
