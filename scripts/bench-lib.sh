@@ -192,6 +192,22 @@ bl_stamp_first() {
 		/^\[/ && $0 ~ re { t = substr($0, 2, index($0, "]") - 2) + 0; if (t >= t0) { print t; exit } }' "$1"
 }
 
+# bl_stamp_peers FILE T0 VPN COUNT: the first stamp at or after T0 at which
+# the gateway of log FILE had COUNT peers on rvpnVPN by its own account (a
+# JOIN/LIST sets the count, "peer X added"/"removed" change it by one).
+bl_stamp_peers() {
+	awk -v t0="$2" -v vpn="$3" -v want="$4" '
+		/^\[/ {
+			t = substr($0, 2, index($0, "]") - 2) + 0
+			if (t < t0 || index($0, "vpn " vpn " gen ") == 0) next
+			if (match($0, /: [0-9]+ peer\(s\) on /)) { split(substr($0, RSTART + 2), f, " "); c = f[1] + 0 }
+			else if ($0 ~ /: peer [^ ]+ added/) c++
+			else if ($0 ~ /: peer [^ ]+ removed/) c--
+			else next
+			if (c == want) { print t; exit }
+		}' "$1"
+}
+
 # ------------------------------------------------------------ results ----
 
 BL_ROWS=()

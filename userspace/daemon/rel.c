@@ -12,7 +12,8 @@
  * exponential backoff (retry_ms doubling, capped at RD_RETRY_CAP_MS) for
  * max_tries transmissions, and keeps at most RD_MAX_INFLIGHT messages
  * unacked per destination, so nothing it retransmits can fall out of the
- * receiver's window.
+ * receiver's window. At most RD_RETX_BURST of them are retransmitted to one
+ * destination at a time; the others due wait another timeout.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -296,7 +297,7 @@ int rd_tick(struct rd_link *l, int64_t now)
 		return l->next_due == INT64_MAX ? -1 : (int)(l->next_due - now);
 
 	for (struct rd_peer *p = l->peers; p; p = p->next) {
-		unsigned int n = inflight(p);
+		unsigned int n = inflight(p), retx = 0;
 
 		for (struct rd_pending **pp = &p->q; *pp;) {
 			struct rd_pending *pm = *pp;
@@ -315,6 +316,18 @@ int rd_tick(struct rd_link *l, int64_t now)
 					n--;
 					continue;
 				}
+				if (retx == RD_RETX_BURST) {
+					/* The peer has ACKed none of the messages
+					 * before this one either: it is slow more
+					 * likely than losing them all. Wait for it
+					 * rather than bury it in copies. */
+					pm->due = now + pm->timeout_ms;
+					if (next < 0 || pm->due < next)
+						next = pm->due;
+					pp = &pm->next;
+					continue;
+				}
+				retx++;
 				pm->tries++;
 				pm->timeout_ms *= 2;
 				if (pm->timeout_ms > RD_RETRY_CAP_MS)

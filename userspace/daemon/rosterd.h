@@ -217,6 +217,10 @@ unsigned int rd_split_members(const struct roster_member *mb, unsigned int n,
 #define RD_WINDOW 256
 #define RD_MAX_INFLIGHT 128
 #define RD_RETRY_CAP_MS 4000
+/* Retransmissions to one peer per pass: forming a mesh of 128, the
+ * manager retransmitted 45 509 times for 9 529 messages to gateways that
+ * were slow to be scheduled, not losing datagrams. */
+#define RD_RETX_BURST 4
 
 /* Duplicate suppression: sliding window over a sender's seq numbers,
  * reset when the sender's session grows. Sessions only grow (see

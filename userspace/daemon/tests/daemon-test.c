@@ -742,6 +742,16 @@ static void t_retransmit(void)
 	rd_tick(&l, rd_now_ms());
 	usleep(20000);
 	EXPECT(recv_count(b) == 1);
+	/* A peer that ACKs none of them gets RD_RETX_BURST copies per
+	 * timeout, not one per message; the others wait without a try. */
+	now = rd_now_ms();
+	EXPECT(rd_tick(&l, now + 150) > 0);
+	usleep(50000);
+	EXPECT(recv_count(b) == RD_RETX_BURST);
+	EXPECT(rd_tick(&l, now + 260) > 0);		/* the next ones, waited once */
+	usleep(50000);
+	EXPECT(recv_count(b) == RD_RETX_BURST);
+	EXPECT(done_lost == 1);				/* nobody given up for waiting */
 	rd_link_free(&l);
 	close(a);
 	close(b);
