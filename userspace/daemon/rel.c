@@ -13,7 +13,8 @@
  * max_tries transmissions, and keeps at most RD_MAX_INFLIGHT messages
  * unacked per destination, so nothing it retransmits can fall out of the
  * receiver's window. At most RD_RETX_BURST of them are retransmitted to one
- * destination at a time; the others due wait another timeout.
+ * destination at a time; the others due wait, their timeouts doubled as
+ * for a try (without counting one).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -319,8 +320,12 @@ int rd_tick(struct rd_link *l, int64_t now)
 				if (retx == RD_RETX_BURST) {
 					/* The peer has ACKed none of the messages
 					 * before this one either: it is slow more
-					 * likely than losing them all. Wait for it
-					 * rather than bury it in copies. */
+					 * likely than losing them all. Wait for it,
+					 * backing off as for a try, rather than
+					 * bury it in copies. */
+					pm->timeout_ms *= 2;
+					if (pm->timeout_ms > RD_RETRY_CAP_MS)
+						pm->timeout_ms = RD_RETRY_CAP_MS;
 					pm->due = now + pm->timeout_ms;
 					if (next < 0 || pm->due < next)
 						next = pm->due;

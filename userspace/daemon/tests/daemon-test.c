@@ -748,7 +748,10 @@ static void t_retransmit(void)
 	EXPECT(rd_tick(&l, now + 150) > 0);
 	usleep(50000);
 	EXPECT(recv_count(b) == RD_RETX_BURST);
-	EXPECT(rd_tick(&l, now + 260) > 0);		/* the next ones, waited once */
+	EXPECT(rd_tick(&l, now + 260) > 0);		/* all backed off to 200 ms */
+	usleep(50000);
+	EXPECT(recv_count(b) == 0);
+	EXPECT(rd_tick(&l, now + 360) > 0);		/* the next ones, waited once */
 	usleep(50000);
 	EXPECT(recv_count(b) == RD_RETX_BURST);
 	EXPECT(done_lost == 1);				/* nobody given up for waiting */
