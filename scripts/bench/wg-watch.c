@@ -160,17 +160,8 @@ struct want {
 	unsigned long count;
 };
 
-static unsigned long peer_count(const wg_device *dev)
-{
-	const wg_peer *p;
-	unsigned long n = 0;
-
-	wg_for_each_peer(dev, p)
-		n++;
-	return n;
-}
-
-static bool satisfied(const struct want *w, const wg_device *dev)
+/* Also sets *peers to the device's peer count (-1: no device). */
+static bool satisfied(const struct want *w, const wg_device *dev, long *peers)
 {
 	const wg_peer *p;
 	unsigned long n = 0;
@@ -183,9 +174,16 @@ static bool satisfied(const struct want *w, const wg_device *dev)
 				found = true;
 		}
 	}
+	*peers = dev ? (long)n : -1;
 	if (w->by_key)
 		return found != w->gone;
 	return n == w->count;
+}
+
+static void print_stats(unsigned long rounds, unsigned long queries, double busy)
+{
+	printf("stats rounds %lu queries %lu busy %.3f intr %lu\n", rounds, queries, busy,
+	       wg_dump_interrupted);
 }
 
 static int watch(const struct opts *o, const struct want *w, const char *ifname, char **names,
@@ -218,8 +216,7 @@ static int watch(const struct opts *o, const struct want *w, const char *ifname,
 				dev = NULL;
 			busy += now() - t;
 			queries++;
-			seen[i] = dev ? (long)peer_count(dev) : -1;
-			if (satisfied(w, dev)) {
+			if (satisfied(w, dev, &seen[i])) {
 				done[i] = true;
 				left--;
 				last = t;
@@ -231,8 +228,7 @@ static int watch(const struct opts *o, const struct want *w, const char *ifname,
 		if (!left)
 			break;
 		if (now() - t0 > o->timeout) {
-			printf("stats rounds %lu queries %lu busy %.3f intr %lu\n", rounds, queries, busy,
-			       wg_dump_interrupted);
+			print_stats(rounds, queries, busy);
 			printf("timeout");
 			for (int i = 0; i < n; i++)
 				if (!done[i])
@@ -253,8 +249,7 @@ static int watch(const struct opts *o, const struct want *w, const char *ifname,
 		sleep_ms(o->interval_ms);
 	}
 	/* what the polling itself cost (it competes with the daemons) */
-	printf("stats rounds %lu queries %lu busy %.3f intr %lu\n", rounds, queries, busy,
-	       wg_dump_interrupted);
+	print_stats(rounds, queries, busy);
 	printf("last %.3f\n", last);
 	return 0;
 }

@@ -317,30 +317,21 @@ int rd_tick(struct rd_link *l, int64_t now)
 					n--;
 					continue;
 				}
-				if (retx == RD_RETX_BURST) {
-					/* The peer has ACKed none of the messages
-					 * before this one either: it is slow more
-					 * likely than losing them all. Wait for it,
-					 * backing off as for a try, rather than
-					 * bury it in copies. */
-					pm->timeout_ms *= 2;
-					if (pm->timeout_ms > RD_RETRY_CAP_MS)
-						pm->timeout_ms = RD_RETRY_CAP_MS;
-					pm->due = now + pm->timeout_ms;
-					if (next < 0 || pm->due < next)
-						next = pm->due;
-					pp = &pm->next;
-					continue;
-				}
-				retx++;
-				pm->tries++;
 				pm->timeout_ms *= 2;
 				if (pm->timeout_ms > RD_RETRY_CAP_MS)
 					pm->timeout_ms = RD_RETRY_CAP_MS;
 				pm->due = now + pm->timeout_ms;
-				rd_dbg("retransmit %s seq %u to %s (try %d)", rd_type_name(pm->type),
-				       pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
-				xmit(l, p, pm->buf, pm->len);
+				/* Past the burst the peer has ACKed none of the
+				 * messages before this one either: it is slow more
+				 * likely than losing them all. The rest wait, backed
+				 * off as for a try, rather than bury it in copies. */
+				if (retx < RD_RETX_BURST) {
+					retx++;
+					pm->tries++;
+					rd_dbg("retransmit %s seq %u to %s (try %d)", rd_type_name(pm->type),
+					       pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
+					xmit(l, p, pm->buf, pm->len);
+				}
 			}
 			if (pm->sent && (next < 0 || pm->due < next))
 				next = pm->due;
