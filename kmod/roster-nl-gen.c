@@ -12,28 +12,34 @@
 
 /* Common nested types */
 const struct nla_policy roster_member_nl_policy[ROSTER_A_MEMBER_PAD + 1] = {
-	[ROSTER_A_MEMBER_DEV] = { .type = NLA_BINARY, },
+	[ROSTER_A_MEMBER_ID_IPV4] = { .type = NLA_U32, },
+	[ROSTER_A_MEMBER_ID_IPV6] = NLA_POLICY_EXACT_LEN(16),
 	[ROSTER_A_MEMBER_PUBLIC_KEY] = NLA_POLICY_EXACT_LEN(ROSTER_KEY_LEN),
-	[ROSTER_A_MEMBER_ENDPOINT_ADDR] = { .type = NLA_BINARY, },
+	[ROSTER_A_MEMBER_ENDPOINT_IPV4] = { .type = NLA_U32, },
+	[ROSTER_A_MEMBER_ENDPOINT_IPV6] = NLA_POLICY_EXACT_LEN(16),
 	[ROSTER_A_MEMBER_ENDPOINT_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[ROSTER_A_MEMBER_PREFIX] = NLA_POLICY_NESTED(roster_prefix_nl_policy),
 	[ROSTER_A_MEMBER_JOIN_TIME] = { .type = NLA_U64, },
-	[ROSTER_A_MEMBER_JOIN_GENERATION] = { .type = NLA_U64, },
+	[ROSTER_A_MEMBER_JOIN_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
 };
 
 const struct nla_policy roster_prefix_nl_policy[ROSTER_A_PREFIX_LEN + 1] = {
-	[ROSTER_A_PREFIX_ADDR] = { .type = NLA_BINARY, },
+	[ROSTER_A_PREFIX_IPV4] = { .type = NLA_U32, },
+	[ROSTER_A_PREFIX_IPV6] = NLA_POLICY_EXACT_LEN(16),
 	[ROSTER_A_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
 };
 
 /* ROSTER_CMD_VPN_NEW - do */
-const struct nla_policy roster_vpn_new_nl_policy[ROSTER_A_VPN_ID + 1] = {
+const struct nla_policy roster_vpn_new_nl_policy[ROSTER_A_VPN_FLAGS + 1] = {
 	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[ROSTER_A_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
+	[ROSTER_A_VPN_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
 };
 
 /* ROSTER_CMD_VPN_DEL - do */
-const struct nla_policy roster_vpn_del_nl_policy[ROSTER_A_VPN_ID + 1] = {
+const struct nla_policy roster_vpn_del_nl_policy[ROSTER_A_GENERATION + 1] = {
 	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[ROSTER_A_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
 };
 
 /* ROSTER_CMD_VPN_GET - do */
@@ -44,14 +50,16 @@ const struct nla_policy roster_vpn_get_nl_policy[ROSTER_A_VPN_ID + 1] = {
 /* ROSTER_CMD_MEMBER_JOIN - do */
 const struct nla_policy roster_member_join_nl_policy[ROSTER_A_MEMBER + 1] = {
 	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
+	[ROSTER_A_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
+	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x7),
 	[ROSTER_A_MEMBER] = NLA_POLICY_NESTED(roster_member_nl_policy),
 };
 
 /* ROSTER_CMD_MEMBER_LEAVE - do */
 const struct nla_policy roster_member_leave_nl_policy[ROSTER_A_REASON + 1] = {
 	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
+	[ROSTER_A_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
+	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x7),
 	[ROSTER_A_REASON] = NLA_POLICY_MAX(NLA_U32, 2),
 	[ROSTER_A_MEMBER] = NLA_POLICY_NESTED(roster_member_nl_policy),
 };
@@ -68,14 +76,14 @@ const struct genl_ops roster_nl_ops[6] = {
 		.cmd		= ROSTER_CMD_VPN_NEW,
 		.doit		= roster_nl_vpn_new_doit,
 		.policy		= roster_vpn_new_nl_policy,
-		.maxattr	= ROSTER_A_VPN_ID,
+		.maxattr	= ROSTER_A_VPN_FLAGS,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd		= ROSTER_CMD_VPN_DEL,
 		.doit		= roster_nl_vpn_del_doit,
 		.policy		= roster_vpn_del_nl_policy,
-		.maxattr	= ROSTER_A_VPN_ID,
+		.maxattr	= ROSTER_A_GENERATION,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},
 	{
@@ -110,6 +118,9 @@ const struct genl_ops roster_nl_ops[6] = {
 	},
 };
 
-static const struct genl_multicast_group roster_nl_mcgrps[] = {
-	[ROSTER_NLGRP_NOTIFY] = { "notify", },
+const struct genl_multicast_group roster_nl_mcgrps[] = {
+	[ROSTER_NLGRP_NOTIFY] = {
+		.name = "notify",
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };

@@ -15,9 +15,9 @@
 extern const struct nla_policy roster_member_nl_policy[ROSTER_A_MEMBER_PAD + 1];
 extern const struct nla_policy roster_prefix_nl_policy[ROSTER_A_PREFIX_LEN + 1];
 
-extern const struct nla_policy roster_vpn_new_nl_policy[ROSTER_A_VPN_ID + 1];
+extern const struct nla_policy roster_vpn_new_nl_policy[ROSTER_A_VPN_FLAGS + 1];
 
-extern const struct nla_policy roster_vpn_del_nl_policy[ROSTER_A_VPN_ID + 1];
+extern const struct nla_policy roster_vpn_del_nl_policy[ROSTER_A_GENERATION + 1];
 
 extern const struct nla_policy roster_vpn_get_nl_policy[ROSTER_A_VPN_ID + 1];
 
@@ -43,5 +43,7 @@ int roster_nl_member_get_dumpit(struct sk_buff *skb,
 enum {
 	ROSTER_NLGRP_NOTIFY,
 };
+
+extern const struct genl_multicast_group roster_nl_mcgrps[1];
 
 #endif /* _LINUX_ROSTER_GEN_H */

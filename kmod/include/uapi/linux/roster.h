@@ -7,7 +7,7 @@
 #define _UAPI_LINUX_ROSTER_H
 
 #define ROSTER_FAMILY_NAME	"roster"
-#define ROSTER_FAMILY_VERSION	1
+#define ROSTER_FAMILY_VERSION	2
 
 #define ROSTER_KEY_LEN		32
 #define ROSTER_MAX_PREFIXES	32
@@ -26,15 +26,41 @@ enum roster_leave_reason {
 
 /**
  * enum roster_flags - Request flags.
- * @ROSTER_FLAGS_DELETE_EMPTY: MEMBER_LEAVE only: delete the VPN too when the
+ * @ROSTER_FLAGS_CREATE_ONLY: MEMBER_JOIN: fail with EEXIST if the member
+ *   exists, instead of replacing it.
+ * @ROSTER_FLAGS_DELETE_EMPTY: MEMBER_LEAVE: delete the VPN too when the
  *   leaving member was its last.
- * @ROSTER_FLAGS_NO_MEMBERS: MEMBER_JOIN and MEMBER_LEAVE: reply with vpn-id,
- *   generation and member-count only, without the member set (bulk loads,
- *   mirrors).
+ * @ROSTER_FLAGS_RESYNC: With a stamped change (generation given): the change
+ *   is part of a catch-up to that generation. It applies when the generation
+ *   is the VPN's current one or later, and does not need to be the next.
  */
 enum roster_flags {
-	ROSTER_FLAGS_DELETE_EMPTY = 1,
-	ROSTER_FLAGS_NO_MEMBERS = 2,
+	ROSTER_FLAGS_CREATE_ONLY = 1,
+	ROSTER_FLAGS_DELETE_EMPTY = 2,
+	ROSTER_FLAGS_RESYNC = 4,
+};
+
+/**
+ * enum roster_vpn_flags - Properties of a VPN, fixed when it is created.
+ * @ROSTER_VPN_FLAGS_FOLLOWER: The VPN follows another table: only stamped
+ *   changes apply to it.
+ * @ROSTER_VPN_FLAGS_NESTED_PREFIXES: Members' prefixes may nest (a hub
+ *   announcing a summary route); they still may not be equal. Without it, no
+ *   two members' prefixes may overlap at all.
+ */
+enum roster_vpn_flags {
+	ROSTER_VPN_FLAGS_FOLLOWER = 1,
+	ROSTER_VPN_FLAGS_NESTED_PREFIXES = 2,
+};
+
+/**
+ * enum roster_change_flags - How a notified change was made.
+ * @ROSTER_CHANGE_FLAGS_STAMPED: The change carried the generation it produced.
+ * @ROSTER_CHANGE_FLAGS_RESYNC: The change was part of a resync (flags resync).
+ */
+enum roster_change_flags {
+	ROSTER_CHANGE_FLAGS_STAMPED = 1,
+	ROSTER_CHANGE_FLAGS_RESYNC = 2,
 };
 
 enum {
@@ -46,15 +72,19 @@ enum {
 	ROSTER_A_MEMBER_COUNT,
 	ROSTER_A_CREATE_TIME,
 	ROSTER_A_REASON,
+	ROSTER_A_VPN_FLAGS,
+	ROSTER_A_CHANGE_FLAGS,
 
 	__ROSTER_A_MAX,
 	ROSTER_A_MAX = (__ROSTER_A_MAX - 1)
 };
 
 enum {
-	ROSTER_A_MEMBER_DEV = 1,
+	ROSTER_A_MEMBER_ID_IPV4 = 1,
+	ROSTER_A_MEMBER_ID_IPV6,
 	ROSTER_A_MEMBER_PUBLIC_KEY,
-	ROSTER_A_MEMBER_ENDPOINT_ADDR,
+	ROSTER_A_MEMBER_ENDPOINT_IPV4,
+	ROSTER_A_MEMBER_ENDPOINT_IPV6,
 	ROSTER_A_MEMBER_ENDPOINT_PORT,
 	ROSTER_A_MEMBER_PREFIX,
 	ROSTER_A_MEMBER_JOIN_TIME,
@@ -66,7 +96,8 @@ enum {
 };
 
 enum {
-	ROSTER_A_PREFIX_ADDR = 1,
+	ROSTER_A_PREFIX_IPV4 = 1,
+	ROSTER_A_PREFIX_IPV6,
 	ROSTER_A_PREFIX_LEN,
 
 	__ROSTER_A_PREFIX_MAX,
