@@ -41,7 +41,7 @@ module: $(KSRC)
 		cp -p kmod/*.c kmod/*.h kmod/Kbuild $$out/; \
 		cp -p kmod/include/uapi/linux/*.h $$out/include/uapi/linux/; \
 		echo "  MODULE  $$rel"; \
-		$(MAKE) -s -C $$kdir M=$$out KCFLAGS=-Werror modules; \
+		$(MAKE) -s -C $$kdir M=$$out W=1 KCFLAGS=-Werror modules; \
 	done
 
 sparse: $(KSRC)

@@ -14,11 +14,6 @@
 #include "netlink.h"
 #include "table.h"
 
-module_param_named(max_vpns, roster_max_vpns, uint, 0444);
-MODULE_PARM_DESC(max_vpns, "Maximum number of VPNs per network namespace");
-module_param_named(max_members, roster_max_members, uint, 0444);
-MODULE_PARM_DESC(max_members, "Maximum number of members per VPN");
-
 static unsigned int roster_net_id __read_mostly;
 
 struct roster_net *roster_net(const struct net *net)
@@ -28,12 +23,24 @@ struct roster_net *roster_net(const struct net *net)
 
 static int __net_init roster_pernet_init(struct net *net)
 {
-	return roster_net_init(roster_net(net), net->ns.inum);
+	struct roster_net *rn = roster_net(net);
+	int err;
+
+	err = roster_net_init(rn, net->ns.inum);
+	if (err)
+		return err;
+	err = roster_sysctl_register(net, rn);
+	if (err)
+		roster_net_exit(rn);
+	return err;
 }
 
 static void __net_exit roster_pernet_exit(struct net *net)
 {
-	roster_net_exit(roster_net(net));
+	struct roster_net *rn = roster_net(net);
+
+	roster_sysctl_unregister(rn);
+	roster_net_exit(rn);
 }
 
 static struct pernet_operations roster_pernet_ops = {
@@ -57,8 +64,7 @@ static int __init roster_init(void)
 	err = roster_nl_register();
 	if (err)
 		goto err_pernet;
-	pr_info("loaded: max_vpns %u, max_members %u\n", roster_max_vpns,
-		roster_max_members);
+	pr_info("loaded: uAPI version %u\n", ROSTER_FAMILY_VERSION);
 	return 0;
 
 err_pernet:

@@ -2,10 +2,11 @@
 /*
  * roster: generic netlink handlers.
  *
- * The policies and the ops table come from roster-nl-gen.c, generated from
- * Documentation/netlink/specs/roster.yaml. This file holds what a policy
- * cannot say: which attributes a command needs, address lengths, prefix
- * sanity and the table limits.
+ * The policies, the ops table and the multicast groups come from
+ * roster-nl-gen.c, generated from Documentation/netlink/specs/roster.yaml.
+ * This file holds what a policy cannot say: "exactly one of" and "both or
+ * neither" among attributes, host bits, which member attributes a command
+ * reads, the order of stamped changes, and the table's invariants.
  */
 
 #include <linux/in6.h>
@@ -18,14 +19,6 @@
 #include "roster-nl-gen.h"
 #include "table.h"
 
-static const struct genl_multicast_group roster_mcgrps[] = {
-	[ROSTER_NLGRP_NOTIFY] = {
-		.name = ROSTER_MCGRP_NOTIFY,
-		/* events reveal the membership: same privilege as reading it */
-		.flags = GENL_MCAST_CAP_NET_ADMIN,
-	},
-};
-
 static struct genl_family roster_nl_family __ro_after_init = {
 	.name = ROSTER_FAMILY_NAME,
 	.version = ROSTER_FAMILY_VERSION,
@@ -34,15 +27,21 @@ static struct genl_family roster_nl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = roster_nl_ops,
 	.n_ops = ARRAY_SIZE(roster_nl_ops),
-	/*
-	 * The core rejects NLM_F_EXCL on commands at or above resv_start_op,
-	 * but MEMBER_JOIN takes it, as rtnetlink users expect: the commands
-	 * below check their header themselves (roster_check_header()).
-	 */
-	.resv_start_op = ROSTER_CMD_MEMBER_JOIN + 1,
-	.mcgrps = roster_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(roster_mcgrps),
+	.mcgrps = roster_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(roster_nl_mcgrps),
 };
+
+/*
+ * 6.1 has no room in the extack for a formatted message: it gets @plain,
+ * and the values that 6.12 prints travel in the extack cookie on both.
+ */
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+#define ROSTER_ERR_FMT(extack, plain, fmt, args...) \
+	NL_SET_ERR_MSG_FMT_MOD(extack, fmt, ##args)
+#else
+#define ROSTER_ERR_FMT(extack, plain, fmt, args...) \
+	NL_SET_ERR_MSG_MOD(extack, plain)
+#endif
 
 /* A required attribute: the kernel's missing-attribute TLVs plus a message. */
 #define ROSTER_REQUIRE(info, attr, msg) ({				\
@@ -53,38 +52,6 @@ static struct genl_family roster_nl_family __ro_after_init = {
 	__missing;							\
 })
 
-#define ROSTER_REQUIRE_NESTED(extack, nest, tb, attr, msg) ({		\
-	struct netlink_ext_ack *__rx = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__rx, nest, tb, attr);	\
-	if (__missing)							\
-		NL_SET_ERR_MSG_MOD(__rx, msg);			\
-	__missing;							\
-})
-
-/*
- * What the genetlink core checks for commands from resv_start_op on, with
- * @extra allowed on top: unknown or ambiguous netlink flags are an error.
- */
-static int roster_check_header(const struct nlmsghdr *nlh, u16 extra,
-			       struct netlink_ext_ack *extack)
-{
-	const struct genlmsghdr *gnlh = nlmsg_data(nlh);
-	u16 flags = nlh->nlmsg_flags;
-
-	if (gnlh->reserved) {
-		NL_SET_ERR_MSG_MOD(extack, "genlmsghdr.reserved field is not 0");
-		return -EINVAL;
-	}
-	if ((flags & NLM_F_DUMP) == NLM_F_DUMP)
-		flags &= ~NLM_F_DUMP;
-	if (flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO | extra)) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "ambiguous or reserved bits set in nlmsg_flags");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static struct nlattr **roster_dump_attrs(struct netlink_callback *cb)
 {
 #ifdef ROSTER_HAVE_GENL_INFO_DUMP
@@ -94,23 +61,46 @@ static struct nlattr **roster_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
-static int roster_parse_addr(struct roster_addr *addr, const struct nlattr *nla,
+#define ROSTER_MSG_NO_ID "member needs an id (id-ipv4 or id-ipv6)"
+
+static void roster_cookie_u64(struct netlink_ext_ack *extack, u64 value)
+{
+	memcpy(extack->cookie, &value, sizeof(value));
+	extack->cookie_len = sizeof(value);
+}
+
+/*
+ * An address given as an IPv4 or an IPv6 attribute: the policy checks each
+ * one's length; that exactly one is there is checked here. -ENODATA: none
+ * (the missing-attribute TLVs are set), for the caller to say what it is.
+ */
+static int roster_parse_addr(struct roster_addr *addr, struct nlattr **tb,
+			     int v4, int v6, const struct nlattr *nest,
 			     struct netlink_ext_ack *extack)
 {
-	int len = nla_len(nla);
-
-	if (len != 4 && len != 16) {
-		NL_SET_ERR_MSG_ATTR(extack, nla,
-				    "roster: address must be 4 (IPv4) or 16 (IPv6) bytes");
+	memset(addr, 0, sizeof(*addr));
+	if (tb[v4] && tb[v6]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[v6],
+				    "roster: give an IPv4 or an IPv6 address, not both");
 		return -EINVAL;
 	}
-	memset(addr, 0, sizeof(*addr));
-	addr->len = len;
-	memcpy(addr->bytes, nla_data(nla), len);
+	if (tb[v4]) {
+		__be32 a = nla_get_in_addr(tb[v4]);
+
+		addr->len = sizeof(a);
+		memcpy(addr->bytes, &a, sizeof(a));
+	} else if (tb[v6]) {
+		addr->len = sizeof(struct in6_addr);
+		nla_memcpy(addr->bytes, tb[v6], addr->len);
+	} else {
+		NL_SET_ERR_ATTR_MISS(extack, (struct nlattr *)nest, v4);
+		return -ENODATA;
+	}
 	return 0;
 }
 
-static int roster_parse_prefix(struct roster_prefix *p, const struct nlattr *nest,
+static int roster_parse_prefix(struct roster_prefix *p,
+			       const struct nlattr *nest,
 			       struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[ROSTER_A_PREFIX_MAX + 1];
@@ -121,16 +111,21 @@ static int roster_parse_prefix(struct roster_prefix *p, const struct nlattr *nes
 			       roster_prefix_nl_policy, extack);
 	if (err)
 		return err;
-	if (ROSTER_REQUIRE_NESTED(extack, nest, tb, ROSTER_A_PREFIX_ADDR,
-				  "prefix needs an address") ||
-	    ROSTER_REQUIRE_NESTED(extack, nest, tb, ROSTER_A_PREFIX_LEN,
-				  "prefix needs a length"))
+	err = roster_parse_addr(&p->addr, tb, ROSTER_A_PREFIX_IPV4,
+				ROSTER_A_PREFIX_IPV6, nest, extack);
+	if (err == -ENODATA) {
+		NL_SET_ERR_MSG_MOD(extack, "prefix needs an address (ipv4 or ipv6)");
 		return -EINVAL;
-	err = roster_parse_addr(&p->addr, tb[ROSTER_A_PREFIX_ADDR], extack);
+	}
 	if (err)
 		return err;
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, ROSTER_A_PREFIX_LEN)) {
+		NL_SET_ERR_MSG_MOD(extack, "prefix needs a length");
+		return -EINVAL;
+	}
 	p->plen = nla_get_u8(tb[ROSTER_A_PREFIX_LEN]);
 	bits = p->addr.len * 8;
+	/* the policy's maximum is IPv6's */
 	if (p->plen > bits) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[ROSTER_A_PREFIX_LEN],
 				    "roster: prefix length too long for the address family");
@@ -139,10 +134,76 @@ static int roster_parse_prefix(struct roster_prefix *p, const struct nlattr *nes
 	/* Like ip route: 10.0.0.1/24 is a typo, not 10.0.0.0/24. */
 	for (i = p->plen; i < bits; i++) {
 		if (p->addr.bytes[i / 8] & (0x80 >> (i % 8))) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[ROSTER_A_PREFIX_ADDR],
+			NL_SET_ERR_MSG_ATTR(extack, nest,
 					    "roster: prefix has host bits set");
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+/* How a change is ordered against the VPN's generation. */
+struct roster_stamp {
+	bool stamped;
+	bool resync;
+	u64 gen;		/* the generation the change produces */
+	struct nlattr *attr;
+};
+
+static void roster_stamp_parse(struct roster_stamp *st, struct genl_info *info,
+			       u32 flags)
+{
+	st->attr = info->attrs[ROSTER_A_GENERATION];
+	st->stamped = st->attr;
+	st->gen = st->stamped ? nla_get_u64(st->attr) : 0;
+	st->resync = flags & ROSTER_FLAGS_RESYNC;
+}
+
+static u32 roster_stamp_ntf_flags(const struct roster_stamp *st)
+{
+	return (st->stamped ? ROSTER_CHANGE_FLAGS_STAMPED : 0) |
+	       (st->resync ? ROSTER_CHANGE_FLAGS_RESYNC : 0);
+}
+
+/*
+ * Caller holds rn->lock. May the change apply to @vpn, and which generation
+ * does it make? Refusals state the VPN's generation in the cookie.
+ */
+static int roster_stamp_check(struct roster_stamp *st,
+			      const struct roster_vpn *vpn,
+			      struct netlink_ext_ack *extack)
+{
+	u64 cur = vpn->generation;
+
+	if (!st->stamped) {
+		if (vpn->flags & ROSTER_VPN_FLAGS_FOLLOWER) {
+			ROSTER_ERR_FMT(extack,
+				       "VPN follows another table: change it there, or stamp the change",
+				       "VPN %u follows another table: change it there, or stamp it",
+				       vpn->id);
+			roster_cookie_u64(extack, cur);
+			return -EPERM;
+		}
+		st->gen = cur + 1;
+		return 0;
+	}
+	if (st->gen <= cur && !(st->resync && st->gen == cur)) {
+		ROSTER_ERR_FMT(extack,
+			       "stamped change is old: the VPN's generation is in the cookie",
+			       "VPN %u is at generation %llu: change %llu is old",
+			       vpn->id, cur, st->gen);
+		NL_SET_BAD_ATTR(extack, st->attr);
+		roster_cookie_u64(extack, cur);
+		return -EALREADY;
+	}
+	if (st->gen > cur + 1 && !st->resync) {
+		ROSTER_ERR_FMT(extack,
+			       "stamped change skips generations: the VPN's generation is in the cookie",
+			       "VPN %u is at generation %llu: change %llu skips ahead",
+			       vpn->id, cur, st->gen);
+		NL_SET_BAD_ATTR(extack, st->attr);
+		roster_cookie_u64(extack, cur);
+		return -ESTALE;
 	}
 	return 0;
 }
@@ -152,6 +213,7 @@ static int roster_parse_prefix(struct roster_prefix *p, const struct nlattr *nes
  * vpn_id is filled by the caller.
  */
 static struct roster_member *roster_parse_member(const struct nlattr *nest,
+						 const struct roster_stamp *st,
 						 struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[ROSTER_A_MEMBER_MAX + 1];
@@ -164,20 +226,26 @@ static struct roster_member *roster_parse_member(const struct nlattr *nest,
 			       roster_member_nl_policy, extack);
 	if (err)
 		return ERR_PTR(err);
-	if (ROSTER_REQUIRE_NESTED(extack, nest, tb, ROSTER_A_MEMBER_DEV,
-				  "member needs a device identifier (dev)") ||
-	    ROSTER_REQUIRE_NESTED(extack, nest, tb, ROSTER_A_MEMBER_PUBLIC_KEY,
-				  "member needs a public key"))
-		return ERR_PTR(-EINVAL);
-	if (tb[ROSTER_A_MEMBER_JOIN_TIME] || tb[ROSTER_A_MEMBER_JOIN_GENERATION]) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[ROSTER_A_MEMBER_JOIN_TIME] ?:
-				    tb[ROSTER_A_MEMBER_JOIN_GENERATION],
-				    "roster: join time and generation are set by the kernel");
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, ROSTER_A_MEMBER_PUBLIC_KEY)) {
+		NL_SET_ERR_MSG_MOD(extack, "member needs a public key");
 		return ERR_PTR(-EINVAL);
 	}
-	if (!tb[ROSTER_A_MEMBER_ENDPOINT_ADDR] != !tb[ROSTER_A_MEMBER_ENDPOINT_PORT]) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "endpoint needs both an address and a port");
+	attr = tb[ROSTER_A_MEMBER_JOIN_TIME] ?: tb[ROSTER_A_MEMBER_JOIN_GENERATION];
+	if (attr && !st->stamped) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "roster: join time and generation are set by the kernel, unless the change is stamped");
+		return ERR_PTR(-EINVAL);
+	}
+	attr = tb[ROSTER_A_MEMBER_JOIN_GENERATION];
+	if (attr && nla_get_u64(attr) > st->gen) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "roster: join generation is above the change's generation");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!tb[ROSTER_A_MEMBER_ENDPOINT_IPV4] && !tb[ROSTER_A_MEMBER_ENDPOINT_IPV6] &&
+	    tb[ROSTER_A_MEMBER_ENDPOINT_PORT]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[ROSTER_A_MEMBER_ENDPOINT_PORT],
+				    "roster: endpoint needs both an address and a port");
 		return ERR_PTR(-EINVAL);
 	}
 	nla_for_each_nested(attr, nest, rem) {
@@ -192,28 +260,48 @@ static struct roster_member *roster_parse_member(const struct nlattr *nest,
 	m = roster_member_alloc(n);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	err = roster_parse_addr(&m->key.dev, tb[ROSTER_A_MEMBER_DEV], extack);
+	err = roster_parse_addr(&m->key.id, tb, ROSTER_A_MEMBER_ID_IPV4,
+				ROSTER_A_MEMBER_ID_IPV6, nest, extack);
+	if (err == -ENODATA) {
+		NL_SET_ERR_MSG_MOD(extack, ROSTER_MSG_NO_ID);
+		err = -EINVAL;
+	}
 	if (err)
 		goto err;
 	nla_memcpy(m->public_key, tb[ROSTER_A_MEMBER_PUBLIC_KEY],
 		   ROSTER_KEY_LEN);
-	if (tb[ROSTER_A_MEMBER_ENDPOINT_ADDR]) {
-		err = roster_parse_addr(&m->endpoint,
-					tb[ROSTER_A_MEMBER_ENDPOINT_ADDR], extack);
+	if (tb[ROSTER_A_MEMBER_ENDPOINT_IPV4] || tb[ROSTER_A_MEMBER_ENDPOINT_IPV6]) {
+		err = roster_parse_addr(&m->endpoint, tb,
+					ROSTER_A_MEMBER_ENDPOINT_IPV4,
+					ROSTER_A_MEMBER_ENDPOINT_IPV6, nest,
+					extack);
 		if (err)
 			goto err;
+		if (NL_REQ_ATTR_CHECK(extack, nest, tb,
+				      ROSTER_A_MEMBER_ENDPOINT_PORT)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "endpoint needs both an address and a port");
+			err = -EINVAL;
+			goto err;
+		}
 		m->port = nla_get_u16(tb[ROSTER_A_MEMBER_ENDPOINT_PORT]);
 	}
+	if (tb[ROSTER_A_MEMBER_JOIN_TIME])
+		m->join_time = nla_get_u64(tb[ROSTER_A_MEMBER_JOIN_TIME]);
+	if (tb[ROSTER_A_MEMBER_JOIN_GENERATION])
+		m->join_gen = nla_get_u64(tb[ROSTER_A_MEMBER_JOIN_GENERATION]);
 	nla_for_each_nested(attr, nest, rem) {
+		struct roster_prefix *p = &m->prefixes[m->nprefixes];
+
 		if (nla_type(attr) != ROSTER_A_MEMBER_PREFIX)
 			continue;
-		err = roster_parse_prefix(&m->prefixes[m->nprefixes], attr,
-					  extack);
+		err = roster_parse_prefix(p, attr, extack);
 		if (err)
 			goto err;
 		for (i = 0; i < m->nprefixes; i++) {
-			if (!memcmp(&m->prefixes[i], &m->prefixes[m->nprefixes],
-				    sizeof(struct roster_prefix))) {
+			if (m->prefixes[i].plen == p->plen &&
+			    !memcmp(&m->prefixes[i].addr, &p->addr,
+				    sizeof(p->addr))) {
 				NL_SET_ERR_MSG_ATTR(extack, attr,
 						    "roster: duplicate prefix");
 				err = -EINVAL;
@@ -228,7 +316,7 @@ err:
 	return ERR_PTR(err);
 }
 
-/* The member nest of LEAVE and GET names a member by its dev only. */
+/* The member nest of LEAVE and GET names a member by its id alone. */
 static int roster_parse_key(struct roster_key *key, u32 vpn_id,
 			    const struct nlattr *nest,
 			    struct netlink_ext_ack *extack)
@@ -240,25 +328,35 @@ static int roster_parse_key(struct roster_key *key, u32 vpn_id,
 			       roster_member_nl_policy, extack);
 	if (err)
 		return err;
-	if (ROSTER_REQUIRE_NESTED(extack, nest, tb, ROSTER_A_MEMBER_DEV,
-				  "member needs a device identifier (dev)"))
-		return -EINVAL;
+	/* YNL has no per-command subsets of a nested set */
 	for (type = 1; type <= ROSTER_A_MEMBER_MAX; type++) {
-		if (type != ROSTER_A_MEMBER_DEV && tb[type]) {
+		if (type != ROSTER_A_MEMBER_ID_IPV4 &&
+		    type != ROSTER_A_MEMBER_ID_IPV6 && tb[type]) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[type],
-					    "roster: only dev names a member here");
+					    "roster: only the id names a member here");
 			return -EINVAL;
 		}
 	}
 	memset(key, 0, sizeof(*key));
 	key->vpn_id = vpn_id;
-	return roster_parse_addr(&key->dev, tb[ROSTER_A_MEMBER_DEV], extack);
+	err = roster_parse_addr(&key->id, tb, ROSTER_A_MEMBER_ID_IPV4,
+				ROSTER_A_MEMBER_ID_IPV6, nest, extack);
+	if (err == -ENODATA) {
+		NL_SET_ERR_MSG_MOD(extack, ROSTER_MSG_NO_ID);
+		err = -EINVAL;
+	}
+	return err;
 }
 
-static int roster_put_addr(struct sk_buff *skb, int type,
+static int roster_put_addr(struct sk_buff *skb, int v4, int v6,
 			   const struct roster_addr *addr)
 {
-	return nla_put(skb, type, addr->len, addr->bytes);
+	__be32 a;
+
+	if (addr->len == sizeof(struct in6_addr))
+		return nla_put(skb, v6, addr->len, addr->bytes);
+	memcpy(&a, addr->bytes, sizeof(a));
+	return nla_put_in_addr(skb, v4, a);
 }
 
 static int roster_put_member(struct sk_buff *skb, const struct roster_member *m,
@@ -270,7 +368,8 @@ static int roster_put_member(struct sk_buff *skb, const struct roster_member *m,
 	nest = nla_nest_start(skb, ROSTER_A_MEMBER);
 	if (!nest)
 		return -EMSGSIZE;
-	if (roster_put_addr(skb, ROSTER_A_MEMBER_DEV, &m->key.dev))
+	if (roster_put_addr(skb, ROSTER_A_MEMBER_ID_IPV4, ROSTER_A_MEMBER_ID_IPV6,
+			    &m->key.id))
 		goto cancel;
 	if (brief)
 		goto out;
@@ -278,13 +377,14 @@ static int roster_put_member(struct sk_buff *skb, const struct roster_member *m,
 		    m->public_key))
 		goto cancel;
 	if (m->port &&
-	    (roster_put_addr(skb, ROSTER_A_MEMBER_ENDPOINT_ADDR, &m->endpoint) ||
+	    (roster_put_addr(skb, ROSTER_A_MEMBER_ENDPOINT_IPV4,
+			     ROSTER_A_MEMBER_ENDPOINT_IPV6, &m->endpoint) ||
 	     nla_put_u16(skb, ROSTER_A_MEMBER_ENDPOINT_PORT, m->port)))
 		goto cancel;
 	for (i = 0; i < m->nprefixes; i++) {
 		pnest = nla_nest_start(skb, ROSTER_A_MEMBER_PREFIX);
 		if (!pnest ||
-		    roster_put_addr(skb, ROSTER_A_PREFIX_ADDR,
+		    roster_put_addr(skb, ROSTER_A_PREFIX_IPV4, ROSTER_A_PREFIX_IPV6,
 				    &m->prefixes[i].addr) ||
 		    nla_put_u8(skb, ROSTER_A_PREFIX_LEN, m->prefixes[i].plen))
 			goto cancel;
@@ -317,7 +417,17 @@ static int roster_put_vpn(struct sk_buff *skb, const struct roster_vpn *vpn,
 	if (roster_put_vpn_head(skb, vpn->id, READ_ONCE(vpn->generation)) ||
 	    nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, nmembers) ||
 	    nla_put_u64_64bit(skb, ROSTER_A_CREATE_TIME, vpn->create_time,
-			      ROSTER_A_PAD))
+			      ROSTER_A_PAD) ||
+	    nla_put_u32(skb, ROSTER_A_VPN_FLAGS, vpn->flags))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The reply of a change: the VPN after it. */
+static int roster_put_change(struct sk_buff *skb, const struct roster_vpn *vpn)
+{
+	if (roster_put_vpn_head(skb, vpn->id, vpn->generation) ||
+	    nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, vpn->nmembers))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -328,8 +438,10 @@ static int roster_put_vpn(struct sk_buff *skb, const struct roster_vpn *vpn,
  */
 static void roster_notify(struct roster_net *rn, struct net *net, u8 cmd,
 			  const struct roster_vpn *vpn,
-			  const struct roster_member *m, int reason)
+			  const struct roster_member *m, int reason,
+			  const struct roster_stamp *st)
 {
+	u32 change = roster_stamp_ntf_flags(st);
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
@@ -348,6 +460,8 @@ static void roster_notify(struct roster_net *rn, struct net *net, u8 cmd,
 		err = roster_put_vpn(msg, vpn, 0);
 	else
 		err = roster_put_vpn_head(msg, vpn->id, vpn->generation);
+	if (!err && change)
+		err = nla_put_u32(msg, ROSTER_A_CHANGE_FLAGS, change);
 	if (!err && reason >= 0)
 		err = nla_put_u32(msg, ROSTER_A_REASON, reason);
 	if (!err && m)
@@ -379,36 +493,11 @@ static struct sk_buff *roster_reply_new(struct genl_info *info, u8 cmd,
 	return msg;
 }
 
-int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
+/* Send a reply filled under the lock; it was sized for what it carries. */
+static int roster_reply_send(struct sk_buff *msg, void *hdr, int err,
+			     struct genl_info *info)
 {
-	struct net *net = genl_info_net(info);
-	struct roster_net *rn = roster_net(net);
-	struct roster_vpn *vpn;
-	struct sk_buff *msg;
-	void *hdr;
-	int err;
-
-	err = roster_check_header(info->nlhdr, 0, info->extack);
-	if (err)
-		return err;
-	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
-		return -EINVAL;
-	msg = roster_reply_new(info, ROSTER_CMD_VPN_NEW, &hdr);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-
-	mutex_lock(&rn->lock);
-	vpn = roster_vpn_create(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]),
-				info->extack);
-	if (IS_ERR(vpn)) {
-		mutex_unlock(&rn->lock);
-		nlmsg_free(msg);
-		return PTR_ERR(vpn);
-	}
-	roster_notify(rn, net, ROSTER_CMD_VPN_NEW_NTF, vpn, NULL, -1);
-	err = roster_put_vpn(msg, vpn, 0);
-	mutex_unlock(&rn->lock);
-	if (err) {
+	if (WARN_ON_ONCE(err)) {
 		nlmsg_free(msg);
 		return err;
 	}
@@ -416,38 +505,100 @@ int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+static u32 roster_get_flags(struct genl_info *info, u32 allowed,
+			    struct netlink_ext_ack *extack, int *err)
+{
+	struct nlattr *attr = info->attrs[ROSTER_A_FLAGS];
+	u32 flags = attr ? nla_get_u32(attr) : 0;
+
+	*err = 0;
+	if (flags & ~allowed) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "roster: flag does not apply to this command");
+		*err = -EINVAL;
+	} else if ((flags & ROSTER_FLAGS_RESYNC) &&
+		   !info->attrs[ROSTER_A_GENERATION]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "roster: resync needs a stamped change (generation)");
+		*err = -EINVAL;
+	}
+	return flags;
+}
+
+int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct roster_net *rn = roster_net(net);
+	struct roster_stamp st;
+	struct roster_vpn *vpn;
+	struct sk_buff *msg;
+	u32 flags = 0;
+	void *hdr;
+	int err;
+
+	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
+		return -EINVAL;
+	if (info->attrs[ROSTER_A_VPN_FLAGS])
+		flags = nla_get_u32(info->attrs[ROSTER_A_VPN_FLAGS]);
+	roster_stamp_parse(&st, info, 0);
+	msg = roster_reply_new(info, ROSTER_CMD_VPN_NEW, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
+	mutex_lock(&rn->lock);
+	vpn = roster_vpn_create(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]),
+				flags, st.stamped ? st.gen : 1, info->extack);
+	if (IS_ERR(vpn)) {
+		mutex_unlock(&rn->lock);
+		nlmsg_free(msg);
+		return PTR_ERR(vpn);
+	}
+	roster_notify(rn, net, ROSTER_CMD_VPN_NEW_NTF, vpn, NULL, -1, &st);
+	err = roster_put_vpn(msg, vpn, 0);
+	mutex_unlock(&rn->lock);
+	return roster_reply_send(msg, hdr, err, info);
+}
+
 /* Caller holds rn->lock. Sends the one vpn-del-ntf a deletion produces. */
 static void roster_vpn_delete_notify(struct roster_net *rn, struct net *net,
-				     struct roster_vpn *vpn)
+				     struct roster_vpn *vpn,
+				     const struct roster_stamp *st)
 {
-	roster_changed(rn, vpn);
-	roster_notify(rn, net, ROSTER_CMD_VPN_DEL_NTF, vpn, NULL, -1);
+	roster_changed(rn, vpn, st->gen);
+	roster_notify(rn, net, ROSTER_CMD_VPN_DEL_NTF, vpn, NULL, -1, st);
 	roster_vpn_delete(rn, vpn);
+}
+
+static struct roster_vpn *roster_vpn_find(struct roster_net *rn,
+					  struct genl_info *info)
+{
+	struct roster_vpn *vpn;
+
+	vpn = roster_vpn_lookup(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]));
+	if (!vpn)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ROSTER_A_VPN_ID],
+				    "roster: no such VPN");
+	return vpn;
 }
 
 int roster_nl_vpn_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	struct roster_net *rn = roster_net(net);
+	struct roster_stamp st;
 	struct roster_vpn *vpn;
 	int err;
 
-	err = roster_check_header(info->nlhdr, 0, info->extack);
-	if (err)
-		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
+	roster_stamp_parse(&st, info, 0);
 	mutex_lock(&rn->lock);
-	vpn = roster_vpn_lookup(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]));
-	if (!vpn) {
-		mutex_unlock(&rn->lock);
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ROSTER_A_VPN_ID],
-				    "roster: no such VPN");
-		return -ENOENT;
-	}
-	roster_vpn_delete_notify(rn, net, vpn);
+	vpn = roster_vpn_find(rn, info);
+	err = vpn ? roster_stamp_check(&st, vpn, info->extack) : -ENOENT;
+	if (!err)
+		roster_vpn_delete_notify(rn, net, vpn, &st);
 	mutex_unlock(&rn->lock);
-	return 0;
+	return err;
 }
 
 int roster_nl_vpn_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -458,28 +609,20 @@ int roster_nl_vpn_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	err = roster_check_header(info->nlhdr, 0, info->extack);
-	if (err)
-		return err;
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
 	msg = roster_reply_new(info, ROSTER_CMD_VPN_GET, &hdr);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	rcu_read_lock();
-	vpn = roster_vpn_lookup(rn, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]));
+	vpn = roster_vpn_find(rn, info);
 	err = vpn ? roster_put_vpn(msg, vpn, READ_ONCE(vpn->nmembers)) : -ENOENT;
 	rcu_read_unlock();
-	if (err) {
-		if (err == -ENOENT)
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    info->attrs[ROSTER_A_VPN_ID],
-					    "roster: no such VPN");
+	if (err == -ENOENT) {
 		nlmsg_free(msg);
 		return err;
 	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return roster_reply_send(msg, hdr, err, info);
 }
 
 int roster_nl_vpn_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
@@ -488,13 +631,10 @@ int roster_nl_vpn_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct roster_vpn *vpn;
 	unsigned long id;
 	void *hdr;
-	int err;
 
+	/* the dump shares the do policy (see the spec): refuse its vpn-id */
 	if (!cb->args[1]) {
 		cb->args[1] = 1;
-		err = roster_check_header(cb->nlh, 0, cb->extack);
-		if (err)
-			return err;
 		if (roster_dump_attrs(cb)[ROSTER_A_VPN_ID]) {
 			NL_SET_ERR_MSG_MOD(cb->extack,
 					   "a VPN dump takes no attributes; ask for one VPN without NLM_F_DUMP");
@@ -525,7 +665,7 @@ int roster_nl_vpn_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 int roster_nl_member_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct roster_net *rn = roster_net(genl_info_net(info));
-	struct roster_member *m;
+	struct roster_member *m = NULL;
 	struct roster_vpn *vpn;
 	struct roster_key key;
 	struct sk_buff *msg;
@@ -543,11 +683,10 @@ int roster_nl_member_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	rcu_read_lock();
-	vpn = roster_vpn_lookup(rn, key.vpn_id);
-	m = vpn ? roster_member_lookup(rn, &key) : NULL;
+	vpn = roster_vpn_find(rn, info);
+	if (vpn)
+		m = roster_member_lookup(rn, &key);
 	if (!vpn) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ROSTER_A_VPN_ID],
-				    "roster: no such VPN");
 		err = -ENOENT;
 	} else if (!m) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ROSTER_A_MEMBER],
@@ -559,12 +698,11 @@ int roster_nl_member_get_doit(struct sk_buff *skb, struct genl_info *info)
 		      roster_put_member(msg, m, false);
 	}
 	rcu_read_unlock();
-	if (err) {
+	if (err == -ENOENT) {
 		nlmsg_free(msg);
 		return err;
 	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return roster_reply_send(msg, hdr, err, info);
 }
 
 /* cb->args of the member dump */
@@ -581,6 +719,7 @@ static int roster_member_dump_filter(struct netlink_callback *cb,
 	struct nlattr **attrs = roster_dump_attrs(cb);
 	u32 id;
 
+	/* the dump shares the do policy (see the spec): refuse its member */
 	if (attrs[ROSTER_A_MEMBER]) {
 		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[ROSTER_A_MEMBER],
 				    "roster: a member dump takes only a VPN id");
@@ -599,15 +738,46 @@ static int roster_member_dump_filter(struct netlink_callback *cb,
 	return 0;
 }
 
+/* Dump @vpn's members from cb->args[ROSTER_DUMP_SLOT]; false: skb full. */
+static bool roster_dump_members(struct sk_buff *skb,
+				struct netlink_callback *cb,
+				struct roster_vpn *vpn)
+{
+	struct roster_member *m;
+	unsigned long slot;
+	void *hdr;
+
+	xa_for_each_start(&vpn->members, slot, m, cb->args[ROSTER_DUMP_SLOT]) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &roster_nl_family,
+				  NLM_F_MULTI, ROSTER_CMD_MEMBER_GET);
+		if (!hdr)
+			return false;
+		genl_dump_check_consistent(cb, hdr);
+		if (roster_put_vpn_head(skb, vpn->id,
+					READ_ONCE(vpn->generation)) ||
+		    roster_put_member(skb, m, false)) {
+			genlmsg_cancel(skb, hdr);
+			return false;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[ROSTER_DUMP_SLOT] = slot + 1;
+	}
+	cb->args[ROSTER_DUMP_SLOT] = 0;
+	return true;
+}
+
+/*
+ * A dump of one VPN is flagged NLM_F_DUMP_INTR only when that VPN changed
+ * (or went away); a dump of all VPNs, when any of them did.
+ */
 int roster_nl_member_get_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
 	struct roster_net *rn = roster_net(sock_net(skb->sk));
-	unsigned long filter, id, slot;
-	struct roster_member *m;
 	struct roster_vpn *vpn;
+	unsigned long filter, id;
 	int err = 0;
-	void *hdr;
 
 	rcu_read_lock();
 	if (!cb->args[ROSTER_DUMP_STARTED]) {
@@ -617,29 +787,22 @@ int roster_nl_member_get_dumpit(struct sk_buff *skb,
 			goto out;
 	}
 	filter = cb->args[ROSTER_DUMP_FILTER];
+	if (filter) {
+		vpn = xa_load(&rn->vpns, filter);
+		if (vpn)
+			cb->seq = READ_ONCE(vpn->seq);
+		else
+			cb->seq = cb->prev_seq + 1 ?: 1;
+		if (vpn && cb->args[ROSTER_DUMP_VPN] == filter &&
+		    roster_dump_members(skb, cb, vpn))
+			cb->args[ROSTER_DUMP_VPN] = filter + 1;
+		goto out;
+	}
 	cb->seq = READ_ONCE(rn->change_seq);
 	xa_for_each_start(&rn->vpns, id, vpn, cb->args[ROSTER_DUMP_VPN]) {
-		if (filter && id != filter)
-			break;
-		xa_for_each_start(&vpn->members, slot, m,
-				  cb->args[ROSTER_DUMP_SLOT]) {
-			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-					  cb->nlh->nlmsg_seq, &roster_nl_family,
-					  NLM_F_MULTI, ROSTER_CMD_MEMBER_GET);
-			if (!hdr)
-				goto out;
-			genl_dump_check_consistent(cb, hdr);
-			if (roster_put_vpn_head(skb, vpn->id,
-						READ_ONCE(vpn->generation)) ||
-			    roster_put_member(skb, m, false)) {
-				genlmsg_cancel(skb, hdr);
-				goto out;
-			}
-			genlmsg_end(skb, hdr);
-			cb->args[ROSTER_DUMP_SLOT] = slot + 1;
-		}
+		if (!roster_dump_members(skb, cb, vpn))
+			goto out;
 		cb->args[ROSTER_DUMP_VPN] = id + 1;
-		cb->args[ROSTER_DUMP_SLOT] = 0;
 	}
 out:
 	rcu_read_unlock();
@@ -647,280 +810,129 @@ out:
 }
 
 /*
- * JOIN and LEAVE answer with a member set, in the same multi-part form
- * whatever its size: NLM_F_MULTI messages, then NLMSG_DONE.
- *
- * A set that fits in one small skb (the common case: a VPN of a few dozen
- * sites) is built under the writer lock together with the change and sent
- * from the doit. A larger one (100 000 members and more) cannot be queued
- * at once: the change and a snapshot of the set are then taken in the
- * .start of a netlink dump that the doit opens on the requester's socket,
- * so the reply streams at the pace the requester reads it, and a change
- * whose reply cannot be started changes nothing.
+ * Caller holds rn->lock. May @m (replacing @old, or NULL) join @vpn? Its
+ * prefixes must not overlap, or in a nested VPN equal, another member's.
  */
-
-/* Replies built in the doit: at most this many members, one small skb. */
-#define ROSTER_DIRECT_MEMBERS	32
-
-struct roster_set {
-	u32 vpn_id;
-	u8 cmd;
-	bool head_sent;
-	u64 generation;
-	u32 total;	/* member-count: the set's size, sent or not */
-	u32 cap, count, pos;
-	struct roster_member *members[];
-};
-
-struct roster_change {
-	struct genl_info *info;
-	struct net *net;
-	u8 cmd;
-	u32 vpn_id;
-	u32 flags;
-	int (*apply)(struct roster_change *c, bool direct);
-	/* JOIN */
-	struct roster_member *m;
-	bool excl;
-	/* LEAVE */
-	struct roster_key key;
-	u32 reason;
-	/* the reply: built in the doit (direct) or streamed from a dump */
-	struct sk_buff *msg;
-	struct roster_set *set;
-	/* the change is applied, its reply is on the way */
-	bool applied;
-};
-
-static size_t roster_member_nlsize(const struct roster_member *m)
+static int roster_prefix_check(const struct roster_vpn *vpn,
+			       const struct roster_member *m,
+			       const struct roster_member *old,
+			       struct genl_info *info)
 {
-	size_t size = nla_total_size(0) + nla_total_size(m->key.dev.len) +
-		      nla_total_size(ROSTER_KEY_LEN) +
-		      2 * nla_total_size_64bit(sizeof(u64));
-	unsigned int i;
+	struct netlink_ext_ack *extack = info->extack;
+	const struct roster_prefix *p, *q;
+	const struct roster_addr *holder;
+	unsigned int i, k;
 
-	if (m->port)
-		size += nla_total_size(m->endpoint.len) +
-			nla_total_size(sizeof(u16));
-	for (i = 0; i < m->nprefixes; i++)
-		size += nla_total_size(0) +
-			nla_total_size(m->prefixes[i].addr.len) +
-			nla_total_size(sizeof(u8));
-	return size;
-}
-
-/*
- * Caller holds rn->lock. Allocate the direct reply for the members of @vpn
- * (may be NULL: a VPN about to be created) but @skip, or fail with
- * -EMSGSIZE when it would not fit one small skb.
- */
-static int roster_direct_alloc(struct roster_change *c, struct roster_vpn *vpn,
-			       const struct roster_member *skip)
-{
-	size_t size = nla_total_size(sizeof(u32)) +
-		      nla_total_size_64bit(sizeof(u64)) +
-		      nla_total_size(sizeof(u32)) +
-		      nlmsg_total_size(sizeof(int));	/* NLMSG_DONE */
-	struct roster_member *m;
-	unsigned long slot;
-
-	if (vpn && !(c->flags & ROSTER_FLAGS_NO_MEMBERS)) {
-		if (vpn->nmembers > ROSTER_DIRECT_MEMBERS)
-			return -EMSGSIZE;
-		xa_for_each(&vpn->members, slot, m) {
-			if (m != skip)
-				size += roster_member_nlsize(m);
+	for (i = 0; i < m->nprefixes; i++) {
+		p = &m->prefixes[i];
+		if (!(vpn->flags & ROSTER_VPN_FLAGS_NESTED_PREFIXES)) {
+			for (k = 0; k < i; k++) {
+				if (roster_prefix_overlap(&m->prefixes[k], p)) {
+					NL_SET_ERR_MSG_MOD(extack,
+							   "the member's prefixes overlap each other");
+					return -EINVAL;
+				}
+			}
 		}
-	}
-	if (size > NLMSG_GOODSIZE - GENL_HDRLEN - NLMSG_HDRLEN)
-		return -EMSGSIZE;
-	c->msg = genlmsg_new(size, GFP_KERNEL);
-	return c->msg ? 0 : -ENOMEM;
-}
-
-/* Caller holds rn->lock: the whole reply, sized by roster_direct_alloc(). */
-static void roster_direct_fill(struct roster_change *c, struct roster_vpn *vpn,
-			       const struct roster_member *skip, u32 total)
-{
-	u32 portid = c->info->snd_portid, seq = c->info->snd_seq;
-	struct sk_buff *msg = c->msg;
-	struct roster_member *m;
-	struct nlmsghdr *done;
-	unsigned long slot;
-	void *hdr;
-
-	hdr = genlmsg_put(msg, portid, seq, &roster_nl_family, NLM_F_MULTI,
-			  c->cmd);
-	if (WARN_ON_ONCE(!hdr) ||
-	    WARN_ON_ONCE(roster_put_vpn_head(msg, vpn->id, vpn->generation) ||
-			 nla_put_u32(msg, ROSTER_A_MEMBER_COUNT, total)))
-		goto drop;
-	if (!(c->flags & ROSTER_FLAGS_NO_MEMBERS)) {
-		xa_for_each(&vpn->members, slot, m) {
-			if (m != skip &&
-			    WARN_ON_ONCE(roster_put_member(msg, m, false)))
-				goto drop;
-		}
-	}
-	genlmsg_end(msg, hdr);
-	done = nlmsg_put(msg, portid, seq, NLMSG_DONE, sizeof(int), NLM_F_MULTI);
-	if (WARN_ON_ONCE(!done))
-		goto drop;
-	*(int *)nlmsg_data(done) = 0;
-	return;
-drop:
-	/* cannot happen: the size was computed under the same lock */
-	nlmsg_free(msg);
-	c->msg = NULL;
-}
-
-static struct roster_set *roster_set_alloc(u32 vpn_id, u32 total, u32 flags,
-					   u8 cmd)
-{
-	u32 cap = flags & ROSTER_FLAGS_NO_MEMBERS ? 0 : total;
-	struct roster_set *set;
-
-	set = kvzalloc(struct_size(set, members, cap), GFP_KERNEL);
-	if (set) {
-		set->vpn_id = vpn_id;
-		set->cmd = cmd;
-		set->total = total;
-		set->cap = cap;
-	}
-	return set;
-}
-
-/* Caller holds rn->lock: take a reference on every member but @skip. */
-static void roster_set_fill(struct roster_set *set, struct roster_vpn *vpn,
-			    const struct roster_member *skip)
-{
-	struct roster_member *m;
-	unsigned long slot;
-
-	set->generation = vpn->generation;
-	if (!set->cap)
-		return;
-	xa_for_each(&vpn->members, slot, m) {
-		if (m == skip || WARN_ON_ONCE(set->count >= set->cap))
+		q = roster_prefix_conflict(vpn, p, old);
+		if (!q)
 			continue;
-		roster_member_get(m);
-		set->members[set->count++] = m;
+		holder = &q->owner->key.id;
+		if (q->addr.len == 4)
+			ROSTER_ERR_FMT(extack,
+				       "prefix overlaps another member's: its id is in the cookie",
+				       "%pI4/%u overlaps %pI4/%u of %pI4",
+				       p->addr.bytes, p->plen, q->addr.bytes,
+				       q->plen, holder->bytes);
+		else
+			ROSTER_ERR_FMT(extack,
+				       "prefix overlaps another member's: its id is in the cookie",
+				       "overlaps %pI6c/%u of %pI6c",
+				       q->addr.bytes, q->plen, holder->bytes);
+		/* the holder's id, 4 or 16 bytes, for every kernel */
+		memcpy(extack->cookie, holder->bytes, holder->len);
+		extack->cookie_len = holder->len;
+		return -EADDRINUSE;
 	}
-}
-
-/* Caller holds rn->lock: room for the reply, direct or snapshot. */
-static int roster_reply_alloc(struct roster_change *c, struct roster_vpn *vpn,
-			      const struct roster_member *skip, u32 total,
-			      bool direct)
-{
-	if (direct)
-		return roster_direct_alloc(c, vpn, skip);
-	c->set = roster_set_alloc(c->vpn_id, total, c->flags, c->cmd);
-	return c->set ? 0 : -ENOMEM;
-}
-
-static void roster_reply_fill(struct roster_change *c, struct roster_vpn *vpn,
-			      const struct roster_member *skip, u32 total)
-{
-	if (c->msg)
-		roster_direct_fill(c, vpn, skip, total);
-	else
-		roster_set_fill(c->set, vpn, skip);
-}
-
-static void roster_reply_free(struct roster_change *c)
-{
-	nlmsg_free(c->msg);
-	c->msg = NULL;
-	kvfree(c->set);
-	c->set = NULL;
-}
-
-static int roster_set_dump(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	struct roster_set *set = cb->data;
-	u32 first = set->pos;
-	void *hdr;
-
-	if (set->head_sent && set->pos == set->count)
-		return 0;
-	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &roster_nl_family, NLM_F_MULTI, set->cmd);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (roster_put_vpn_head(skb, set->vpn_id, set->generation) ||
-	    (!set->head_sent &&
-	     nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, set->total))) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	set->head_sent = true;
-	while (set->pos < set->count &&
-	       !roster_put_member(skb, set->members[set->pos], false))
-		set->pos++;
-	/*
-	 * A member always fits in an empty skb. Should one not, fail with an
-	 * empty skb: the core would take -EMSGSIZE with data for "more".
-	 */
-	if (set->pos == first && set->pos < set->count) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return set->pos < set->count ? skb->len : 0;
-}
-
-static int roster_set_done(struct netlink_callback *cb)
-{
-	struct roster_set *set = cb->data;
-	u32 i;
-
-	for (i = 0; i < set->count; i++)
-		roster_member_put(set->members[i]);
-	kvfree(set);
 	return 0;
 }
 
-static int roster_join_apply(struct roster_change *c, bool direct)
+int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct netlink_ext_ack *extack = c->info->extack;
-	struct roster_net *rn = roster_net(c->net);
-	struct roster_member *old = NULL, *m = c->m;
-	bool created = false;
+	struct netlink_ext_ack *extack = info->extack;
+	struct net *net = genl_info_net(info);
+	struct roster_net *rn = roster_net(net);
+	struct roster_member *old = NULL, *m;
+	struct roster_stamp st, created_st;
 	struct roster_vpn *vpn;
-	u32 total;
+	struct roster_key key;
+	struct sk_buff *msg;
+	u32 vpn_id, flags;
+	bool created;
+	void *hdr;
 	int err;
 
-	mutex_lock(&rn->lock);
-	vpn = roster_vpn_lookup(rn, c->vpn_id);
-	if (vpn)
-		old = roster_member_lookup(rn, &m->key);
-	if (old && c->excl) {
-		NL_SET_ERR_MSG_MOD(extack, "member exists (NLM_F_EXCL)");
-		err = -EEXIST;
-		goto unlock;
-	}
-	if (vpn && !old && vpn->nmembers >= READ_ONCE(roster_max_members)) {
-		NL_SET_ERR_MSG_MOD(extack, "VPN is full (max_members)");
-		err = -ENOSPC;
-		goto unlock;
-	}
-	total = vpn ? vpn->nmembers - !!old : 0;
-	err = roster_reply_alloc(c, vpn, old, total, direct);
+	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing") ||
+	    ROSTER_REQUIRE(info, ROSTER_A_MEMBER, "member missing"))
+		return -EINVAL;
+	vpn_id = nla_get_u32(info->attrs[ROSTER_A_VPN_ID]);
+	flags = roster_get_flags(info, ROSTER_FLAGS_CREATE_ONLY |
+				 ROSTER_FLAGS_RESYNC, extack, &err);
 	if (err)
-		goto unlock;
-	if (!vpn) {
-		/* the first joiner creates the VPN */
-		vpn = roster_vpn_create(rn, c->vpn_id, extack);
-		if (IS_ERR(vpn)) {
-			err = PTR_ERR(vpn);
-			goto free;
-		}
-		created = true;
+		return err;
+	roster_stamp_parse(&st, info, flags);
+	m = roster_parse_member(info->attrs[ROSTER_A_MEMBER], &st, extack);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	m->key.vpn_id = vpn_id;
+	key = m->key;
+	msg = roster_reply_new(info, ROSTER_CMD_MEMBER_JOIN, &hdr);
+	if (IS_ERR(msg)) {
+		roster_member_put(m);
+		return PTR_ERR(msg);
 	}
 
-	m->join_time = ktime_get_real_seconds();
-	m->join_gen = vpn->generation + 1;
+	mutex_lock(&rn->lock);
+	vpn = roster_vpn_lookup(rn, vpn_id);
+	created = !vpn;
+	if (!vpn && st.stamped) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[ROSTER_A_VPN_ID],
+				    "roster: no such VPN: create it with a stamped vpn-new first");
+		err = -ENOENT;
+		goto unlock;
+	}
+	if (!vpn) {
+		/* the first joiner creates the VPN: announced before the join */
+		vpn = roster_vpn_create(rn, vpn_id, 0, 1, extack);
+		if (IS_ERR(vpn)) {
+			err = PTR_ERR(vpn);
+			goto unlock;
+		}
+	}
+	err = roster_stamp_check(&st, vpn, extack);
+	if (err)
+		goto undo;
+	old = roster_member_lookup(rn, &key);
+	if (old && (flags & ROSTER_FLAGS_CREATE_ONLY)) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[ROSTER_A_MEMBER],
+				    "roster: member exists (create-only)");
+		err = -EEXIST;
+		goto undo;
+	}
+	if (!old && vpn->nmembers >= READ_ONCE(rn->max_members)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "VPN is full (sysctl net.roster.max_members)");
+		err = -ENOSPC;
+		goto undo;
+	}
+	err = roster_prefix_check(vpn, m, old, info);
+	if (err)
+		goto undo;
+
+	if (!m->join_gen)
+		m->join_gen = st.gen;
+	if (!m->join_time)
+		m->join_time = ktime_get_real_seconds();
 	if (old) {
 		roster_member_replace(rn, vpn, old, m);
 	} else {
@@ -928,173 +940,95 @@ static int roster_join_apply(struct roster_change *c, bool direct)
 		if (err)
 			goto undo;
 	}
-	c->m = NULL;	/* the table owns it now */
-	if (created)
-		roster_notify(rn, c->net, ROSTER_CMD_VPN_NEW_NTF, vpn, NULL, -1);
-	roster_changed(rn, vpn);
-	roster_notify(rn, c->net, old ? ROSTER_CMD_MEMBER_UPDATED_NTF :
-		      ROSTER_CMD_MEMBER_JOINED_NTF, vpn, m, -1);
-	roster_reply_fill(c, vpn, m, total);
+	if (created) {
+		created_st = (struct roster_stamp){ };
+		roster_notify(rn, net, ROSTER_CMD_VPN_NEW_NTF, vpn, NULL, -1,
+			      &created_st);
+	}
+	roster_changed(rn, vpn, st.gen);
+	roster_notify(rn, net, old ? ROSTER_CMD_MEMBER_UPDATED_NTF :
+		      ROSTER_CMD_MEMBER_JOINED_NTF, vpn, m, -1, &st);
+	err = roster_put_change(msg, vpn);
 	mutex_unlock(&rn->lock);
-	c->applied = true;
-	return 0;
+	return roster_reply_send(msg, hdr, err, info);
 
 undo:
 	if (created)
 		roster_vpn_delete(rn, vpn);
-free:
-	roster_reply_free(c);
 unlock:
 	mutex_unlock(&rn->lock);
-	return err;
-}
-
-static int roster_leave_apply(struct roster_change *c, bool direct)
-{
-	struct netlink_ext_ack *extack = c->info->extack;
-	struct roster_net *rn = roster_net(c->net);
-	struct roster_vpn *vpn;
-	struct roster_member *m;
-	u32 total;
-	int err;
-
-	mutex_lock(&rn->lock);
-	vpn = roster_vpn_lookup(rn, c->vpn_id);
-	m = vpn ? roster_member_lookup(rn, &c->key) : NULL;
-	if (!m) {
-		mutex_unlock(&rn->lock);
-		if (vpn)
-			NL_SET_ERR_MSG_ATTR(extack, c->info->attrs[ROSTER_A_MEMBER],
-					    "roster: no such member");
-		else
-			NL_SET_ERR_MSG_ATTR(extack, c->info->attrs[ROSTER_A_VPN_ID],
-					    "roster: no such VPN");
-		return -ENOENT;
-	}
-	total = vpn->nmembers - 1;
-	err = roster_reply_alloc(c, vpn, m, total, direct);
-	if (err) {
-		mutex_unlock(&rn->lock);
-		return err;
-	}
-	/* notify while the table still holds its reference to m */
-	roster_changed(rn, vpn);
-	roster_notify(rn, c->net, ROSTER_CMD_MEMBER_LEFT_NTF, vpn, m, c->reason);
-	roster_member_remove(rn, vpn, m);
-	roster_reply_fill(c, vpn, NULL, total);
-	if (!vpn->nmembers && (c->flags & ROSTER_FLAGS_DELETE_EMPTY))
-		roster_vpn_delete_notify(rn, c->net, vpn);
-	mutex_unlock(&rn->lock);
-	c->applied = true;
-	return 0;
-}
-
-static int roster_change_start(struct netlink_callback *cb)
-{
-	struct roster_change *c = cb->data;
-	int err;
-
-	err = c->apply(c, false);
-	if (!err) {
-		cb->data = c->set;
-		c->set = NULL;
-	}
-	return err;
-}
-
-static int roster_change_run(struct sk_buff *skb, struct roster_change *c)
-{
-	struct netlink_dump_control ctl = {
-		.start = roster_change_start,
-		.dump = roster_set_dump,
-		.done = roster_set_done,
-		.data = c,
-		.module = THIS_MODULE,
-	};
-	int err;
-
-	err = c->apply(c, true);
-	if (!err) {
-		/*
-		 * Like any unicast reply, it is dropped if the requester's
-		 * receive buffer is full, which its socket reports as ENOBUFS.
-		 */
-		if (c->msg)
-			genlmsg_unicast(c->net, c->msg, c->info->snd_portid);
-		c->msg = NULL;
-		/* NLMSG_DONE ended the reply: no ACK may follow it */
-		return -EINTR;
-	}
-	if (err != -EMSGSIZE)
-		return err;
-
-	err = netlink_dump_start(c->net->genl_sock, skb, c->info->nlhdr, &ctl);
-	/*
-	 * Once applied, the reply is a dump: no ACK may follow it, even if the
-	 * first part could not be queued yet (it is sent as the reader reads).
-	 */
-	return c->applied ? -EINTR : err;
-}
-
-int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	struct roster_change c = {
-		.info = info,
-		.net = genl_info_net(info),
-		.cmd = ROSTER_CMD_MEMBER_JOIN,
-		.apply = roster_join_apply,
-		.excl = info->nlhdr->nlmsg_flags & NLM_F_EXCL,
-	};
-	int err;
-
-	err = roster_check_header(info->nlhdr, NLM_F_EXCL, info->extack);
-	if (err)
-		return err;
-	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing") ||
-	    ROSTER_REQUIRE(info, ROSTER_A_MEMBER, "member missing"))
-		return -EINVAL;
-	c.vpn_id = nla_get_u32(info->attrs[ROSTER_A_VPN_ID]);
-	if (info->attrs[ROSTER_A_FLAGS])
-		c.flags = nla_get_u32(info->attrs[ROSTER_A_FLAGS]);
-	if (c.flags & ROSTER_FLAGS_DELETE_EMPTY) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ROSTER_A_FLAGS],
-				    "roster: delete-empty applies to member-leave only");
-		return -EINVAL;
-	}
-	c.m = roster_parse_member(info->attrs[ROSTER_A_MEMBER], info->extack);
-	if (IS_ERR(c.m))
-		return PTR_ERR(c.m);
-	c.m->key.vpn_id = c.vpn_id;
-	err = roster_change_run(skb, &c);
-	if (c.m)
-		roster_member_put(c.m);
+	nlmsg_free(msg);
+	roster_member_put(m);
 	return err;
 }
 
 int roster_nl_member_leave_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct roster_change c = {
-		.info = info,
-		.net = genl_info_net(info),
-		.cmd = ROSTER_CMD_MEMBER_LEAVE,
-		.apply = roster_leave_apply,
-		.reason = ROSTER_LEAVE_REASON_REQUESTED,
-	};
+	struct netlink_ext_ack *extack = info->extack;
+	struct net *net = genl_info_net(info);
+	struct roster_net *rn = roster_net(net);
+	u32 reason = ROSTER_LEAVE_REASON_REQUESTED;
+	struct roster_stamp st, del_st;
+	struct roster_member *m;
+	struct roster_vpn *vpn;
+	struct roster_key key;
+	struct sk_buff *msg;
+	u32 flags;
+	void *hdr;
 	int err;
 
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing") ||
 	    ROSTER_REQUIRE(info, ROSTER_A_MEMBER, "member missing"))
 		return -EINVAL;
-	c.vpn_id = nla_get_u32(info->attrs[ROSTER_A_VPN_ID]);
-	if (info->attrs[ROSTER_A_REASON])
-		c.reason = nla_get_u32(info->attrs[ROSTER_A_REASON]);
-	if (info->attrs[ROSTER_A_FLAGS])
-		c.flags = nla_get_u32(info->attrs[ROSTER_A_FLAGS]);
-	err = roster_parse_key(&c.key, c.vpn_id, info->attrs[ROSTER_A_MEMBER],
-			       info->extack);
+	flags = roster_get_flags(info, ROSTER_FLAGS_DELETE_EMPTY |
+				 ROSTER_FLAGS_RESYNC, extack, &err);
 	if (err)
 		return err;
-	return roster_change_run(skb, &c);
+	roster_stamp_parse(&st, info, flags);
+	if (st.stamped && (flags & ROSTER_FLAGS_DELETE_EMPTY)) {
+		/* the deletion would be a second, unstamped change */
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[ROSTER_A_FLAGS],
+				    "roster: delete-empty cannot be stamped: stamp a vpn-del");
+		return -EINVAL;
+	}
+	if (info->attrs[ROSTER_A_REASON])
+		reason = nla_get_u32(info->attrs[ROSTER_A_REASON]);
+	err = roster_parse_key(&key, nla_get_u32(info->attrs[ROSTER_A_VPN_ID]),
+			       info->attrs[ROSTER_A_MEMBER], extack);
+	if (err)
+		return err;
+	msg = roster_reply_new(info, ROSTER_CMD_MEMBER_LEAVE, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
+	mutex_lock(&rn->lock);
+	vpn = roster_vpn_find(rn, info);
+	err = vpn ? roster_stamp_check(&st, vpn, extack) : -ENOENT;
+	if (err)
+		goto unlock;
+	m = roster_member_lookup(rn, &key);
+	if (!m) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[ROSTER_A_MEMBER],
+				    "roster: no such member");
+		err = -ENOENT;
+		goto unlock;
+	}
+	/* notify while the table still holds its reference to m */
+	roster_changed(rn, vpn, st.gen);
+	roster_notify(rn, net, ROSTER_CMD_MEMBER_LEFT_NTF, vpn, m, reason, &st);
+	roster_member_remove(rn, vpn, m);
+	err = roster_put_change(msg, vpn);
+	if (!vpn->nmembers && (flags & ROSTER_FLAGS_DELETE_EMPTY)) {
+		del_st = (struct roster_stamp){ .gen = vpn->generation + 1 };
+		roster_vpn_delete_notify(rn, net, vpn, &del_st);
+	}
+	mutex_unlock(&rn->lock);
+	return roster_reply_send(msg, hdr, err, info);
+
+unlock:
+	mutex_unlock(&rn->lock);
+	nlmsg_free(msg);
+	return err;
 }
 
 int __init roster_nl_register(void)

@@ -4,17 +4,19 @@
  *
  * Writers hold roster_net.lock; readers use RCU. Members are immutable once
  * published: a re-join publishes a new object in place of the old one, so a
- * reader (or a JOIN reply still being streamed) never sees a torn record.
+ * reader (or a dump still being streamed) never sees a torn record.
  */
 #ifndef _ROSTER_TABLE_H
 #define _ROSTER_TABLE_H
 
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
 #include <linux/xarray.h>
 #include <uapi/linux/roster.h>
 
+struct ctl_table_header;
 struct net;
 struct netlink_ext_ack;
 
@@ -24,15 +26,20 @@ struct roster_addr {
 	u8 bytes[16];
 };
 
+struct roster_member;
+
 struct roster_prefix {
 	struct roster_addr addr;
 	u8 plen;
+	/* In roster_vpn.prefixes while the owner is published; writers only. */
+	struct rb_node node;
+	struct roster_member *owner;
 };
 
 /* Hash key of a member: zero the whole struct, padding included. */
 struct roster_key {
 	u32 vpn_id;
-	struct roster_addr dev;
+	struct roster_addr id;
 	u8 pad[3];
 };
 
@@ -53,14 +60,22 @@ struct roster_member {
 
 struct roster_vpn {
 	u32 id;
+	u32 flags;			/* ROSTER_VPN_FLAGS_*, fixed at creation */
 	u32 nmembers;
 	u32 next_slot;
+	u32 seq;			/* dump consistency of this VPN; never 0 */
 	u64 generation;
 	time64_t create_time;
 	/* slot -> member; slots grow with every join, so dumps follow join order */
 	struct xarray members;
+	/* every member's prefixes, ordered by roster_prefix_cmp(); writers only */
+	struct rb_root prefixes;
 	struct rcu_head rcu;
 };
+
+/* Defaults of the net.roster.max_vpns and max_members sysctls. */
+#define ROSTER_DEFAULT_MAX_VPNS		1024
+#define ROSTER_DEFAULT_MAX_MEMBERS	131072
 
 struct roster_net {
 	struct mutex lock;		/* serialises all writers */
@@ -69,12 +84,16 @@ struct roster_net {
 	unsigned int nvpns;
 	u32 change_seq;			/* dump consistency; never 0 */
 	unsigned int inum;		/* netns inode number, for the log */
+	/* net.roster.* sysctls of this namespace */
+	unsigned int max_vpns;
+	unsigned int max_members;
+	struct ctl_table_header *sysctl;
 };
 
-extern unsigned int roster_max_vpns;
-extern unsigned int roster_max_members;
-
 struct roster_net *roster_net(const struct net *net);
+
+int roster_sysctl_register(struct net *net, struct roster_net *rn);
+void roster_sysctl_unregister(struct roster_net *rn);
 
 int roster_table_init(void);
 void roster_table_exit(void);
@@ -82,13 +101,13 @@ int roster_net_init(struct roster_net *rn, unsigned int inum);
 void roster_net_exit(struct roster_net *rn);
 
 struct roster_vpn *roster_vpn_lookup(struct roster_net *rn, u32 id);
-struct roster_vpn *roster_vpn_create(struct roster_net *rn, u32 id,
+struct roster_vpn *roster_vpn_create(struct roster_net *rn, u32 id, u32 flags,
+				     u64 generation,
 				     struct netlink_ext_ack *extack);
 void roster_vpn_delete(struct roster_net *rn, struct roster_vpn *vpn);
 
 struct roster_member *roster_member_alloc(unsigned int nprefixes);
 void roster_member_put(struct roster_member *m);
-void roster_member_created(struct roster_member *m);
 struct roster_member *roster_member_lookup(struct roster_net *rn,
 					   const struct roster_key *key);
 int roster_member_insert(struct roster_net *rn, struct roster_vpn *vpn,
@@ -98,7 +117,14 @@ void roster_member_replace(struct roster_net *rn, struct roster_vpn *vpn,
 void roster_member_remove(struct roster_net *rn, struct roster_vpn *vpn,
 			  struct roster_member *m);
 
-void roster_changed(struct roster_net *rn, struct roster_vpn *vpn);
+bool roster_prefix_overlap(const struct roster_prefix *a,
+			   const struct roster_prefix *b);
+const struct roster_prefix *
+roster_prefix_conflict(const struct roster_vpn *vpn,
+		       const struct roster_prefix *p,
+		       const struct roster_member *self);
+
+void roster_changed(struct roster_net *rn, struct roster_vpn *vpn, u64 gen);
 
 static inline void roster_member_get(struct roster_member *m)
 {
