@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Minimal streaming JSON writer plus iproute2-style print_* helpers. */
+/*
+ * iproute2-style print_* helpers: one code path for text and JSON output.
+ * In text mode they printf(); in JSON mode they build the document with
+ * jansson and print it when its top-level object or array is closed.
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "json_print.h"
 
@@ -10,13 +15,15 @@
 
 static bool json_mode, json_pretty;
 static int depth;
-static bool first[MAX_DEPTH];
+static json_t *stack[MAX_DEPTH];
+static int overflow; /* containers opened beyond MAX_DEPTH */
 
 void json_init(bool json, bool pretty)
 {
 	json_mode = json;
 	json_pretty = pretty;
 	depth = 0;
+	overflow = 0;
 }
 
 bool is_json_context(void)
@@ -24,123 +31,121 @@ bool is_json_context(void)
 	return json_mode;
 }
 
-static void indent(void)
+static void emit(json_t *v)
 {
-	int i;
+	size_t flags = JSON_ENCODE_ANY | (json_pretty ? JSON_INDENT(4) : JSON_COMPACT);
 
-	if (!json_pretty)
-		return;
-	putchar('\n');
-	for (i = 0; i < depth; i++)
-		fputs("    ", stdout);
-}
-
-static void put_escaped(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"': fputs("\\\"", stdout); break;
-		case '\\': fputs("\\\\", stdout); break;
-		case '\n': fputs("\\n", stdout); break;
-		case '\t': fputs("\\t", stdout); break;
-		case '\r': fputs("\\r", stdout); break;
-		case '\b': fputs("\\b", stdout); break;
-		case '\f': fputs("\\f", stdout); break;
-		default:
-			if (c < 0x20)
-				printf("\\u%04x", c);
-			else
-				putchar(c);
-		}
-	}
-	putchar('"');
-}
-
-/* Separator and key before a value. */
-static void value_prefix(const char *key)
-{
-	if (depth > 0) {
-		if (!first[depth])
-			putchar(',');
-		first[depth] = false;
-		indent();
-	}
-	if (key && depth > 0) {
-		put_escaped(key);
-		fputs(json_pretty ? ": " : ":", stdout);
-	}
-}
-
-static void open_container(const char *key, char c)
-{
-	value_prefix(key);
-	putchar(c);
-	if (depth + 1 < MAX_DEPTH)
-		depth++;
-	first[depth] = true;
-}
-
-static void close_container(char c)
-{
-	bool empty = first[depth];
-
-	if (depth > 0)
-		depth--;
-	if (!empty)
-		indent();
-	putchar(c);
-	if (depth == 0)
-		json_end_doc();
-}
-
-void json_end_doc(void)
-{
-	if (!json_mode)
-		return;
+	json_dumpf(v, stdout, flags);
 	putchar('\n');
 	fflush(stdout);
+}
+
+/* Attach v (a new reference, may be NULL) under key to the open container,
+ * or print it if there is none. */
+static void add(const char *key, json_t *v)
+{
+	json_t *parent;
+
+	if (!v)
+		return;
+	if (overflow) {
+		json_decref(v);
+		return;
+	}
+	if (depth == 0) {
+		emit(v);
+		json_decref(v);
+		return;
+	}
+	parent = stack[depth - 1];
+	if (json_is_array(parent))
+		json_array_append_new(parent, v);
+	else
+		json_object_set_new(parent, key ? key : "", v);
+}
+
+static void open_container(const char *key, json_t *c)
+{
+	if (!c)
+		return;
+	if (depth >= MAX_DEPTH || overflow) {
+		overflow++;
+		json_decref(c);
+		return;
+	}
+	if (depth > 0)
+		add(key, json_incref(c));
+	stack[depth++] = c;
+}
+
+static void close_container(void)
+{
+	json_t *c;
+
+	if (overflow) {
+		overflow--;
+		return;
+	}
+	if (depth == 0)
+		return;
+	c = stack[--depth];
+	if (depth == 0)
+		emit(c);
+	json_decref(c);
 }
 
 void open_json_object(const char *key)
 {
 	if (json_mode)
-		open_container(key, '{');
+		open_container(key, json_object());
 }
 
 void close_json_object(void)
 {
 	if (json_mode)
-		close_container('}');
+		close_container();
 }
 
 void open_json_array(enum output_type t, const char *key)
 {
-	if (json_mode) {
-		if (t & PRINT_JSON)
-			open_container(key, '[');
-	}
+	if (json_mode && (t & PRINT_JSON))
+		open_container(key, json_array());
 }
 
 void close_json_array(enum output_type t, const char *str)
 {
 	if (json_mode) {
 		if (t & PRINT_JSON)
-			close_container(']');
+			close_container();
 	} else if ((t & PRINT_FP) && str) {
 		fputs(str, stdout);
 	}
 }
 
+/* jansson takes UTF-8 only; everything printed here is ASCII, but never
+ * lose a value over it. */
+static json_t *string_value(const char *s)
+{
+	char buf[256];
+	json_t *v;
+	size_t i;
+
+	if (!s)
+		s = "";
+	v = json_string(s);
+	if (v)
+		return v;
+	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	buf[i] = 0;
+	return json_string(buf);
+}
+
 void print_string(enum output_type t, const char *key, const char *fmt, const char *value)
 {
 	if (json_mode) {
-		if (t & PRINT_JSON) {
-			value_prefix(key);
-			put_escaped(value);
-		}
+		if (t & PRINT_JSON)
+			add(key, string_value(value));
 	} else if (t & PRINT_FP) {
 		printf(fmt ? fmt : "%s", value);
 	}
@@ -149,10 +154,8 @@ void print_string(enum output_type t, const char *key, const char *fmt, const ch
 void print_uint(enum output_type t, const char *key, const char *fmt, unsigned int value)
 {
 	if (json_mode) {
-		if (t & PRINT_JSON) {
-			value_prefix(key);
-			printf("%u", value);
-		}
+		if (t & PRINT_JSON)
+			add(key, json_integer((json_int_t)value));
 	} else if (t & PRINT_FP) {
 		printf(fmt ? fmt : "%u", value);
 	}
@@ -161,10 +164,14 @@ void print_uint(enum output_type t, const char *key, const char *fmt, unsigned i
 void print_u64(enum output_type t, const char *key, const char *fmt, uint64_t value)
 {
 	if (json_mode) {
-		if (t & PRINT_JSON) {
-			value_prefix(key);
-			printf("%" PRIu64, value);
-		}
+		if (!(t & PRINT_JSON))
+			return;
+		/* json_int_t is signed: above its range, a (rounded) number
+		 * rather than a negative one. */
+		if (value > (uint64_t)INT64_MAX)
+			add(key, json_real((double)value));
+		else
+			add(key, json_integer((json_int_t)value));
 	} else if (t & PRINT_FP) {
 		printf(fmt ? fmt : "%llu", (unsigned long long)value);
 	}
@@ -173,10 +180,8 @@ void print_u64(enum output_type t, const char *key, const char *fmt, uint64_t va
 void print_bool(enum output_type t, const char *key, const char *fmt, bool value)
 {
 	if (json_mode) {
-		if (t & PRINT_JSON) {
-			value_prefix(key);
-			fputs(value ? "true" : "false", stdout);
-		}
+		if (t & PRINT_JSON)
+			add(key, json_boolean(value));
 	} else if (t & PRINT_FP) {
 		printf(fmt ? fmt : "%s", value ? "true" : "false");
 	}
@@ -185,10 +190,8 @@ void print_bool(enum output_type t, const char *key, const char *fmt, bool value
 void print_null(enum output_type t, const char *key, const char *fmt, const char *text)
 {
 	if (json_mode) {
-		if (t & PRINT_JSON) {
-			value_prefix(key);
-			fputs("null", stdout);
-		}
+		if (t & PRINT_JSON)
+			add(key, json_null());
 	} else if ((t & PRINT_FP) && text) {
 		printf(fmt ? fmt : "%s", text);
 	}

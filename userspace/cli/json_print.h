@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* One code path for text and JSON output, after iproute2's json_print. */
+/* One code path for text and JSON output, after iproute2's json_print;
+ * the JSON side is built with jansson. */
 #ifndef ROSTER_JSON_PRINT_H
 #define ROSTER_JSON_PRINT_H
 
@@ -16,8 +17,9 @@ enum output_type {
 void json_init(bool json, bool pretty);
 bool is_json_context(void);
 
-/* A document: one top-level JSON value (object or array). In text mode
- * these do nothing. json_doc_end() terminates the line. */
+/* A document: one top-level JSON value (object or array), printed on one
+ * line (indented with -p) when it is closed. In text mode these do
+ * nothing. */
 void open_json_object(const char *key);
 void close_json_object(void);
 void open_json_array(enum output_type t, const char *key);
@@ -29,9 +31,7 @@ void print_uint(enum output_type t, const char *key, const char *fmt, unsigned i
 void print_u64(enum output_type t, const char *key, const char *fmt, uint64_t value);
 void print_bool(enum output_type t, const char *key, const char *fmt, bool value);
 void print_null(enum output_type t, const char *key, const char *fmt, const char *text);
-/* Text-mode newline; in JSON mode ends the document if at top level. */
+/* Text-mode newline; nothing in JSON mode. */
 void print_nl(void);
-/* Flush after a complete top-level JSON value (adds "\n"). */
-void json_end_doc(void);
 
 #endif
