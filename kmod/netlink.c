@@ -418,7 +418,7 @@ static int roster_put_vpn(struct sk_buff *skb, const struct roster_vpn *vpn,
 	    nla_put_u32(skb, ROSTER_A_MEMBER_COUNT, nmembers) ||
 	    nla_put_u64_64bit(skb, ROSTER_A_CREATE_TIME, vpn->create_time,
 			      ROSTER_A_PAD) ||
-	    nla_put_u32(skb, ROSTER_A_VPN_FLAGS, vpn->flags))
+	    nla_put_u32(skb, ROSTER_A_VPN_FLAGS, READ_ONCE(vpn->flags)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -458,6 +458,8 @@ static void roster_notify(struct roster_net *rn, struct net *net, u8 cmd,
 	/* a new VPN is announced as created: empty, even if a JOIN made it */
 	if (cmd == ROSTER_CMD_VPN_NEW_NTF)
 		err = roster_put_vpn(msg, vpn, 0);
+	else if (cmd == ROSTER_CMD_VPN_CHANGED_NTF)
+		err = roster_put_vpn(msg, vpn, vpn->nmembers);
 	else
 		err = roster_put_vpn_head(msg, vpn->id, vpn->generation);
 	if (!err && change)
@@ -598,6 +600,74 @@ int roster_nl_vpn_del_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!err)
 		roster_vpn_delete_notify(rn, net, vpn, &st);
 	mutex_unlock(&rn->lock);
+	return err;
+}
+
+int roster_nl_vpn_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *fattr = info->attrs[ROSTER_A_VPN_FLAGS];
+	struct netlink_ext_ack *extack = info->extack;
+	struct net *net = genl_info_net(info);
+	struct roster_net *rn = roster_net(net);
+	struct roster_stamp st;
+	struct roster_vpn *vpn;
+	struct sk_buff *msg;
+	u32 flags, vflags = 0;
+	bool changed;
+	void *hdr;
+	int err;
+
+	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
+		return -EINVAL;
+	flags = roster_get_flags(info, ROSTER_FLAGS_RESYNC, extack, &err);
+	if (err)
+		return err;
+	roster_stamp_parse(&st, info, flags);
+	if (!st.stamped && !fattr) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "nothing to change: give a generation or vpn-flags");
+		return -EINVAL;
+	}
+	if (fattr)
+		vflags = nla_get_u32(fattr);
+	msg = roster_reply_new(info, ROSTER_CMD_VPN_SET, &hdr);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+
+	mutex_lock(&rn->lock);
+	vpn = roster_vpn_find(rn, info);
+	if (!vpn) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	if (fattr && (vflags ^ vpn->flags) & ROSTER_VPN_FLAGS_NESTED_PREFIXES) {
+		NL_SET_ERR_MSG_ATTR(extack, fattr,
+				    "roster: nested-prefixes is fixed when the VPN is created");
+		err = -EINVAL;
+		goto unlock;
+	}
+	/* the follower mark itself is how a follower is promoted */
+	if (st.stamped) {
+		err = roster_stamp_check(&st, vpn, extack);
+		if (err)
+			goto unlock;
+	}
+	changed = (fattr && vflags != vpn->flags) ||
+		  (st.stamped && st.gen != vpn->generation);
+	if (fattr)
+		WRITE_ONCE(vpn->flags, vflags);
+	if (changed) {
+		roster_changed(rn, vpn, st.stamped ? st.gen : vpn->generation);
+		roster_notify(rn, net, ROSTER_CMD_VPN_CHANGED_NTF, vpn, NULL, -1,
+			      &st);
+	}
+	err = roster_put_vpn(msg, vpn, vpn->nmembers);
+	mutex_unlock(&rn->lock);
+	return roster_reply_send(msg, hdr, err, info);
+
+unlock:
+	mutex_unlock(&rn->lock);
+	nlmsg_free(msg);
 	return err;
 }
 

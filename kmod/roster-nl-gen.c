@@ -70,8 +70,16 @@ const struct nla_policy roster_member_get_nl_policy[ROSTER_A_MEMBER + 1] = {
 	[ROSTER_A_MEMBER] = NLA_POLICY_NESTED(roster_member_nl_policy),
 };
 
+/* ROSTER_CMD_VPN_SET - do */
+const struct nla_policy roster_vpn_set_nl_policy[ROSTER_A_VPN_FLAGS + 1] = {
+	[ROSTER_A_VPN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[ROSTER_A_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
+	[ROSTER_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x7),
+	[ROSTER_A_VPN_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
+};
+
 /* Ops table for roster */
-const struct genl_ops roster_nl_ops[6] = {
+const struct genl_ops roster_nl_ops[7] = {
 	{
 		.cmd		= ROSTER_CMD_VPN_NEW,
 		.doit		= roster_nl_vpn_new_doit,
@@ -114,6 +122,13 @@ const struct genl_ops roster_nl_ops[6] = {
 		.dumpit		= roster_nl_member_get_dumpit,
 		.policy		= roster_member_get_nl_policy,
 		.maxattr	= ROSTER_A_MEMBER,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= ROSTER_CMD_VPN_SET,
+		.doit		= roster_nl_vpn_set_doit,
+		.policy		= roster_vpn_set_nl_policy,
+		.maxattr	= ROSTER_A_VPN_FLAGS,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -27,8 +27,10 @@ extern const struct nla_policy roster_member_leave_nl_policy[ROSTER_A_REASON + 1
 
 extern const struct nla_policy roster_member_get_nl_policy[ROSTER_A_MEMBER + 1];
 
+extern const struct nla_policy roster_vpn_set_nl_policy[ROSTER_A_VPN_FLAGS + 1];
+
 /* Ops table for roster */
-extern const struct genl_ops roster_nl_ops[6];
+extern const struct genl_ops roster_nl_ops[7];
 
 int roster_nl_vpn_new_doit(struct sk_buff *skb, struct genl_info *info);
 int roster_nl_vpn_del_doit(struct sk_buff *skb, struct genl_info *info);
@@ -39,6 +41,7 @@ int roster_nl_member_leave_doit(struct sk_buff *skb, struct genl_info *info);
 int roster_nl_member_get_doit(struct sk_buff *skb, struct genl_info *info);
 int roster_nl_member_get_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb);
+int roster_nl_vpn_set_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	ROSTER_NLGRP_NOTIFY,

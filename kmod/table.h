@@ -60,7 +60,7 @@ struct roster_member {
 
 struct roster_vpn {
 	u32 id;
-	u32 flags;			/* ROSTER_VPN_FLAGS_*, fixed at creation */
+	u32 flags;			/* ROSTER_VPN_FLAGS_*; vpn-set changes FOLLOWER */
 	u32 nmembers;
 	u32 next_slot;
 	u32 seq;			/* dump consistency of this VPN; never 0 */

@@ -41,9 +41,10 @@ enum roster_flags {
 };
 
 /**
- * enum roster_vpn_flags - Properties of a VPN, fixed when it is created.
+ * enum roster_vpn_flags - Properties of a VPN, given when it is created;
+ *   vpn-set changes the follower mark.
  * @ROSTER_VPN_FLAGS_FOLLOWER: The VPN follows another table: only stamped
- *   changes apply to it.
+ *   changes apply to it (and vpn-set of this mark).
  * @ROSTER_VPN_FLAGS_NESTED_PREFIXES: Members' prefixes may nest (a hub
  *   announcing a summary route); they still may not be equal. Without it, no
  *   two members' prefixes may overlap at all.
@@ -116,6 +117,8 @@ enum {
 	ROSTER_CMD_MEMBER_JOINED_NTF,
 	ROSTER_CMD_MEMBER_UPDATED_NTF,
 	ROSTER_CMD_MEMBER_LEFT_NTF,
+	ROSTER_CMD_VPN_SET,
+	ROSTER_CMD_VPN_CHANGED_NTF,
 
 	__ROSTER_CMD_MAX,
 	ROSTER_CMD_MAX = (__ROSTER_CMD_MAX - 1)
