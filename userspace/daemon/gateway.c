@@ -118,7 +118,7 @@ static bool from_manager(const struct rd_identity *id, const struct sockaddr *sa
 static void self_member(struct gw *g, struct gvpn *v, struct roster_member *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->dev = g->id.id;
+	m->id = g->id.id;
 	memcpy(m->key, g->pub, 32);
 	m->has_key = true;
 	if (g->c->has_endpoint) {
@@ -151,7 +151,7 @@ static void sync_routes(struct gvpn *v)
 
 			if (own_prefix(v, p)) {
 				rd_warn("vpn %u: %s announces our own prefix; no route",
-					v->conf->id, rd_ntop(&v->view[i].dev));
+					v->conf->id, rd_ntop(&v->view[i].id));
 				continue;
 			}
 			for (unsigned int j = 0; j < nw && !dup; j++)
@@ -255,11 +255,11 @@ static void mirror_full(struct gw *g, struct gvpn *v)
 	}
 	for (size_t s = 0; s < n; s++) {
 		for (uint32_t i = 0; i < sets[s].count; i++) {
-			const struct roster_addr *dev = &sets[s].members[i].dev;
+			const struct roster_addr *dev = &sets[s].members[i].id;
 			bool keep = rd_addr_eq(dev, &g->id.id);
 
 			for (unsigned int k = 0; k < v->n && !keep; k++)
-				keep = rd_addr_eq(&v->view[k].dev, dev);
+				keep = rd_addr_eq(&v->view[k].id, dev);
 			if (!keep) {
 				ret = roster_member_leave(g->rh, v->conf->id, dev,
 							  ROSTER_REASON_REQUESTED, 0, NULL);
@@ -288,7 +288,7 @@ static void view_clear(struct gvpn *v)
 static int view_add(struct gvpn *v, const struct roster_member *m)
 {
 	for (unsigned int i = 0; i < v->n; i++) {
-		if (rd_addr_eq(&v->view[i].dev, &m->dev)) {
+		if (rd_addr_eq(&v->view[i].id, &m->id)) {
 			v->view[i] = *m;
 			return 0;
 		}
@@ -349,7 +349,7 @@ static void repair_drift(struct gvpn *v)
 static bool view_has(const struct roster_member *view, unsigned int n, const struct roster_addr *dev)
 {
 	for (unsigned int i = 0; i < n; i++)
-		if (rd_addr_eq(&view[i].dev, dev))
+		if (rd_addr_eq(&view[i].id, dev))
 			return true;
 	return false;
 }
@@ -359,13 +359,13 @@ static bool view_has(const struct roster_member *view, unsigned int n, const str
 static void log_list_changes(const struct gvpn *v, const struct roster_member *old, unsigned int nold)
 {
 	for (unsigned int i = 0; i < nold; i++)
-		if (!view_has(v->view, v->n, &old[i].dev))
+		if (!view_has(v->view, v->n, &old[i].id))
 			rd_info("vpn %u gen %llu: peer %s removed", v->conf->id,
-				(unsigned long long)v->gen, rd_ntop(&old[i].dev));
+				(unsigned long long)v->gen, rd_ntop(&old[i].id));
 	for (unsigned int i = 0; i < v->n; i++)
-		if (!view_has(old, nold, &v->view[i].dev))
+		if (!view_has(old, nold, &v->view[i].id))
 			rd_info("vpn %u gen %llu: peer %s added", v->conf->id,
-				(unsigned long long)v->gen, rd_ntop(&v->view[i].dev));
+				(unsigned long long)v->gen, rd_ntop(&v->view[i].id));
 }
 
 static void apply_full(struct gw *g, struct gvpn *v, uint16_t flags, uint64_t gen,
@@ -394,7 +394,7 @@ static void apply_full(struct gw *g, struct gvpn *v, uint16_t flags, uint64_t ge
 	} else {
 		v->removed = false;
 		for (unsigned int i = 0; i < n; i++)
-			if (!rd_addr_eq(&mb[i].dev, &g->id.id))
+			if (!rd_addr_eq(&mb[i].id, &g->id.id))
 				view_add(v, &mb[i]);
 	}
 	program_view(v);
@@ -413,10 +413,10 @@ static void apply_notify(struct gw *g, struct gvpn *v, const struct roster_membe
 	unsigned int np = 0;
 	int ret;
 
-	if (rd_addr_eq(&m->dev, &g->id.id))
+	if (rd_addr_eq(&m->id, &g->id.id))
 		return;
 	for (unsigned int i = 0; i < v->n; i++) {
-		if (rd_addr_eq(&v->view[i].dev, &m->dev) && memcmp(v->view[i].key, m->key, 32)) {
+		if (rd_addr_eq(&v->view[i].id, &m->id) && memcmp(v->view[i].key, m->key, 32)) {
 			memset(&peers[np], 0, sizeof(peers[np]));
 			memcpy(peers[np].key, v->view[i].key, 32);
 			peers[np++].remove = true;
@@ -426,7 +426,7 @@ static void apply_notify(struct gw *g, struct gvpn *v, const struct roster_membe
 	wg_peer_of(v, m, &peers[np++]);
 	ret = rd_wg_apply(v->conf->ifname, peers, np, false);
 	if (ret)
-		rd_err("%s: cannot program peer %s: %s", v->conf->ifname, rd_ntop(&m->dev),
+		rd_err("%s: cannot program peer %s: %s", v->conf->ifname, rd_ntop(&m->id),
 		       strerror(-ret));
 	sync_routes(v);
 	if (g->rh) {
@@ -435,7 +435,7 @@ static void apply_notify(struct gw *g, struct gvpn *v, const struct roster_membe
 			mirror_warn(g, "join", ret);
 	}
 	rd_info("vpn %u gen %llu: peer %s added", v->conf->id, (unsigned long long)v->gen,
-		rd_ntop(&m->dev));
+		rd_ntop(&m->id));
 }
 
 static void apply_remove(struct gw *g, struct gvpn *v, const struct roster_addr *dev)
@@ -444,7 +444,7 @@ static void apply_remove(struct gw *g, struct gvpn *v, const struct roster_addr 
 		struct rd_wg_peer p = { .remove = true };
 		int ret;
 
-		if (!rd_addr_eq(&v->view[i].dev, dev))
+		if (!rd_addr_eq(&v->view[i].id, dev))
 			continue;
 		memcpy(p.key, v->view[i].key, 32);
 		ret = rd_wg_apply(v->conf->ifname, &p, 1, false);

@@ -247,14 +247,14 @@ static void vc_drop(struct mgr *m, uint32_t id)
 static int vc_find(const struct vcache *v, const struct roster_addr *dev)
 {
 	for (unsigned int i = 0; i < v->n; i++)
-		if (rd_addr_eq(&v->m[i].dev, dev))
+		if (rd_addr_eq(&v->m[i].id, dev))
 			return (int)i;
 	return -1;
 }
 
 static int vc_put(struct vcache *v, const struct roster_member *mb)
 {
-	int i = vc_find(v, mb->dev.family ? &mb->dev : &mb->dev);
+	int i = vc_find(v, &mb->id);
 
 	if (i >= 0) {
 		v->m[i] = *mb;
@@ -363,7 +363,7 @@ static void send_list(struct mgr *m, struct rd_peer *p, uint8_t type, uint16_t f
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++)
-		if (!exclude || !rd_addr_eq(&mb[i].dev, exclude))
+		if (!exclude || !rd_addr_eq(&mb[i].id, exclude))
 			sel[k++] = mb[i];
 	parts = rd_split_members(sel, k, starts);
 	for (unsigned int i = 0; i < parts; i++) {
@@ -395,11 +395,11 @@ static void fan_out_notify(struct mgr *m, struct vcache *v, const struct roster_
 				      .has_gen = true, .gen = v->gen,
 				      .members = (struct roster_member *)mb, .n_members = 1 };
 
-		if (rd_addr_eq(&v->m[i].dev, &mb->dev) || !gw_find(m, &v->m[i].dev))
+		if (rd_addr_eq(&v->m[i].id, &mb->id) || !gw_find(m, &v->m[i].id))
 			continue;
 		rd_dbg("NOTIFY vpn %u gen %llu member %s to %s", v->id,
-		       (unsigned long long)v->gen, rd_ntop(&mb->dev), rd_ntop(&v->m[i].dev));
-		rd_send(&m->link, gw_peer(m, &v->m[i].dev), &msg);
+		       (unsigned long long)v->gen, rd_ntop(&mb->id), rd_ntop(&v->m[i].id));
+		rd_send(&m->link, gw_peer(m, &v->m[i].id), &msg);
 	}
 }
 
@@ -409,11 +409,11 @@ static void fan_out_remove(struct mgr *m, struct vcache *v, const struct roster_
 		struct rd_msg msg = { .type = RD_REMOVE, .has_vpn = true, .vpn = v->id,
 				      .has_gen = true, .gen = v->gen, .has_dev = true, .dev = *dev };
 
-		if (!gw_find(m, &v->m[i].dev))
+		if (!gw_find(m, &v->m[i].id))
 			continue;
 		rd_dbg("REMOVE vpn %u gen %llu member %s to %s", v->id,
-		       (unsigned long long)v->gen, rd_ntop(dev), rd_ntop(&v->m[i].dev));
-		rd_send(&m->link, gw_peer(m, &v->m[i].dev), &msg);
+		       (unsigned long long)v->gen, rd_ntop(dev), rd_ntop(&v->m[i].id));
+		rd_send(&m->link, gw_peer(m, &v->m[i].id), &msg);
 	}
 }
 
@@ -436,10 +436,10 @@ static void resync(struct mgr *m)
 		struct vcache *o = &old[i], *n = vc_get(m, o->id, false);
 
 		for (unsigned int k = 0; k < o->n; k++) {
-			if (n && vc_find(n, &o->m[k].dev) >= 0)
+			if (n && vc_find(n, &o->m[k].id) >= 0)
 				continue;
-			if (gw_find(m, &o->m[k].dev))
-				send_list(m, gw_peer(m, &o->m[k].dev), RD_LIST, RD_F_NOT_MEMBER,
+			if (gw_find(m, &o->m[k].id))
+				send_list(m, gw_peer(m, &o->m[k].id), RD_LIST, RD_F_NOT_MEMBER,
 					  o->id, n ? n->gen : o->gen + 1, n ? n->m : NULL,
 					  n ? n->n : 0, NULL);
 		}
@@ -454,9 +454,9 @@ static void resync(struct mgr *m)
 		if (same)
 			continue;
 		for (unsigned int k = 0; k < n->n; k++)
-			if (gw_find(m, &n->m[k].dev))
-				send_list(m, gw_peer(m, &n->m[k].dev), RD_LIST, 0, n->id, n->gen,
-					  n->m, n->n, &n->m[k].dev);
+			if (gw_find(m, &n->m[k].id))
+				send_list(m, gw_peer(m, &n->m[k].id), RD_LIST, 0, n->id, n->gen,
+					  n->m, n->n, &n->m[k].id);
 	}
 	for (unsigned int i = 0; i < nold; i++)
 		free(old[i].m);
@@ -470,7 +470,7 @@ static int on_event(const struct roster_event *ev, void *arg)
 	char dev[ROSTER_ADDR_STRLEN] = "-";
 
 	if (ev->has_member)
-		roster_addr_format(&ev->member.dev, dev, sizeof(dev));
+		roster_addr_format(&ev->member.id, dev, sizeof(dev));
 	rd_dbg("event %s vpn %u gen %llu %s", roster_event_name(ev->type), ev->vpn_id,
 	       (unsigned long long)ev->generation, dev);
 	switch (ev->type) {
@@ -495,13 +495,13 @@ static int on_event(const struct roster_event *ev, void *arg)
 		if (!v || !ev->has_member)
 			break;
 		v->gen = ev->generation;
-		vc_del(v, &ev->member.dev);
+		vc_del(v, &ev->member.id);
 		rd_info("vpn %u gen %llu: %s left (%s)", ev->vpn_id,
 			(unsigned long long)ev->generation, dev,
 			ev->has_reason ? roster_reason_name(ev->reason) : "requested");
-		fan_out_remove(m, v, &ev->member.dev);
-		if (gw_find(m, &ev->member.dev))
-			send_list(m, gw_peer(m, &ev->member.dev), RD_LIST, RD_F_NOT_MEMBER,
+		fan_out_remove(m, v, &ev->member.id);
+		if (gw_find(m, &ev->member.id))
+			send_list(m, gw_peer(m, &ev->member.id), RD_LIST, RD_F_NOT_MEMBER,
 				  v->id, v->gen, v->m, v->n, NULL);
 		break;
 	case ROSTER_EVENT_VPN_DEL:
@@ -509,8 +509,8 @@ static int on_event(const struct roster_event *ev, void *arg)
 		rd_info("vpn %u deleted", ev->vpn_id);
 		if (v) {
 			for (unsigned int i = 0; i < v->n; i++)
-				if (gw_find(m, &v->m[i].dev))
-					send_list(m, gw_peer(m, &v->m[i].dev), RD_LIST, RD_F_NOT_MEMBER,
+				if (gw_find(m, &v->m[i].id))
+					send_list(m, gw_peer(m, &v->m[i].id), RD_LIST, RD_F_NOT_MEMBER,
 						  v->id, ev->generation, NULL, 0, NULL);
 			vc_drop(m, ev->vpn_id);
 		}
@@ -541,7 +541,7 @@ static bool prefix_taken(struct mgr *m, uint32_t vpn, const struct roster_addr *
 	for (unsigned int i = 0; v && i < v->n; i++) {
 		const struct roster_member *o = &v->m[i];
 
-		if (rd_addr_eq(&o->dev, src))
+		if (rd_addr_eq(&o->id, src))
 			continue;
 		for (unsigned int a = 0; a < msg->n_prefixes; a++)
 			for (unsigned int b = 0; b < o->n_prefixes; b++)
@@ -549,7 +549,7 @@ static bool prefix_taken(struct mgr *m, uint32_t vpn, const struct roster_addr *
 					snprintf(text, len, "prefix %s/%u overlaps %s/%u of member %s",
 						 rd_ntop(&msg->prefixes[a].addr), msg->prefixes[a].len,
 						 rd_ntop(&o->prefixes[b].addr), o->prefixes[b].len,
-						 rd_ntop(&o->dev));
+						 rd_ntop(&o->id));
 					return true;
 				}
 	}
@@ -575,7 +575,7 @@ static void handle_join_req(struct mgr *m, struct rd_peer *p, const struct roste
 		send_error(m, p, msg->seq, EADDRINUSE, text);
 		return;
 	}
-	mb.dev = *src;
+	mb.id = *src;
 	memcpy(mb.key, gw->key, 32);
 	mb.has_key = true;
 	mb.has_endpoint = msg->has_endpoint;
@@ -661,7 +661,7 @@ static void handle_sync_req(struct mgr *m, struct rd_peer *p, const struct roste
 	}
 	if (n) {
 		for (uint32_t i = 0; i < sets[0].count; i++)
-			member |= rd_addr_eq(&sets[0].members[i].dev, src);
+			member |= rd_addr_eq(&sets[0].members[i].id, src);
 		send_list(m, p, RD_LIST, member ? 0 : RD_F_NOT_MEMBER, msg->vpn, sets[0].generation,
 			  sets[0].members, sets[0].count, src);
 	} else {

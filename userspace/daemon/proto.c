@@ -144,7 +144,7 @@ static void put_member(struct enc *e, const struct roster_member *mb)
 {
 	struct nlattr *n = nest_start(e, RD_A_MEMBER);
 
-	put_addr(e, RD_A_MEMBER_DEV, &mb->dev);
+	put_addr(e, RD_A_MEMBER_DEV, &mb->id);
 	put(e, RD_A_MEMBER_KEY, 32, mb->key);
 	if (mb->has_endpoint) {
 		put_addr(e, RD_A_MEMBER_EP_ADDR, &mb->endpoint);
@@ -157,7 +157,7 @@ static void put_member(struct enc *e, const struct roster_member *mb)
 
 size_t rd_member_size(const struct roster_member *mb)
 {
-	size_t alen = MNL_ALIGN(rd_addr_len(&mb->dev));
+	size_t alen = MNL_ALIGN(rd_addr_len(&mb->id));
 	size_t s = MNL_ATTR_HDRLEN + MNL_ATTR_HDRLEN + alen + MNL_ATTR_HDRLEN + 32;
 
 	if (mb->has_endpoint)
@@ -428,7 +428,7 @@ static int member_cb(const struct nlattr *a, uint16_t type, const uint8_t *d, si
 	c->seen |= BIT(type);
 	switch (type) {
 	case RD_A_MEMBER_DEV:
-		if (get_addr(d, len, &m->dev))
+		if (get_addr(d, len, &m->id))
 			goto bad;
 		break;
 	case RD_A_MEMBER_KEY:

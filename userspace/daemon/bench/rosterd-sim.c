@@ -15,9 +15,9 @@
  * Subcommands:
  *   gateways BASE COUNT VPN          the manager's "gateways" state file
  *   populate NETNS BASE COUNT VPN    join BASE..BASE+COUNT-1 straight into
- *                                    roster.ko (counts-only replies), before
- *                                    the manager starts: it then loads them
- *                                    with a dump and sends nothing
+ *                                    roster.ko (plain joins, no member set),
+ *                                    before the manager starts: it then loads
+ *                                    them with a dump and sends nothing
  *   echo ADDR PORT IFNAME            echo every datagram back (the floor)
  *   run [options]                    the measurement, see usage()
  *
@@ -90,7 +90,7 @@ static void id_member(uint32_t i, struct roster_member *m)
 	uint32_t ep = htonl(0xc6120000u + i), pfx = htonl(0x64400000u + (i << 8));
 
 	memset(m, 0, sizeof(*m));
-	m->dev = id_addr(i);
+	m->id = id_addr(i);
 	id_key(i, m->key);
 	m->has_key = true;
 	m->has_endpoint = true;
@@ -183,8 +183,7 @@ static int cmd_populate(const char *netns, uint32_t count, uint32_t vpn)
 	t0 = now_s();
 	for (uint32_t i = 0; i < count; i++) {
 		id_member(i, &m);
-		err = roster_member_join_cb(h, vpn, &m, ROSTER_JOIN_NO_MEMBERS, NULL, NULL,
-					    NULL, NULL);
+		err = roster_member_add(h, vpn, &m, 0, 0, NULL);
 		if (err) {
 			fprintf(stderr, "rosterd-sim: join %u: %s\n", i, roster_strerror_ext(h, err));
 			return 1;
@@ -307,7 +306,7 @@ static void on_rx(struct sim_gw *g, const uint8_t *buf, size_t len, const struct
 	S.rx[msg.type]++;
 	switch (msg.type) {
 	case RD_NOTIFY: {
-		long j = msg.n_members ? id_index(&msg.members[0].dev, S.total) : -1;
+		long j = msg.n_members ? id_index(&msg.members[0].id, S.total) : -1;
 
 		if (j >= 0) {
 			S.gw[j].notifies++;

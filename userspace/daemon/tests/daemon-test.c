@@ -196,11 +196,11 @@ static void t_proto_bytes(void)
 static void fill_member(struct roster_member *mb, unsigned int i, unsigned int nprefix)
 {
 	memset(mb, 0, sizeof(*mb));
-	mb->dev.family = AF_INET;
-	mb->dev.addr[0] = 10;
-	mb->dev.addr[1] = 255;
-	mb->dev.addr[2] = (uint8_t)(i >> 8);
-	mb->dev.addr[3] = (uint8_t)i;
+	mb->id.family = AF_INET;
+	mb->id.addr[0] = 10;
+	mb->id.addr[1] = 255;
+	mb->id.addr[2] = (uint8_t)(i >> 8);
+	mb->id.addr[3] = (uint8_t)i;
 	memset(mb->key, (int)i, 32);
 	mb->has_key = true;
 	mb->has_endpoint = i % 2;
@@ -220,7 +220,7 @@ static void fill_member(struct roster_member *mb, unsigned int i, unsigned int n
 
 static bool member_eq(const struct roster_member *a, const struct roster_member *b)
 {
-	if (!rd_addr_eq(&a->dev, &b->dev) || memcmp(a->key, b->key, 32) ||
+	if (!rd_addr_eq(&a->id, &b->id) || memcmp(a->key, b->key, 32) ||
 	    a->has_endpoint != b->has_endpoint || a->n_prefixes != b->n_prefixes)
 		return false;
 	if (a->has_endpoint && (!rd_addr_eq(&a->endpoint, &b->endpoint) || a->port != b->port))
@@ -264,9 +264,9 @@ static void t_proto_roundtrip(void)
 	rd_msg_release(&d);
 	/* REMOVE */
 	m = (struct rd_msg){ .type = RD_REMOVE, .seq = 2, .has_session = true, .has_vpn = true,
-			     .vpn = 3, .has_gen = true, .gen = 8, .has_dev = true, .dev = mb[1].dev };
+			     .vpn = 3, .has_gen = true, .gen = 8, .has_dev = true, .dev = mb[1].id };
 	len = rd_msg_encode(&m, buf, sizeof(buf));
-	EXPECT(rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && rd_addr_eq(&d.dev, &mb[1].dev));
+	EXPECT(rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && rd_addr_eq(&d.dev, &mb[1].id));
 	rd_msg_release(&d);
 	/* ERROR */
 	m = (struct rd_msg){ .type = RD_ERROR, .seq = 2, .has_session = true, .has_err = true,
