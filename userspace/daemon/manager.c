@@ -524,38 +524,6 @@ static int on_event(const struct roster_event *ev, void *arg)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static bool prefixes_overlap(const struct roster_prefix *a, const struct roster_prefix *b)
-{
-	return a->addr.family == b->addr.family &&
-	       (rd_prefix_contains(a, &b->addr) || rd_prefix_contains(b, &a->addr));
-}
-
-/* A prefix is routed to exactly one member: a newcomer announcing (part
- * of) another member's site would take its traffic, since WireGuard moves
- * an allowed-ip to the last peer that claims it. The first claim wins. */
-static bool prefix_taken(struct mgr *m, uint32_t vpn, const struct roster_addr *src,
-			 const struct rd_msg *msg, char *text, size_t len)
-{
-	struct vcache *v = vc_get(m, vpn, false);
-
-	for (unsigned int i = 0; v && i < v->n; i++) {
-		const struct roster_member *o = &v->m[i];
-
-		if (rd_addr_eq(&o->id, src))
-			continue;
-		for (unsigned int a = 0; a < msg->n_prefixes; a++)
-			for (unsigned int b = 0; b < o->n_prefixes; b++)
-				if (prefixes_overlap(&msg->prefixes[a], &o->prefixes[b])) {
-					snprintf(text, len, "prefix %s/%u overlaps %s/%u of member %s",
-						 rd_ntop(&msg->prefixes[a].addr), msg->prefixes[a].len,
-						 rd_ntop(&o->prefixes[b].addr), o->prefixes[b].len,
-						 rd_ntop(&o->id));
-					return true;
-				}
-	}
-	return false;
-}
-
 static void handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,
 			    struct rd_entry *gw, const struct rd_msg *msg)
 {
@@ -570,11 +538,6 @@ static void handle_join_req(struct mgr *m, struct rd_peer *p, const struct roste
 		send_error(m, p, msg->seq, EPERM, "not allowed in this VPN");
 		return;
 	}
-	if (prefix_taken(m, msg->vpn, src, msg, text, sizeof(text))) {
-		rd_warn("JOIN_REQ from %s for vpn %u refused: %s", rd_ntop(src), msg->vpn, text);
-		send_error(m, p, msg->seq, EADDRINUSE, text);
-		return;
-	}
 	mb.id = *src;
 	memcpy(mb.key, gw->key, 32);
 	mb.has_key = true;
@@ -583,10 +546,21 @@ static void handle_join_req(struct mgr *m, struct rd_peer *p, const struct roste
 	mb.port = msg->port;
 	mb.n_prefixes = msg->n_prefixes;
 	memcpy(mb.prefixes, msg->prefixes, sizeof(mb.prefixes));
+	/* A prefix is routed to exactly one member: a newcomer announcing (part
+	 * of) another member's site would take its traffic, since WireGuard
+	 * moves an allowed-ip to the last peer that claims it. roster.ko
+	 * refuses such a join (EADDRINUSE, naming the holder) under its writer
+	 * lock, so of two claims the first wins even when both requests are
+	 * handled before either's notification is read. */
 	ret = roster_member_join(m->rh, msg->vpn, &mb, 0, &set);
 	if (ret) {
-		snprintf(text, sizeof(text), "%s", roster_strerror_ext(m->rh, ret));
-		rd_warn("JOIN_REQ from %s for vpn %u failed: %s", rd_ntop(src), msg->vpn, text);
+		struct roster_addr holder;
+
+		rd_join_error_text(-ret, roster_errmsg(m->rh),
+				   roster_err_holder(m->rh, &holder) ? NULL : &holder, text,
+				   sizeof(text));
+		rd_warn("JOIN_REQ from %s for vpn %u %s: %s", rd_ntop(src), msg->vpn,
+			ret == -EADDRINUSE ? "refused" : "failed", text);
 		send_error(m, p, msg->seq, -ret, text);
 		return;
 	}

@@ -86,6 +86,18 @@ int rd_from_sockaddr(const struct sockaddr *sa, struct roster_addr *a, uint16_t 
 const char *rd_ntop(const struct roster_addr *a);	/* static rotating buffers */
 const char *rd_sa_ntop(const struct sockaddr *sa);
 
+/* The text of the ERROR that answers a JOIN_REQ roster.ko refused with
+ * err (positive errno), extack (NULL if none) and, for EADDRINUSE, holder
+ * (NULL if unknown): the member whose prefix one of the join's overlaps,
+ * which the kernel refused under its writer lock and names in the extack
+ * cookie (roster_err_holder()) on every kernel. 6.12 also formats it:
+ * "roster: A/L overlaps B/M of ID" (IPv6: "roster: overlaps B/M of ID",
+ * cut at 80 characters) becomes "prefix A/L overlaps B/M of member ID";
+ * 6.1's fixed text "prefix overlaps a prefix of member ID". Any other
+ * extack is passed on as it is, without one strerror(err). Returns text. */
+const char *rd_join_error_text(int err, const char *extack, const struct roster_addr *holder,
+			       char *text, size_t len);
+
 int64_t rd_now_ms(void);
 void rd_random(void *buf, size_t len);
 

@@ -128,6 +128,54 @@ const char *rd_sa_ntop(const struct sockaddr *sa)
 	return roster_endpoint_format(&a, port, ntop_buf(), ROSTER_ADDR_STRLEN);
 }
 
+/* "[A/L ]overlaps B/M of ID" (6.12's extack without "roster: "): 0 and the
+ * parts (*pa zeroed if A is absent), or -EINVAL. */
+static int parse_overlap(const char *s, struct roster_prefix *pa, struct roster_prefix *pb,
+			 struct roster_addr *id)
+{
+	char a[ROSTER_ADDR_STRLEN], b[ROSTER_ADDR_STRLEN], c[ROSTER_ADDR_STRLEN];
+	const char *why;
+	int end = -1;
+
+	memset(pa, 0, sizeof(*pa));
+	if (sscanf(s, "overlaps %63s of %63s%n", b, c, &end) == 2 && !s[end])
+		return roster_prefix_parse(b, pb, &why) || roster_addr_parse(c, id) ? -EINVAL : 0;
+	end = -1;
+	if (sscanf(s, "%63s overlaps %63s of %63s%n", a, b, c, &end) == 3 && !s[end])
+		return roster_prefix_parse(a, pa, &why) || roster_prefix_parse(b, pb, &why) ||
+		       roster_addr_parse(c, id) ? -EINVAL : 0;
+	return -EINVAL;
+}
+
+const char *rd_join_error_text(int err, const char *extack, const struct roster_addr *holder,
+			       char *text, size_t len)
+{
+	char a[ROSTER_ADDR_STRLEN], b[ROSTER_ADDR_STRLEN];
+	struct roster_prefix pa, pb;
+	struct roster_addr id;
+
+	if (err == EADDRINUSE && extack) {
+		const char *s = !strncmp(extack, "roster: ", 8) ? extack + 8 : extack;
+
+		if (!parse_overlap(s, &pa, &pb, &id) && (!holder || rd_addr_eq(holder, &id))) {
+			roster_prefix_format(&pb, b, sizeof(b));
+			if (pa.addr.family)
+				snprintf(text, len, "prefix %s overlaps %s of member %s",
+					 roster_prefix_format(&pa, a, sizeof(a)), b, rd_ntop(&id));
+			else
+				snprintf(text, len, "prefix overlaps %s of member %s", b,
+					 rd_ntop(&id));
+			return text;
+		}
+	}
+	if (err == EADDRINUSE && holder && holder->family) {
+		snprintf(text, len, "prefix overlaps a prefix of member %s", rd_ntop(holder));
+		return text;
+	}
+	snprintf(text, len, "%s", extack && *extack ? extack : strerror(err));
+	return text;
+}
+
 int64_t rd_now_ms(void)
 {
 	struct timespec ts;

@@ -760,6 +760,60 @@ static void t_retransmit(void)
 	close(b);
 }
 
+/* ---- kernel errors to ERROR texts ----------------------------------------- */
+
+static void t_join_error(void)
+{
+	static const char *v4 = "roster: 10.1.0.128/25 overlaps 10.1.0.0/24 of 10.255.0.11";
+	char text[128], small[24];
+	struct roster_addr gw1, other, v6;
+
+	roster_addr_parse("10.255.0.11", &gw1);
+	roster_addr_parse("10.255.0.12", &other);
+	roster_addr_parse("fd00::1", &v6);
+	/* roster.ko 6.12: the prefixes and the holder (also in the cookie). */
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, v4, &gw1, text, sizeof(text)),
+		       "prefix 10.1.0.128/25 overlaps 10.1.0.0/24 of member 10.255.0.11"));
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, v4, NULL, text, sizeof(text)),
+		       "prefix 10.1.0.128/25 overlaps 10.1.0.0/24 of member 10.255.0.11"));
+	/* IPv6: 6.12 leaves the new prefix out (80 characters at most). */
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, "roster: overlaps 2001:db8::/32 of fd00::1",
+					  &v6, text, sizeof(text)),
+		       "prefix overlaps 2001:db8::/32 of member fd00::1"));
+	/* 6.1's fixed text, a text cut short, or one naming someone else
+	 * than the cookie: the cookie's holder. */
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE,
+					  "roster: prefix overlaps another member's: its id is in the cookie",
+					  &gw1, text, sizeof(text)),
+		       "prefix overlaps a prefix of member 10.255.0.11"));
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, "roster: overlaps 2001:db8:1:2:3:4:5:0/112 of 20",
+					  &v6, text, sizeof(text)),
+		       "prefix overlaps a prefix of member fd00::1"));
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, v4, &other, text, sizeof(text)),
+		       "prefix overlaps a prefix of member 10.255.0.12"));
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, NULL, &gw1, text, sizeof(text)),
+		       "prefix overlaps a prefix of member 10.255.0.11"));
+	/* Neither a text to read nor a holder: passed on as it is. */
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE,
+					  "roster: 10.1.0.0/24 overlaps 10.1.0.0/16 of 192.0.2.1 (x)",
+					  NULL, text, sizeof(text)),
+		       "roster: 10.1.0.0/24 overlaps 10.1.0.0/16 of 192.0.2.1 (x)"));
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, "roster: 10.1.0.1/24 overlaps 10.1.0.0/16 of x",
+					  NULL, text, sizeof(text)),
+		       "roster: 10.1.0.1/24 overlaps 10.1.0.0/16 of x"));
+	EXPECT(!strcmp(rd_join_error_text(EADDRINUSE, NULL, NULL, text, sizeof(text)),
+		       strerror(EADDRINUSE)));
+	/* Truncated to the buffer, still NUL-terminated. */
+	rd_join_error_text(EADDRINUSE, v4, &gw1, small, sizeof(small));
+	EXPECT(strlen(small) == sizeof(small) - 1 && !strncmp(small, "prefix 10.1.0.128/25", 20));
+	/* Other errors: the extack as it is, or strerror without one. */
+	EXPECT(!strcmp(rd_join_error_text(ENOSPC, "roster: net.roster.max_members reached", &gw1,
+					  text, sizeof(text)),
+		       "roster: net.roster.max_members reached"));
+	EXPECT(!strcmp(rd_join_error_text(ENOSPC, v4, NULL, text, sizeof(text)), v4));
+	EXPECT(!strcmp(rd_join_error_text(EPERM, "", NULL, text, sizeof(text)), strerror(EPERM)));
+}
+
 static void t_b64url(void)
 {
 	char out[64];
@@ -775,7 +829,7 @@ static void t_b64url(void)
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..14\n");
+	printf("TAP version 13\n1..15\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -786,6 +840,7 @@ int main(void)
 	run("token: encode/decode", t_token);
 	run("token: tampered tokens rejected", t_token_tampered);
 	run("b64url: canonical encoding only", t_b64url);
+	run("errors: the kernel's prefix refusal becomes the ERROR text", t_join_error);
 	run("rel: duplicate suppression window", t_window);
 	run("rel: session ids grow across restarts", t_session);
 	run("rel: ack, retransmit, give up, in-flight limit", t_retransmit);
