@@ -43,6 +43,7 @@ struct gvpn {
 	struct ooo ooo[OOO_MAX];	/* out of order, waiting for gen + 1 */
 	unsigned int n_ooo;
 	int64_t gap_deadline;		/* resync if still waiting then; 0: none */
+	bool skipping;			/* applying past a gap (ooo_give_up) */
 	uint32_t join_seq;
 	int64_t rejoin_at;
 	int64_t sync_at;		/* next periodic SYNC_REQ */
@@ -233,6 +234,44 @@ static void mirror_warn(struct gw *g, const char *what, int ret)
 	rd_warn("mirror into roster.ko: %s: %s", what, roster_strerror_ext(g->rh, ret));
 }
 
+static bool same_prefixes(const struct roster_member *a, const struct roster_member *b)
+{
+	if (a->n_prefixes != b->n_prefixes)
+		return false;
+	for (unsigned int i = 0; i < a->n_prefixes; i++) {
+		bool found = false;
+
+		for (unsigned int k = 0; k < b->n_prefixes && !found; k++)
+			found = rd_prefix_eq(&a->prefixes[i], &b->prefixes[k]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* What the mirror should hold for id: self, a view member, or NULL. */
+static const struct roster_member *mirror_target(const struct gvpn *v,
+						 const struct roster_member *self,
+						 const struct roster_addr *id)
+{
+	if (rd_addr_eq(id, &self->id))
+		return self;
+	for (unsigned int k = 0; k < v->n; k++)
+		if (rd_addr_eq(&v->view[k].id, id))
+			return &v->view[k];
+	return NULL;
+}
+
+/*
+ * Make the mirror hold self + the view. roster.ko refuses a join whose
+ * prefix overlaps another member's (EADDRINUSE), so the removals come
+ * first: every member that is gone, and every member whose prefixes
+ * changed (a prefix that moved from X to Y between the old view and this
+ * one would refuse Y's join while X still held it, and two members can
+ * swap prefixes). The joins that follow then only meet records of the
+ * target set, which the manager's table held at one generation and is
+ * free of overlaps.
+ */
 static void mirror_full(struct gw *g, struct gvpn *v)
 {
 	struct roster_member_set *sets = NULL;
@@ -243,11 +282,12 @@ static void mirror_full(struct gw *g, struct gvpn *v)
 	if (!g->rh)
 		return;
 	if (v->removed) {
-		ret = roster_vpn_del(g->rh, v->conf->id);
+		ret = roster_vpn_delete(g->rh, v->conf->id, 0);
 		if (ret && ret != -ENOENT)
 			mirror_warn(g, "vpn del", ret);
 		return;
 	}
+	self_member(g, v, &self);
 	ret = roster_member_list(g->rh, v->conf->id, &sets, &n);
 	if (ret && ret != -ENOENT) {
 		mirror_warn(g, "list", ret);
@@ -255,26 +295,23 @@ static void mirror_full(struct gw *g, struct gvpn *v)
 	}
 	for (size_t s = 0; s < n; s++) {
 		for (uint32_t i = 0; i < sets[s].count; i++) {
-			const struct roster_addr *dev = &sets[s].members[i].id;
-			bool keep = rd_addr_eq(dev, &g->id.id);
+			const struct roster_member *old = &sets[s].members[i];
+			const struct roster_member *t = mirror_target(v, &self, &old->id);
 
-			for (unsigned int k = 0; k < v->n && !keep; k++)
-				keep = rd_addr_eq(&v->view[k].id, dev);
-			if (!keep) {
-				ret = roster_member_leave(g->rh, v->conf->id, dev,
-							  ROSTER_REASON_REQUESTED, 0, NULL);
-				if (ret && ret != -ENOENT)
-					mirror_warn(g, "leave", ret);
-			}
+			if (t && same_prefixes(t, old))
+				continue;
+			ret = roster_member_del(g->rh, v->conf->id, &old->id,
+						ROSTER_REASON_REQUESTED, 0, 0, NULL);
+			if (ret && ret != -ENOENT)
+				mirror_warn(g, "leave", ret);
 		}
 	}
 	roster_member_sets_free(sets, n);
-	self_member(g, v, &self);
-	ret = roster_member_join(g->rh, v->conf->id, &self, 0, NULL);
+	ret = roster_member_add(g->rh, v->conf->id, &self, 0, 0, NULL);
 	if (ret)
 		mirror_warn(g, "join self", ret);
 	for (unsigned int k = 0; k < v->n; k++) {
-		ret = roster_member_join(g->rh, v->conf->id, &v->view[k], 0, NULL);
+		ret = roster_member_add(g->rh, v->conf->id, &v->view[k], 0, 0, NULL);
 		if (ret)
 			mirror_warn(g, "join", ret);
 	}
@@ -430,8 +467,14 @@ static void apply_notify(struct gw *g, struct gvpn *v, const struct roster_membe
 		       strerror(-ret));
 	sync_routes(v);
 	if (g->rh) {
-		ret = roster_member_join(g->rh, v->conf->id, m, 0, NULL);
-		if (ret)
+		/* In generation order the manager's table had m's prefixes free
+		 * (a REMOVE of their old holder comes first); only when a gap is
+		 * skipped can the mirror still hold them, until the resync. */
+		ret = roster_member_add(g->rh, v->conf->id, m, 0, 0, NULL);
+		if (ret == -EADDRINUSE && v->skipping)
+			rd_info("vpn %u: mirror into roster.ko: %s waits for the resync: %s",
+				v->conf->id, rd_ntop(&m->id), roster_strerror_ext(g->rh, ret));
+		else if (ret)
 			mirror_warn(g, "join", ret);
 	}
 	rd_info("vpn %u gen %llu: peer %s added", v->conf->id, (unsigned long long)v->gen,
@@ -457,7 +500,8 @@ static void apply_remove(struct gw *g, struct gvpn *v, const struct roster_addr 
 	}
 	sync_routes(v);
 	if (g->rh) {
-		int ret = roster_member_leave(g->rh, v->conf->id, dev, ROSTER_REASON_REQUESTED, 0, NULL);
+		int ret = roster_member_del(g->rh, v->conf->id, dev, ROSTER_REASON_REQUESTED, 0, 0,
+					   NULL);
 
 		if (ret && ret != -ENOENT)
 			mirror_warn(g, "leave", ret);
@@ -646,8 +690,10 @@ static void ooo_give_up(struct gw *g, struct gvpn *v)
 	qsort(v->ooo, v->n_ooo, sizeof(v->ooo[0]), ooo_cmp);
 	rd_info("vpn %u: generation gap (have %llu, next held %llu); resyncing", v->conf->id,
 		(unsigned long long)v->gen, (unsigned long long)v->ooo[0].gen);
+	v->skipping = true;
 	for (unsigned int i = 0; i < v->n_ooo; i++)
 		ooo_apply(g, v, &v->ooo[i]);
+	v->skipping = false;
 	v->n_ooo = 0;
 	v->gap_deadline = 0;
 	send_simple(g, RD_SYNC_REQ, v->conf->id);
