@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define ROSTER_LIB_VERSION "1.0"
+#define ROSTER_LIB_VERSION "2.0"
 
 #define ROSTER_KEY_BYTES 32
 /* Must match ROSTER_MAX_PREFIXES of <linux/roster.h>. */
@@ -41,14 +41,24 @@ enum roster_reason {
 	ROSTER_REASON_EXPIRED = 2,
 };
 
-/* Flags for roster_member_join(). */
-#define ROSTER_JOIN_EXCL (1u << 0) /* fail with -EEXIST if dev is a member */
-/* The reply carries generation and member count only, no member set: the
- * kernel then does O(1) work for the reply (bulk loads, mirrors). */
-#define ROSTER_JOIN_NO_MEMBERS (1u << 1)
-/* Flags for roster_member_leave(). */
-#define ROSTER_LEAVE_DELETE_EMPTY (1u << 0) /* delete the VPN when it empties */
-#define ROSTER_LEAVE_NO_MEMBERS (1u << 1) /* as ROSTER_JOIN_NO_MEMBERS */
+/* Change flags (the kernel's ROSTER_FLAGS_*, same values). A flag on the
+ * wrong command, or RESYNC without a stamp, is refused by the kernel with
+ * -EINVAL and an extack message. */
+#define ROSTER_F_CREATE_ONLY (1u << 0) /* join: -EEXIST if id is a member */
+#define ROSTER_F_DELETE_EMPTY (1u << 1) /* leave: delete the VPN when it empties */
+#define ROSTER_F_RESYNC (1u << 2) /* stamped: part of a catch-up to the stamp */
+/* v1 names. */
+#define ROSTER_JOIN_EXCL ROSTER_F_CREATE_ONLY
+#define ROSTER_LEAVE_DELETE_EMPTY ROSTER_F_DELETE_EMPTY
+
+/* VPN properties (struct roster_vpn.flags, roster_vpn_create()), fixed when
+ * the VPN is created. */
+#define ROSTER_VPN_F_FOLLOWER (1u << 0) /* only stamped changes apply */
+#define ROSTER_VPN_F_NESTED_PREFIXES (1u << 1) /* members' prefixes may nest */
+
+/* How a notified change was made (struct roster_event.change_flags). */
+#define ROSTER_CHANGE_F_STAMPED (1u << 0)
+#define ROSTER_CHANGE_F_RESYNC (1u << 1)
 
 /* An IPv4 or IPv6 address. family is AF_INET or AF_INET6 (0 = unset);
  * addr holds 4 or 16 bytes in network byte order. */
@@ -63,7 +73,7 @@ struct roster_prefix {
 };
 
 struct roster_member {
-	struct roster_addr dev;		/* key of the member inside its VPN */
+	struct roster_addr id;		/* key of the member inside its VPN */
 	uint8_t key[ROSTER_KEY_BYTES];	/* WireGuard public key */
 	bool has_key;
 	bool has_endpoint;
@@ -71,8 +81,10 @@ struct roster_member {
 	uint16_t port;			/* host byte order */
 	unsigned int n_prefixes;
 	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
-	uint64_t join_time;		/* seconds since the epoch; reply only */
-	uint64_t join_generation;	/* reply only */
+	/* Set by the kernel (replies, notifications). Sent only by a stamped
+	 * roster_member_add(), and only when non-zero (a restore). */
+	uint64_t join_time;		/* seconds since the epoch */
+	uint64_t join_generation;
 };
 
 struct roster_vpn {
@@ -80,10 +92,20 @@ struct roster_vpn {
 	uint64_t generation;
 	uint32_t member_count;
 	uint64_t create_time;		/* seconds since the epoch */
+	uint32_t flags;			/* ROSTER_VPN_F_* */
 };
 
-/* A VPN's members at one generation: the JOIN/LEAVE reply, or one VPN of
- * a member dump. Allocated by the library, freed by roster_member_set_free(). */
+/* The result of a member change: the VPN's generation after it and the
+ * number of members in the VPN after it. */
+struct roster_change {
+	uint32_t vpn_id;
+	uint64_t generation;
+	uint32_t member_count;
+};
+
+/* A VPN's members at one generation: one VPN of a member dump, or the set
+ * roster_member_join()/leave() read after the change. Allocated by the
+ * library, freed by roster_member_set_free(). */
 struct roster_member_set {
 	uint32_t vpn_id;
 	uint64_t generation;
@@ -114,6 +136,13 @@ const char *roster_errmsg(const struct roster_handle *h);
 int roster_last_error(const struct roster_handle *h);
 /* "extack message" if there is one, else strerror(-err). */
 const char *roster_strerror_ext(const struct roster_handle *h, int err);
+/* The VPN's current generation as the kernel reported it with the last
+ * failure (the extack cookie of a refused change: -EALREADY, -ESTALE, a
+ * follower's -EPERM), 0 if it reported none. */
+uint64_t roster_err_generation(const struct roster_handle *h);
+/* The id of the member holding the prefix the last failure's change
+ * overlapped (-EADDRINUSE; the extack cookie): 0, or -ENOENT if none. */
+int roster_err_holder(const struct roster_handle *h, struct roster_addr *id);
 
 uint16_t roster_family_id(const struct roster_handle *h);
 int roster_fd(const struct roster_handle *h);
@@ -121,9 +150,27 @@ int roster_fd(const struct roster_handle *h);
 /* No-op round trip: CTRL_CMD_GETFAMILY for "roster" (benchmark floor). */
 int roster_ping(struct roster_handle *h);
 
+/* ---- stamped changes ----------------------------------------------- */
+/*
+ * Every change below takes a stamp: 0 = unstamped (the kernel picks the
+ * next generation), else the generation the change produces. A stamped
+ * change applies only if stamp == current + 1 (-EALREADY if stamp <=
+ * current: old or duplicate; -ESTALE if stamp > current + 1: a gap), or,
+ * with ROSTER_F_RESYNC, if stamp >= current. On refusal nothing changed
+ * and roster_err_generation() returns the VPN's current generation. A
+ * follower VPN (ROSTER_VPN_F_FOLLOWER) refuses unstamped changes (-EPERM).
+ */
+
 /* ---- VPNs ---------------------------------------------------------- */
 
-/* out may be NULL. */
+/* Create an empty VPN with vpn_flags (ROSTER_VPN_F_*), at generation
+ * stamp (or 1 if stamp is 0). -EEXIST if it exists. out may be NULL. */
+int roster_vpn_create(struct roster_handle *h, uint32_t id, uint32_t vpn_flags,
+		      uint64_t stamp, struct roster_vpn *out);
+/* Delete a VPN and all its members. */
+int roster_vpn_delete(struct roster_handle *h, uint32_t id, uint64_t stamp);
+/* Unstamped, no flags: roster_vpn_create(h, id, 0, 0, out) and
+ * roster_vpn_delete(h, id, 0). */
 int roster_vpn_add(struct roster_handle *h, uint32_t id, struct roster_vpn *out);
 int roster_vpn_del(struct roster_handle *h, uint32_t id);
 int roster_vpn_get(struct roster_handle *h, uint32_t id, struct roster_vpn *out);
@@ -134,37 +181,39 @@ int roster_vpn_list(struct roster_handle *h, struct roster_vpn **vpns, size_t *n
 
 /* ---- members ------------------------------------------------------- */
 
-/* Called once per member of a JOIN/LEAVE reply or a dump, in order.
- * The member is only valid during the call. Non-zero return aborts with
- * that value (the reply is still drained). */
-typedef int (*roster_member_cb)(uint32_t vpn_id, uint64_t generation,
-				const struct roster_member *m, void *arg);
+/* Store member m (id and key required) in VPN vpn_id: a new member, or a
+ * replacement of the member with the same id unless flags has
+ * ROSTER_F_CREATE_ONLY (then -EEXIST). An unstamped change creates a
+ * missing VPN; a stamped one gets -ENOENT. flags: ROSTER_F_CREATE_ONLY,
+ * ROSTER_F_RESYNC. A prefix equal to (or, without
+ * ROSTER_VPN_F_NESTED_PREFIXES, overlapping) another member's is refused
+ * with -EADDRINUSE; the extack names the holder. out may be NULL. */
+int roster_member_add(struct roster_handle *h, uint32_t vpn_id,
+		      const struct roster_member *m, unsigned int flags,
+		      uint64_t stamp, struct roster_change *out);
+/* Remove the member id. flags: ROSTER_F_DELETE_EMPTY (unstamped only: the
+ * deletion would be a second change), ROSTER_F_RESYNC. out may be NULL. */
+int roster_member_del(struct roster_handle *h, uint32_t vpn_id,
+		      const struct roster_addr *id, enum roster_reason reason,
+		      unsigned int flags, uint64_t stamp, struct roster_change *out);
 
-/* Join (or update) member m (dev and key required). On success *set (if
- * set != NULL) receives the JOIN message: every OTHER member and the new
- * generation; free it with roster_member_set_free(). */
+/* Unstamped roster_member_add(); then, if set != NULL, the VPN's member
+ * set read with a member dump filtered by the VPN, without m itself (the
+ * mission's JOIN message): set->generation is the dump's generation,
+ * which is the change's or later. Free *set with roster_member_set_free().
+ * flags: ROSTER_F_CREATE_ONLY (ROSTER_JOIN_EXCL). */
 int roster_member_join(struct roster_handle *h, uint32_t vpn_id,
 		       const struct roster_member *m, unsigned int flags,
 		       struct roster_member_set **set);
-/* Leave: dev identifies the member. *set (if non-NULL) receives the
- * remaining members. */
+/* Unstamped roster_member_del(); *set (if set != NULL) receives the
+ * remaining members as above (empty if the VPN was deleted). flags:
+ * ROSTER_F_DELETE_EMPTY (ROSTER_LEAVE_DELETE_EMPTY). */
 int roster_member_leave(struct roster_handle *h, uint32_t vpn_id,
-			const struct roster_addr *dev, enum roster_reason reason,
+			const struct roster_addr *id, enum roster_reason reason,
 			unsigned int flags, struct roster_member_set **set);
-/* Streaming variants: cb (may be NULL) sees each member; *generation and
- * *count (may be NULL) receive the reply's generation and member count. */
-int roster_member_join_cb(struct roster_handle *h, uint32_t vpn_id,
-			  const struct roster_member *m, unsigned int flags,
-			  roster_member_cb cb, void *arg,
-			  uint64_t *generation, uint32_t *count);
-int roster_member_leave_cb(struct roster_handle *h, uint32_t vpn_id,
-			   const struct roster_addr *dev,
-			   enum roster_reason reason, unsigned int flags,
-			   roster_member_cb cb, void *arg,
-			   uint64_t *generation, uint32_t *count);
 
 int roster_member_get(struct roster_handle *h, uint32_t vpn_id,
-		      const struct roster_addr *dev, struct roster_member *out,
+		      const struct roster_addr *id, struct roster_member *out,
 		      uint64_t *generation);
 /* Dump the members of one VPN (vpn_id != 0; -ENOENT if unknown) or of all
  * VPNs (vpn_id == 0): one set per VPN that has members, ascending id,
@@ -192,10 +241,12 @@ struct roster_event {
 	uint64_t generation;
 	uint32_t member_count;	/* VPN_NEW */
 	uint64_t create_time;	/* VPN_NEW */
+	uint32_t vpn_flags;	/* VPN_NEW: ROSTER_VPN_F_* */
+	uint32_t change_flags;	/* ROSTER_CHANGE_F_*; 0 = unstamped */
 	bool has_reason;
 	enum roster_reason reason; /* MEMBER_LEFT */
 	bool has_member;
-	struct roster_member member; /* MEMBER_*; LEFT carries only dev */
+	struct roster_member member; /* MEMBER_*; LEFT carries only id */
 };
 
 struct roster_monitor;
@@ -242,6 +293,8 @@ const char *roster_endpoint_format(const struct roster_addr *a, uint16_t port,
 
 /* Decimal u32 >= 1 (VPN ids). */
 int roster_vpn_id_parse(const char *s, uint32_t *id);
+/* Decimal u64 >= 1 (generations, stamps). */
+int roster_generation_parse(const char *s, uint64_t *g);
 
 const char *roster_reason_name(uint32_t reason);
 int roster_reason_parse(const char *s, enum roster_reason *r);

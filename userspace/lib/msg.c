@@ -10,9 +10,6 @@
 
 #include "internal.h"
 
-#ifndef NLMSGERR_ATTR_MISS_TYPE
-#define NLMSGERR_ATTR_MISS_TYPE 5
-#endif
 
 _Static_assert(ROSTER_PREFIX_MAX == ROSTER_MAX_PREFIXES, "prefix max");
 _Static_assert(ROSTER_KEY_BYTES == ROSTER_KEY_LEN, "key len");
@@ -34,71 +31,105 @@ struct nlmsghdr *roster_msg_start(void *buf, uint16_t family_id, uint8_t cmd,
 	return nlh;
 }
 
-void roster_put_addr(struct nlmsghdr *nlh, uint16_t type, const struct roster_addr *a)
+void roster_put_addr(struct nlmsghdr *nlh, uint16_t type4, uint16_t type6,
+		     const struct roster_addr *a)
 {
-	mnl_attr_put(nlh, type, roster_addr_len(a), a->addr);
+	if (a->family == AF_INET)
+		mnl_attr_put(nlh, type4, 4, a->addr);
+	else if (a->family == AF_INET6)
+		mnl_attr_put(nlh, type6, 16, a->addr);
 }
 
-void roster_put_member(struct nlmsghdr *nlh, const struct roster_member *m, bool dev_only)
+void roster_put_member(struct nlmsghdr *nlh, const struct roster_member *m,
+		       bool id_only, bool restore)
 {
 	struct nlattr *nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
 	unsigned int i;
 
-	roster_put_addr(nlh, ROSTER_A_MEMBER_DEV, &m->dev);
-	if (!dev_only) {
+	roster_put_addr(nlh, ROSTER_A_MEMBER_ID_IPV4, ROSTER_A_MEMBER_ID_IPV6, &m->id);
+	if (!id_only) {
 		if (m->has_key)
 			mnl_attr_put(nlh, ROSTER_A_MEMBER_PUBLIC_KEY, ROSTER_KEY_BYTES, m->key);
 		if (m->has_endpoint) {
-			roster_put_addr(nlh, ROSTER_A_MEMBER_ENDPOINT_ADDR, &m->endpoint);
+			roster_put_addr(nlh, ROSTER_A_MEMBER_ENDPOINT_IPV4,
+					ROSTER_A_MEMBER_ENDPOINT_IPV6, &m->endpoint);
 			mnl_attr_put_u16(nlh, ROSTER_A_MEMBER_ENDPOINT_PORT, m->port);
 		}
 		for (i = 0; i < m->n_prefixes && i < ROSTER_PREFIX_MAX; i++) {
 			struct nlattr *p = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER_PREFIX);
 
-			roster_put_addr(nlh, ROSTER_A_PREFIX_ADDR, &m->prefixes[i].addr);
+			roster_put_addr(nlh, ROSTER_A_PREFIX_IPV4, ROSTER_A_PREFIX_IPV6,
+					&m->prefixes[i].addr);
 			mnl_attr_put_u8(nlh, ROSTER_A_PREFIX_LEN, m->prefixes[i].len);
 			mnl_attr_nest_end(nlh, p);
 		}
+		if (restore && m->join_time)
+			mnl_attr_put_u64(nlh, ROSTER_A_MEMBER_JOIN_TIME, m->join_time);
+		if (restore && m->join_generation)
+			mnl_attr_put_u64(nlh, ROSTER_A_MEMBER_JOIN_GENERATION,
+					 m->join_generation);
 	}
 	mnl_attr_nest_end(nlh, nest);
 }
 
-struct nlmsghdr *roster_build_join(void *buf, uint16_t family_id, uint32_t seq,
-				   uint32_t vpn_id, const struct roster_member *m,
-				   unsigned int flags)
+/* vpn-id, then generation if stamped, then flags if any. */
+static struct nlmsghdr *change_start(void *buf, uint16_t family_id, uint8_t cmd,
+				     uint32_t seq, uint32_t vpn_id, uint64_t stamp,
+				     unsigned int flags)
 {
-	uint16_t f = NLM_F_ACK | ((flags & ROSTER_JOIN_EXCL) ? NLM_F_EXCL : 0);
-	struct nlmsghdr *nlh = roster_msg_start(buf, family_id, ROSTER_CMD_MEMBER_JOIN, f, seq);
+	struct nlmsghdr *nlh = roster_msg_start(buf, family_id, cmd, NLM_F_ACK, seq);
 
 	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, vpn_id);
-	if (flags & ROSTER_JOIN_NO_MEMBERS)
-		mnl_attr_put_u32(nlh, ROSTER_A_FLAGS, ROSTER_FLAGS_NO_MEMBERS);
-	roster_put_member(nlh, m, false);
+	if (stamp)
+		mnl_attr_put_u64(nlh, ROSTER_A_GENERATION, stamp);
+	if (flags)
+		mnl_attr_put_u32(nlh, ROSTER_A_FLAGS, flags);
+	return nlh;
+}
+
+struct nlmsghdr *roster_build_vpn_new(void *buf, uint16_t family_id, uint32_t seq,
+				      uint32_t vpn_id, uint32_t vpn_flags,
+				      uint64_t stamp)
+{
+	struct nlmsghdr *nlh = change_start(buf, family_id, ROSTER_CMD_VPN_NEW, seq,
+					    vpn_id, stamp, 0);
+
+	if (vpn_flags)
+		mnl_attr_put_u32(nlh, ROSTER_A_VPN_FLAGS, vpn_flags);
+	return nlh;
+}
+
+struct nlmsghdr *roster_build_vpn_del(void *buf, uint16_t family_id, uint32_t seq,
+				      uint32_t vpn_id, uint64_t stamp)
+{
+	return change_start(buf, family_id, ROSTER_CMD_VPN_DEL, seq, vpn_id, stamp, 0);
+}
+
+struct nlmsghdr *roster_build_join(void *buf, uint16_t family_id, uint32_t seq,
+				   uint32_t vpn_id, const struct roster_member *m,
+				   unsigned int flags, uint64_t stamp)
+{
+	struct nlmsghdr *nlh = change_start(buf, family_id, ROSTER_CMD_MEMBER_JOIN, seq,
+					    vpn_id, stamp, flags);
+
+	roster_put_member(nlh, m, false, stamp != 0);
 	return nlh;
 }
 
 struct nlmsghdr *roster_build_leave(void *buf, uint16_t family_id, uint32_t seq,
-				    uint32_t vpn_id, const struct roster_addr *dev,
-				    enum roster_reason reason, unsigned int flags)
+				    uint32_t vpn_id, const struct roster_addr *id,
+				    enum roster_reason reason, unsigned int flags,
+				    uint64_t stamp)
 {
-	struct nlmsghdr *nlh = roster_msg_start(buf, family_id, ROSTER_CMD_MEMBER_LEAVE,
-						NLM_F_ACK, seq);
+	struct nlmsghdr *nlh = change_start(buf, family_id, ROSTER_CMD_MEMBER_LEAVE, seq,
+					    vpn_id, stamp, flags);
 	struct roster_member m;
-	uint32_t kflags = 0;
 
 	memset(&m, 0, sizeof(m));
-	m.dev = *dev;
-	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, vpn_id);
-
-	if (flags & ROSTER_LEAVE_DELETE_EMPTY)
-		kflags |= ROSTER_FLAGS_DELETE_EMPTY;
-	if (flags & ROSTER_LEAVE_NO_MEMBERS)
-		kflags |= ROSTER_FLAGS_NO_MEMBERS;
-	if (kflags)
-		mnl_attr_put_u32(nlh, ROSTER_A_FLAGS, kflags);
+	m.id = *id;
 	if (reason != ROSTER_REASON_REQUESTED)
 		mnl_attr_put_u32(nlh, ROSTER_A_REASON, reason);
-	roster_put_member(nlh, &m, true);
+	roster_put_member(nlh, &m, true, false);
 	return nlh;
 }
 
@@ -121,18 +152,18 @@ struct nlmsghdr *roster_build_getfamily(void *buf, uint32_t seq, const char *nam
 
 /* ---- parsing ----------------------------------------------------------- */
 
-static int get_addr(const struct nlattr *a, struct roster_addr *out)
+/* One address of an IPv4/IPv6 attribute pair; *seen catches both. */
+static int get_addr(const struct nlattr *a, uint8_t family, struct roster_addr *out,
+		    bool *seen)
 {
 	uint16_t len = mnl_attr_get_payload_len(a);
 
-	memset(out, 0, sizeof(*out));
-	if (len == 4)
-		out->family = AF_INET;
-	else if (len == 16)
-		out->family = AF_INET6;
-	else
+	if (*seen || len != (family == AF_INET ? 4 : 16))
 		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->family = family;
 	memcpy(out->addr, mnl_attr_get_payload(a), len);
+	*seen = true;
 	return 0;
 }
 
@@ -158,10 +189,13 @@ static int parse_prefix(const struct nlattr *nest, struct roster_prefix *p)
 	memset(p, 0, sizeof(*p));
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
-		case ROSTER_A_PREFIX_ADDR:
-			if (get_addr(a, &p->addr))
+		case ROSTER_A_PREFIX_IPV4:
+			if (get_addr(a, AF_INET, &p->addr, &has_addr))
 				return -EPROTO;
-			has_addr = true;
+			break;
+		case ROSTER_A_PREFIX_IPV6:
+			if (get_addr(a, AF_INET6, &p->addr, &has_addr))
+				return -EPROTO;
 			break;
 		case ROSTER_A_PREFIX_LEN:
 			if (get_uint(a, &v) || v > 128)
@@ -171,13 +205,15 @@ static int parse_prefix(const struct nlattr *nest, struct roster_prefix *p)
 			break;
 		}
 	}
-	return has_addr && has_len ? 0 : -EPROTO;
+	if (!has_addr || !has_len || p->len > roster_addr_len(&p->addr) * 8)
+		return -EPROTO;
+	return 0;
 }
 
 int roster_parse_member(const struct nlattr *nest, struct roster_member *m)
 {
 	const struct nlattr *a;
-	bool has_dev = false, has_port = false;
+	bool has_id = false, has_port = false;
 	uint64_t v;
 
 	memset(m, 0, sizeof(*m));
@@ -185,10 +221,13 @@ int roster_parse_member(const struct nlattr *nest, struct roster_member *m)
 		return -EPROTO;
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
-		case ROSTER_A_MEMBER_DEV:
-			if (get_addr(a, &m->dev))
+		case ROSTER_A_MEMBER_ID_IPV4:
+			if (get_addr(a, AF_INET, &m->id, &has_id))
 				return -EPROTO;
-			has_dev = true;
+			break;
+		case ROSTER_A_MEMBER_ID_IPV6:
+			if (get_addr(a, AF_INET6, &m->id, &has_id))
+				return -EPROTO;
 			break;
 		case ROSTER_A_MEMBER_PUBLIC_KEY:
 			if (mnl_attr_get_payload_len(a) != ROSTER_KEY_BYTES)
@@ -196,10 +235,13 @@ int roster_parse_member(const struct nlattr *nest, struct roster_member *m)
 			memcpy(m->key, mnl_attr_get_payload(a), ROSTER_KEY_BYTES);
 			m->has_key = true;
 			break;
-		case ROSTER_A_MEMBER_ENDPOINT_ADDR:
-			if (get_addr(a, &m->endpoint))
+		case ROSTER_A_MEMBER_ENDPOINT_IPV4:
+			if (get_addr(a, AF_INET, &m->endpoint, &m->has_endpoint))
 				return -EPROTO;
-			m->has_endpoint = true;
+			break;
+		case ROSTER_A_MEMBER_ENDPOINT_IPV6:
+			if (get_addr(a, AF_INET6, &m->endpoint, &m->has_endpoint))
+				return -EPROTO;
 			break;
 		case ROSTER_A_MEMBER_ENDPOINT_PORT:
 			if (get_uint(a, &v) || v > 65535)
@@ -226,7 +268,7 @@ int roster_parse_member(const struct nlattr *nest, struct roster_member *m)
 			break; /* newer kernel: ignore */
 		}
 	}
-	if (!has_dev || m->has_endpoint != has_port)
+	if (!has_id || m->has_endpoint != has_port)
 		return -EPROTO;
 	return 0;
 }
@@ -274,6 +316,16 @@ int roster_parse_msg(const struct nlmsghdr *nlh, struct roster_top *t,
 			t->reason = (uint32_t)v;
 			t->has_reason = true;
 			break;
+		case ROSTER_A_VPN_FLAGS:
+			if (get_uint(a, &v) || v > UINT32_MAX)
+				return -EPROTO;
+			t->vpn_flags = (uint32_t)v;
+			break;
+		case ROSTER_A_CHANGE_FLAGS:
+			if (get_uint(a, &v) || v > UINT32_MAX)
+				return -EPROTO;
+			t->change_flags = (uint32_t)v;
+			break;
 		}
 	}
 	mnl_attr_for_each(a, nlh, hdr) {
@@ -304,6 +356,30 @@ int roster_parse_vpn(const struct nlmsghdr *nlh, struct roster_vpn *v)
 	v->generation = t.generation;
 	v->member_count = t.member_count;
 	v->create_time = t.create_time;
+	v->flags = t.vpn_flags;
+	return 0;
+}
+
+int roster_parse_change(const struct nlmsghdr *nlh, uint8_t cmd,
+			struct roster_change *c)
+{
+	const struct genlmsghdr *g;
+	struct roster_top t;
+	int err;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*g))
+		return -EPROTO;
+	g = mnl_nlmsg_get_payload(nlh);
+	if (g->cmd != cmd)
+		return -EPROTO;
+	err = roster_parse_msg(nlh, &t, NULL, NULL);
+	if (err)
+		return err;
+	if (!t.has_vpn_id || !t.has_generation || !t.has_member_count || t.n_members)
+		return -EPROTO;
+	c->vpn_id = t.vpn_id;
+	c->generation = t.generation;
+	c->member_count = t.member_count;
 	return 0;
 }
 
@@ -362,6 +438,15 @@ void roster_parse_nlerr(const struct nlmsghdr *nlh, struct roster_nlerr *e)
 			if (mnl_attr_get_payload_len(a) == 4)
 				e->miss_type = (int)mnl_attr_get_u32(a);
 			break;
+		case NLMSGERR_ATTR_COOKIE: {
+			size_t n = mnl_attr_get_payload_len(a);
+
+			if (n && n <= sizeof(e->cookie)) {
+				memcpy(e->cookie, mnl_attr_get_payload(a), n);
+				e->cookie_len = n;
+			}
+			break;
+		}
 		}
 	}
 }
@@ -405,6 +490,8 @@ int roster_parse_event(const struct nlmsghdr *nlh, struct roster_event *ev)
 	ev->generation = t.generation;
 	ev->member_count = t.member_count;
 	ev->create_time = t.create_time;
+	ev->vpn_flags = t.vpn_flags;
+	ev->change_flags = t.change_flags;
 	ev->has_reason = t.has_reason;
 	ev->reason = (enum roster_reason)t.reason;
 	if (t.n_members) {
@@ -422,74 +509,42 @@ int roster_parse_event(const struct nlmsghdr *nlh, struct roster_event *ev)
 	return 0;
 }
 
-/* ---- multi-part reply assembly ------------------------------------------ */
+/* ---- replies --------------------------------------------------------------- */
 
-int roster_set_feed(struct roster_set_state *st, const void *buf, size_t len)
+int roster_reply_feed(struct roster_reply *r, const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		const struct genlmsghdr *g;
-		struct roster_top t;
-		int err;
-
-		if (nlh->nlmsg_seq != st->seq)
+		if (nlh->nlmsg_seq != r->seq)
 			continue; /* stale reply of an earlier request */
-		switch (nlh->nlmsg_type) {
-		case NLMSG_NOOP:
+		if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
+			roster_parse_nlerr(nlh, &r->err);
+			if (r->err.error)
+				return r->err.error;
+			return r->cb_ret ? r->cb_ret : 1;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			continue;
-		case NLMSG_ERROR:
-			roster_parse_nlerr(nlh, &st->err);
-			if (st->err.error)
-				return st->err.error;
-			/* A bare ACK: the kernel promised none; treat as end. */
-			goto done;
-		case NLMSG_DONE:
-			roster_parse_nlerr(nlh, &st->err);
-			if (st->err.error)
-				return st->err.error;
-			goto done;
-		case NLMSG_OVERRUN:
-			return -EPROTO;
-		}
-		if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*g))
-			return -EPROTO;
-		g = mnl_nlmsg_get_payload(nlh);
-		if (g->cmd != st->cmd)
-			return -EPROTO;
-		err = roster_parse_msg(nlh, &t, NULL, NULL);
-		if (err)
-			return err;
-		if (!t.has_vpn_id || !t.has_generation)
-			return -EPROTO;
-		if (st->n_msgs == 0) {
-			if (!t.has_member_count)
-				return -EPROTO;
-			st->vpn_id = t.vpn_id;
-			st->generation = t.generation;
-			st->expected = t.member_count;
-		} else if (t.vpn_id != st->vpn_id || t.generation != st->generation) {
-			return -EPROTO;
-		}
-		st->n_msgs++;
-		if (t.n_members > (st->no_members ? 0 : st->expected - st->seen))
-			return -EPROTO;
-		if (t.n_members && st->cb && !st->cb_ret) {
-			err = roster_parse_msg(nlh, &t, st->cb, st->arg);
-			if (err)
-				st->cb_ret = err;
-		}
-		st->seen += t.n_members;
-		if (!(nlh->nlmsg_flags & NLM_F_MULTI))
-			goto done; /* single-part reply without DONE */
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			r->intr = true;
+		if (r->cb && !r->cb_ret)
+			r->cb_ret = r->cb(nlh, r->arg);
 	}
 	return 0;
-done:
-	if (st->n_msgs == 0 || st->seen != (st->no_members ? 0 : st->expected))
-		return -EPROTO;
-	return 1;
 }
+
+int roster_change_msg_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct roster_change_reply *x = arg;
+
+	if (x->n++)
+		return -EPROTO; /* one reply message, then the ACK */
+	return roster_parse_change(nlh, x->cmd, x->c);
+}
+
+/* ---- member sets --------------------------------------------------------- */
 
 int roster_set_builder_add(struct roster_set_builder *b, const struct roster_member *m)
 {
@@ -508,14 +563,22 @@ int roster_set_builder_add(struct roster_set_builder *b, const struct roster_mem
 	return 0;
 }
 
-int roster_set_collect_cb(uint32_t vpn_id, uint64_t generation,
-			  const struct roster_member *m, void *arg)
+bool roster_set_remove(struct roster_member_set *set, const struct roster_addr *id)
 {
-	struct roster_set_builder *b = arg;
+	uint32_t i;
 
-	b->set->vpn_id = vpn_id;
-	b->set->generation = generation;
-	return roster_set_builder_add(b, m);
+	for (i = 0; i < set->count; i++) {
+		const struct roster_addr *a = &set->members[i].id;
+
+		if (a->family == id->family &&
+		    !memcmp(a->addr, id->addr, roster_addr_len(id))) {
+			memmove(&set->members[i], &set->members[i + 1],
+				(set->count - i - 1) * sizeof(set->members[0]));
+			set->count--;
+			return true;
+		}
+	}
+	return false;
 }
 
 void roster_member_set_free(struct roster_member_set *set)

@@ -14,26 +14,33 @@
 
 #include "internal.h"
 
-typedef int (*msg_cb_t)(const struct nlmsghdr *nlh, void *arg);
-
 /* ---- errors ---------------------------------------------------------- */
 
 static void clear_err(struct roster_handle *h)
 {
 	h->last_err = 0;
+	h->err_generation = 0;
+	memset(&h->err_holder, 0, sizeof(h->err_holder));
 	h->errmsg[0] = 0;
 }
 
 static int set_errno(struct roster_handle *h, int err)
 {
+	clear_err(h);
 	h->last_err = err < 0 ? -err : err;
-	h->errmsg[0] = 0;
 	return err;
 }
 
 static int set_nlerr(struct roster_handle *h, const struct roster_nlerr *e)
 {
+	clear_err(h);
 	h->last_err = -e->error;
+	if (e->cookie_len == 8) {
+		memcpy(&h->err_generation, e->cookie, 8);
+	} else if (e->cookie_len == 4 || e->cookie_len == 16) {
+		h->err_holder.family = e->cookie_len == 4 ? AF_INET : AF_INET6;
+		memcpy(h->err_holder.addr, e->cookie, e->cookie_len);
+	}
 	if (e->msg[0])
 		snprintf(h->errmsg, sizeof(h->errmsg), "%s", e->msg);
 	else if (e->miss_type >= 0)
@@ -52,6 +59,19 @@ const char *roster_errmsg(const struct roster_handle *h)
 int roster_last_error(const struct roster_handle *h)
 {
 	return h ? h->last_err : 0;
+}
+
+uint64_t roster_err_generation(const struct roster_handle *h)
+{
+	return h ? h->err_generation : 0;
+}
+
+int roster_err_holder(const struct roster_handle *h, struct roster_addr *id)
+{
+	if (!h || !h->err_holder.family)
+		return -ENOENT;
+	*id = h->err_holder;
+	return 0;
 }
 
 const char *roster_strerror_ext(const struct roster_handle *h, int err)
@@ -114,11 +134,11 @@ static int send_req(struct roster_handle *h, struct nlmsghdr *nlh)
 
 /* Send req and process replies until the ACK, NLMSG_DONE or an error.
  * cb sees every data message of this request. */
-static int run(struct roster_handle *h, struct nlmsghdr *req, msg_cb_t cb,
+static int run(struct roster_handle *h, struct nlmsghdr *req, roster_msg_cb cb,
 	       void *arg, bool *intr)
 {
-	uint32_t seq = req->nlmsg_seq;
-	int cb_ret = 0, err;
+	struct roster_reply r = { .seq = req->nlmsg_seq, .cb = cb, .arg = arg };
+	int err;
 
 	clear_err(h);
 	if (intr)
@@ -128,31 +148,16 @@ static int run(struct roster_handle *h, struct nlmsghdr *req, msg_cb_t cb,
 		return err;
 	for (;;) {
 		ssize_t n = recv_one(mnl_socket_get_fd(h->nl), h->rx, ROSTER_RXBUF_LEN, 0);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)h->rx;
-		int left = (int)n;
 
 		if (n < 0)
 			return set_errno(h, (int)n);
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			struct roster_nlerr e;
-
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
-				roster_parse_nlerr(nlh, &e);
-				if (e.error)
-					return set_nlerr(h, &e);
-				if (cb_ret)
-					return set_errno(h, cb_ret);
-				return 0;
-			}
-			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-				continue;
-			if (intr && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
-				*intr = true;
-			if (cb && !cb_ret)
-				cb_ret = cb(nlh, arg);
-		}
+		err = roster_reply_feed(&r, h->rx, (size_t)n);
+		if (intr)
+			*intr = r.intr;
+		if (err < 0)
+			return r.err.error ? set_nlerr(h, &r.err) : set_errno(h, err);
+		if (err)
+			return 0;
 	}
 }
 
@@ -342,28 +347,58 @@ static struct nlmsghdr *start(struct roster_handle *h, void *buf, uint8_t cmd, u
 	return roster_msg_start(buf, h->family_id, cmd, flags, ++h->seq);
 }
 
+struct one_vpn {
+	struct roster_vpn *v;
+	unsigned int n;
+};
+
 static int vpn_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	return roster_parse_vpn(nlh, arg) ? -EPROTO : 0;
+	struct one_vpn *o = arg;
+
+	if (o->n++)
+		return -EPROTO; /* a do replies with one message */
+	return roster_parse_vpn(nlh, o->v) ? -EPROTO : 0;
+}
+
+static int run_vpn(struct roster_handle *h, struct nlmsghdr *nlh, struct roster_vpn *out)
+{
+	struct roster_vpn tmp;
+	struct one_vpn o = { .v = out ? out : &tmp };
+	int err;
+
+	memset(o.v, 0, sizeof(*o.v));
+	err = run(h, nlh, vpn_cb, &o, NULL);
+	if (!err && !o.n)
+		err = set_errno(h, -EPROTO);
+	return err;
+}
+
+int roster_vpn_create(struct roster_handle *h, uint32_t id, uint32_t vpn_flags,
+		      uint64_t stamp, struct roster_vpn *out)
+{
+	char buf[ROSTER_TXBUF_LEN];
+
+	return run_vpn(h, roster_build_vpn_new(buf, h->family_id, ++h->seq, id,
+					       vpn_flags, stamp), out);
+}
+
+int roster_vpn_delete(struct roster_handle *h, uint32_t id, uint64_t stamp)
+{
+	char buf[ROSTER_TXBUF_LEN];
+
+	return run(h, roster_build_vpn_del(buf, h->family_id, ++h->seq, id, stamp),
+		   NULL, NULL, NULL);
 }
 
 int roster_vpn_add(struct roster_handle *h, uint32_t id, struct roster_vpn *out)
 {
-	char buf[ROSTER_TXBUF_LEN];
-	struct nlmsghdr *nlh = start(h, buf, ROSTER_CMD_VPN_NEW, NLM_F_ACK);
-	struct roster_vpn tmp;
-
-	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, id);
-	return run(h, nlh, vpn_cb, out ? out : &tmp, NULL);
+	return roster_vpn_create(h, id, 0, 0, out);
 }
 
 int roster_vpn_del(struct roster_handle *h, uint32_t id)
 {
-	char buf[ROSTER_TXBUF_LEN];
-	struct nlmsghdr *nlh = start(h, buf, ROSTER_CMD_VPN_DEL, NLM_F_ACK);
-
-	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, id);
-	return run(h, nlh, NULL, NULL, NULL);
+	return roster_vpn_delete(h, id, 0);
 }
 
 int roster_vpn_get(struct roster_handle *h, uint32_t id, struct roster_vpn *out)
@@ -371,9 +406,8 @@ int roster_vpn_get(struct roster_handle *h, uint32_t id, struct roster_vpn *out)
 	char buf[ROSTER_TXBUF_LEN];
 	struct nlmsghdr *nlh = start(h, buf, ROSTER_CMD_VPN_GET, NLM_F_ACK);
 
-	memset(out, 0, sizeof(*out));
 	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, id);
-	return run(h, nlh, vpn_cb, out, NULL);
+	return run_vpn(h, nlh, out);
 }
 
 struct vpn_list {
@@ -428,98 +462,105 @@ int roster_vpn_list(struct roster_handle *h, struct roster_vpn **vpns, size_t *n
 	return 0;
 }
 
-/* ---- member ops ------------------------------------------------------------ */
+/* ---- member changes ------------------------------------------------------ */
 
-static int run_set(struct roster_handle *h, struct nlmsghdr *req, uint8_t cmd,
-		   bool no_members, roster_member_cb cb, void *arg,
-		   uint64_t *generation, uint32_t *count)
+static int run_change(struct roster_handle *h, struct nlmsghdr *nlh, uint8_t cmd,
+		      struct roster_change *out)
 {
-	struct roster_set_state st;
+	struct roster_change tmp;
+	struct roster_change_reply x = { .cmd = cmd, .c = out ? out : &tmp };
 	int err;
 
-	memset(&st, 0, sizeof(st));
-	st.seq = req->nlmsg_seq;
-	st.cmd = cmd;
-	st.no_members = no_members;
-	st.cb = cb;
-	st.arg = arg;
-	clear_err(h);
-	err = send_req(h, req);
-	if (err)
-		return err;
-	for (;;) {
-		ssize_t n = recv_one(mnl_socket_get_fd(h->nl), h->rx, ROSTER_RXBUF_LEN, 0);
-
-		if (n < 0)
-			return set_errno(h, (int)n);
-		err = roster_set_feed(&st, h->rx, (size_t)n);
-		if (err < 0) {
-			if (st.err.error)
-				return set_nlerr(h, &st.err);
-			return set_errno(h, err);
-		}
-		if (err == 1)
-			break;
-	}
-	if (st.cb_ret)
-		return set_errno(h, st.cb_ret);
-	if (generation)
-		*generation = st.generation;
-	if (count)
-		*count = st.expected;
-	return 0;
+	memset(x.c, 0, sizeof(*x.c));
+	err = run(h, nlh, roster_change_msg_cb, &x, NULL);
+	if (!err && !x.n)
+		err = set_errno(h, -EPROTO);
+	return err;
 }
 
-static int check_member(struct roster_handle *h, const struct roster_member *m)
+int roster_member_add(struct roster_handle *h, uint32_t vpn_id,
+		      const struct roster_member *m, unsigned int flags,
+		      uint64_t stamp, struct roster_change *out)
 {
-	if (!m || !roster_addr_len(&m->dev) || m->n_prefixes > ROSTER_PREFIX_MAX ||
+	char buf[ROSTER_TXBUF_LEN];
+
+	if (!m || !roster_addr_len(&m->id) || m->n_prefixes > ROSTER_PREFIX_MAX ||
 	    (m->has_endpoint && !roster_addr_len(&m->endpoint)))
 		return set_errno(h, -EINVAL);
-	return 0;
+	for (unsigned int i = 0; i < m->n_prefixes; i++)
+		if (!roster_addr_len(&m->prefixes[i].addr))
+			return set_errno(h, -EINVAL);
+	return run_change(h, roster_build_join(buf, h->family_id, ++h->seq, vpn_id, m,
+					       flags, stamp),
+			  ROSTER_CMD_MEMBER_JOIN, out);
 }
 
-int roster_member_join_cb(struct roster_handle *h, uint32_t vpn_id,
-			  const struct roster_member *m, unsigned int flags,
-			  roster_member_cb cb, void *arg,
-			  uint64_t *generation, uint32_t *count)
+int roster_member_del(struct roster_handle *h, uint32_t vpn_id,
+		      const struct roster_addr *id, enum roster_reason reason,
+		      unsigned int flags, uint64_t stamp, struct roster_change *out)
 {
 	char buf[ROSTER_TXBUF_LEN];
-	struct nlmsghdr *nlh;
-	int err = check_member(h, m);
 
-	if (err)
-		return err;
-	nlh = roster_build_join(buf, h->family_id, ++h->seq, vpn_id, m, flags);
-	return run_set(h, nlh, ROSTER_CMD_MEMBER_JOIN, flags & ROSTER_JOIN_NO_MEMBERS,
-		       cb, arg, generation, count);
-}
-
-int roster_member_leave_cb(struct roster_handle *h, uint32_t vpn_id,
-			   const struct roster_addr *dev,
-			   enum roster_reason reason, unsigned int flags,
-			   roster_member_cb cb, void *arg,
-			   uint64_t *generation, uint32_t *count)
-{
-	char buf[ROSTER_TXBUF_LEN];
-	struct nlmsghdr *nlh;
-
-	if (!dev || !roster_addr_len(dev))
+	if (!id || !roster_addr_len(id))
 		return set_errno(h, -EINVAL);
-	nlh = roster_build_leave(buf, h->family_id, ++h->seq, vpn_id, dev, reason, flags);
-	return run_set(h, nlh, ROSTER_CMD_MEMBER_LEAVE, flags & ROSTER_LEAVE_NO_MEMBERS,
-		       cb, arg, generation, count);
+	return run_change(h, roster_build_leave(buf, h->family_id, ++h->seq, vpn_id, id,
+						reason, flags, stamp),
+			  ROSTER_CMD_MEMBER_LEAVE, out);
 }
 
-static int set_result(int err, struct roster_set_builder *b, uint32_t vpn_id,
-		      uint64_t gen, struct roster_member_set **set)
+/*
+ * The member set of one VPN after a change at generation gen, without the
+ * member skip: a member dump filtered by the VPN. An empty dump carries no
+ * generation; the VPN's own then says which (if it is still empty).
+ */
+static int read_set(struct roster_handle *h, uint32_t vpn_id,
+		    const struct roster_addr *skip, uint64_t gen,
+		    struct roster_member_set **setp)
 {
-	if (err) {
-		roster_member_set_free(b->set);
-		return err;
+	struct roster_member_set *sets = NULL, *set;
+	struct roster_vpn v;
+	size_t n = 0;
+	int tries, err;
+
+	*setp = NULL;
+	for (tries = 0; tries < ROSTER_DUMP_TRIES; tries++) {
+		err = roster_member_list(h, vpn_id, &sets, &n);
+		if (err && err != -ENOENT)
+			return err;
+		if (!err && n)
+			break;
+		if (!err) {
+			err = roster_vpn_get(h, vpn_id, &v);
+			if (err && err != -ENOENT)
+				return err;
+			if (!err && v.member_count)
+				continue; /* joined meanwhile: read again */
+			if (!err)
+				gen = v.generation;
+		}
+		/* deleted (delete-empty, or by someone else), or empty */
+		set = calloc(1, sizeof(*set));
+		if (!set)
+			return set_errno(h, -ENOMEM);
+		set->vpn_id = vpn_id;
+		set->generation = gen;
+		clear_err(h);
+		*setp = set;
+		return 0;
 	}
-	b->set->vpn_id = vpn_id;
-	b->set->generation = gen;
-	*set = b->set;
+	if (tries == ROSTER_DUMP_TRIES)
+		return set_errno(h, -EINTR);
+	/* n == 1: the dump was filtered by vpn_id */
+	set = malloc(sizeof(*set));
+	if (!set) {
+		roster_member_sets_free(sets, n);
+		return set_errno(h, -ENOMEM);
+	}
+	*set = sets[0];
+	free(sets);
+	if (skip)
+		roster_set_remove(set, skip);
+	*setp = set;
 	return 0;
 }
 
@@ -527,45 +568,38 @@ int roster_member_join(struct roster_handle *h, uint32_t vpn_id,
 		       const struct roster_member *m, unsigned int flags,
 		       struct roster_member_set **set)
 {
-	struct roster_set_builder b = { 0 };
-	uint64_t gen = 0;
+	struct roster_change c;
 	int err;
 
-	if (!set)
-		return roster_member_join_cb(h, vpn_id, m, flags, NULL, NULL, NULL, NULL);
-	*set = NULL;
-	b.set = calloc(1, sizeof(*b.set));
-	if (!b.set)
-		return -ENOMEM;
-	err = roster_member_join_cb(h, vpn_id, m, flags, roster_set_collect_cb, &b,
-				    &gen, NULL);
-	return set_result(err, &b, vpn_id, gen, set);
+	if (set)
+		*set = NULL;
+	err = roster_member_add(h, vpn_id, m, flags, 0, &c);
+	if (err || !set)
+		return err;
+	return read_set(h, vpn_id, &m->id, c.generation, set);
 }
 
 int roster_member_leave(struct roster_handle *h, uint32_t vpn_id,
-			const struct roster_addr *dev, enum roster_reason reason,
+			const struct roster_addr *id, enum roster_reason reason,
 			unsigned int flags, struct roster_member_set **set)
 {
-	struct roster_set_builder b = { 0 };
-	uint64_t gen = 0;
+	struct roster_change c;
 	int err;
 
-	if (!set)
-		return roster_member_leave_cb(h, vpn_id, dev, reason, flags, NULL, NULL,
-					      NULL, NULL);
-	*set = NULL;
-	b.set = calloc(1, sizeof(*b.set));
-	if (!b.set)
-		return -ENOMEM;
-	err = roster_member_leave_cb(h, vpn_id, dev, reason, flags,
-				     roster_set_collect_cb, &b, &gen, NULL);
-	return set_result(err, &b, vpn_id, gen, set);
+	if (set)
+		*set = NULL;
+	err = roster_member_del(h, vpn_id, id, reason, flags, 0, &c);
+	if (err || !set)
+		return err;
+	return read_set(h, vpn_id, id, c.generation, set);
 }
+
+/* ---- member reads ---------------------------------------------------------- */
 
 struct get_ctx {
 	struct roster_member *m;
 	uint64_t gen;
-	bool found;
+	unsigned int found;
 };
 
 static int get_member_cb(uint32_t vpn_id, uint64_t generation,
@@ -574,9 +608,10 @@ static int get_member_cb(uint32_t vpn_id, uint64_t generation,
 	struct get_ctx *c = arg;
 
 	(void)vpn_id;
+	if (c->found++)
+		return -EPROTO;
 	*c->m = *m;
 	c->gen = generation;
-	c->found = true;
 	return 0;
 }
 
@@ -588,7 +623,7 @@ static int get_msg_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 int roster_member_get(struct roster_handle *h, uint32_t vpn_id,
-		      const struct roster_addr *dev, struct roster_member *out,
+		      const struct roster_addr *id, struct roster_member *out,
 		      uint64_t *generation)
 {
 	char buf[ROSTER_TXBUF_LEN];
@@ -597,17 +632,17 @@ int roster_member_get(struct roster_handle *h, uint32_t vpn_id,
 	struct get_ctx c = { .m = out };
 	int err;
 
-	if (!dev || !roster_addr_len(dev))
+	if (!id || !roster_addr_len(id))
 		return set_errno(h, -EINVAL);
 	memset(&m, 0, sizeof(m));
-	m.dev = *dev;
+	m.id = *id;
 	nlh = start(h, buf, ROSTER_CMD_MEMBER_GET, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, vpn_id);
-	roster_put_member(nlh, &m, true);
+	roster_put_member(nlh, &m, true, false);
 	err = run(h, nlh, get_msg_cb, &c, NULL);
 	if (err)
 		return err;
-	if (!c.found)
+	if (c.found != 1)
 		return set_errno(h, -EPROTO);
 	if (generation)
 		*generation = c.gen;
@@ -618,7 +653,7 @@ struct sets_ctx {
 	struct roster_member_set *sets;
 	size_t n, cap;
 	struct roster_set_builder cur; /* builds sets[n - 1] */
-	int err;
+	bool mixed;	/* one VPN's messages at different generations */
 };
 
 static void sets_reset(struct sets_ctx *c)
@@ -646,11 +681,12 @@ static int sets_member_cb(uint32_t vpn_id, uint64_t generation,
 		s = &c->sets[c->n++];
 		memset(s, 0, sizeof(*s));
 		s->vpn_id = vpn_id;
-		c->cur.set = s;
+		s->generation = generation;
 		c->cur.cap = 0;
 	}
 	c->cur.set = &c->sets[c->n - 1];
-	c->cur.set->generation = generation;
+	if (c->cur.set->generation != generation)
+		c->mixed = true;
 	return roster_set_builder_add(&c->cur, m);
 }
 
@@ -659,7 +695,7 @@ static int sets_msg_cb(const struct nlmsghdr *nlh, void *arg)
 	struct roster_top t;
 	int err = roster_parse_msg(nlh, &t, sets_member_cb, arg);
 
-	if (!err && !t.has_vpn_id)
+	if (!err && (!t.has_vpn_id || !t.has_generation))
 		return -EPROTO;
 	return err;
 }
@@ -684,6 +720,8 @@ int roster_member_list(struct roster_handle *h, uint32_t vpn_id,
 		err = run(h, nlh, sets_msg_cb, &c, &intr);
 		if (err)
 			break;
+		/* a VPN read at two generations was not read at one */
+		intr = intr || c.mixed;
 	}
 	if (!err && intr)
 		err = set_errno(h, -EINTR);

@@ -41,19 +41,31 @@ const char *roster_addr_format(const struct roster_addr *a, char *buf, size_t le
 	return buf;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *v)
+static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 {
+	unsigned long long x;
 	char *end;
 
 	if (!s || !*s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	*v = strtoul(s, &end, 10);
+	x = strtoull(s, &end, 10);
 	if (*end)
 		return -EINVAL;
-	if (errno == ERANGE || *v > max)
+	if (errno == ERANGE || x > max)
 		return -ERANGE;
+	*v = x;
 	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	uint64_t x;
+	int err = parse_u64(s, max, &x);
+
+	if (!err)
+		*v = (unsigned long)x;
+	return err;
 }
 
 int roster_prefix_parse(const char *s, struct roster_prefix *p, const char **why)
@@ -241,6 +253,19 @@ int roster_vpn_id_parse(const char *s, uint32_t *id)
 	if (v == 0)
 		return -ERANGE;
 	*id = (uint32_t)v;
+	return 0;
+}
+
+int roster_generation_parse(const char *s, uint64_t *g)
+{
+	uint64_t v;
+	int err = parse_u64(s, UINT64_MAX, &v);
+
+	if (err)
+		return err;
+	if (v == 0)
+		return -ERANGE;
+	*g = v;
 	return 0;
 }
 

@@ -41,7 +41,7 @@ static void fill_member(struct roster_member *m)
 	unsigned int i;
 
 	memset(m, 0, sizeof(*m));
-	CHECK(roster_addr_parse("10.0.0.1", &m->dev) == 0);
+	CHECK(roster_addr_parse("10.0.0.1", &m->id) == 0);
 	for (i = 0; i < 32; i++)
 		m->key[i] = (uint8_t)i;
 	m->has_key = true;
@@ -51,65 +51,173 @@ static void fill_member(struct roster_member *m)
 	m->n_prefixes = 1;
 }
 
+static void check_bytes(const struct nlmsghdr *nlh, const uint8_t *want, size_t n)
+{
+	CHECK(nlh->nlmsg_len == n);
+	if (nlh->nlmsg_len == n) {
+		CHECK(memcmp(nlh, want, n) == 0);
+		hexdump_diff((const uint8_t *)nlh, want, n);
+	}
+}
+
+#define KEY_0_31 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, \
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+
 static void test_build_join(void)
 {
 	static const uint8_t want[] = {
-		0x70, 0, 0, 0, FAM, 0, 0x05, 0x02, 42, 0, 0, 0, 0, 0, 0, 0, /* EXCL */
-		ROSTER_CMD_MEMBER_JOIN, 1, 0, 0,
+		0x78, 0, 0, 0, FAM, 0, 0x05, 0, 42, 0, 0, 0, 0, 0, 0, 0, /* REQUEST|ACK */
+		ROSTER_CMD_MEMBER_JOIN, 2, 0, 0,		/* version 2 */
 		8, 0, 1, 0, 7, 0, 0, 0,				/* vpn-id 7 */
+		8, 0, 4, 0, 1, 0, 0, 0,				/* flags create-only */
 		0x54, 0, 0x05, 0x80,				/* member nest */
-		8, 0, 1, 0, 10, 0, 0, 1,			/* dev */
-		0x24, 0, 2, 0,					/* public-key */
-		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-		16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-		8, 0, 3, 0, 192, 0, 2, 1,			/* endpoint-addr */
-		6, 0, 4, 0, 0x6c, 0xca, 0, 0,			/* endpoint-port 51820 */
-		0x14, 0, 0x05, 0x80,				/* prefix nest */
-		8, 0, 1, 0, 10, 1, 0, 0,
-		5, 0, 2, 0, 24, 0, 0, 0,
+		8, 0, 1, 0, 10, 0, 0, 1,			/* id-ipv4 */
+		0x24, 0, 3, 0, KEY_0_31,			/* public-key */
+		8, 0, 4, 0, 192, 0, 2, 1,			/* endpoint-ipv4 */
+		6, 0, 6, 0, 0x6c, 0xca, 0, 0,			/* endpoint-port 51820 */
+		0x14, 0, 0x07, 0x80,				/* prefix nest */
+		8, 0, 1, 0, 10, 1, 0, 0,			/* ipv4 */
+		5, 0, 3, 0, 24, 0, 0, 0,			/* len */
 	};
 	char buf[ROSTER_TXBUF_LEN];
 	struct roster_member m;
 	struct nlmsghdr *nlh;
 
 	fill_member(&m);
-	nlh = roster_build_join(buf, FAM, 42, 7, &m, ROSTER_JOIN_EXCL);
-	CHECK(nlh->nlmsg_len == sizeof(want));
-	if (nlh->nlmsg_len == sizeof(want)) {
-		CHECK(memcmp(buf, want, sizeof(want)) == 0);
-		hexdump_diff((const uint8_t *)buf, want, sizeof(want));
-	}
-	/* Without EXCL: only NLM_F_REQUEST | NLM_F_ACK. */
-	nlh = roster_build_join(buf, FAM, 42, 7, &m, 0);
+	nlh = roster_build_join(buf, FAM, 42, 7, &m, ROSTER_F_CREATE_ONLY, 0);
+	check_bytes(nlh, want, sizeof(want));
+	/* The v1 name is the same flag; NLM_F_EXCL is never set. */
+	nlh = roster_build_join(buf, FAM, 42, 7, &m, ROSTER_JOIN_EXCL, 0);
+	check_bytes(nlh, want, sizeof(want));
+	/* No flags: no flags attribute. Unstamped: join-time and
+	 * join-generation are not sent even if set. */
+	m.join_time = 1700000000;
+	m.join_generation = 3;
+	nlh = roster_build_join(buf, FAM, 42, 7, &m, 0, 0);
 	CHECK(nlh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK));
+	CHECK(nlh->nlmsg_len == sizeof(want) - 8);
+	CHECK(!memcmp((char *)nlh + 28, want + 36, sizeof(want) - 36));
+}
+
+/* A stamped restore: generation, resync, join-time and join-generation,
+ * every address IPv6. */
+static void test_build_join_stamped_v6(void)
+{
+	static const uint8_t want[] = {
+		0xc0, 0, 0, 0, FAM, 0, 0x05, 0, 43, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_MEMBER_JOIN, 2, 0, 0,
+		8, 0, 1, 0, 7, 0, 0, 0,				/* vpn-id 7 */
+		0x0c, 0, 2, 0, 12, 0, 0, 0, 0, 0, 0, 0,		/* generation 12 */
+		8, 0, 4, 0, 4, 0, 0, 0,				/* flags resync */
+		0x90, 0, 0x05, 0x80,				/* member nest */
+		0x14, 0, 2, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 2,				/* id-ipv6 */
+		0x24, 0, 3, 0, KEY_0_31,			/* public-key */
+		0x14, 0, 5, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0xff,			/* endpoint-ipv6 */
+		6, 0, 6, 0, 0xbb, 0x01, 0, 0,			/* endpoint-port 443 */
+		0x20, 0, 0x07, 0x80,				/* prefix nest */
+		0x14, 0, 2, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0,				/* ipv6 */
+		5, 0, 3, 0, 48, 0, 0, 0,			/* len */
+		0x0c, 0, 8, 0, 0x00, 0xf1, 0x53, 0x65, 0, 0, 0, 0, /* join-time */
+		0x0c, 0, 9, 0, 5, 0, 0, 0, 0, 0, 0, 0,		/* join-generation */
+	};
+	char buf[ROSTER_TXBUF_LEN];
+	struct roster_member m;
+	struct nlmsghdr *nlh;
+
+	fill_member(&m);
+	CHECK(roster_addr_parse("2001:db8::2", &m.id) == 0);
+	CHECK(roster_endpoint_parse("[2001:db8::ff]:443", &m.endpoint, &m.port) == 0);
+	CHECK(roster_prefix_parse("2001:db8:1::/48", &m.prefixes[0], NULL) == 0);
+	m.join_time = 1700000000;
+	m.join_generation = 5;
+	nlh = roster_build_join(buf, FAM, 43, 7, &m, ROSTER_F_RESYNC, 12);
+	check_bytes(nlh, want, sizeof(want));
+	/* Stamped but nothing to restore: neither attribute. */
+	m.join_time = 0;
+	m.join_generation = 0;
+	nlh = roster_build_join(buf, FAM, 43, 7, &m, ROSTER_F_RESYNC, 12);
+	CHECK(nlh->nlmsg_len == sizeof(want) - 24);
 }
 
 static void test_build_leave(void)
 {
 	static const uint8_t want[] = {
-		0x44, 0, 0, 0, FAM, 0, 0x05, 0, 9, 0, 0, 0, 0, 0, 0, 0,
-		ROSTER_CMD_MEMBER_LEAVE, 1, 0, 0,
+		0x50, 0, 0, 0, FAM, 0, 0x05, 0, 9, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_MEMBER_LEAVE, 2, 0, 0,
 		8, 0, 1, 0, 7, 0, 0, 0,				/* vpn-id */
-		8, 0, 4, 0, 1, 0, 0, 0,				/* flags delete-empty */
+		0x0c, 0, 2, 0, 0x39, 0x30, 0, 0, 0, 0, 0, 0,	/* generation 12345 */
+		8, 0, 4, 0, 2, 0, 0, 0,				/* flags delete-empty */
 		8, 0, 8, 0, 1, 0, 0, 0,				/* reason admin */
 		0x18, 0, 0x05, 0x80,
-		0x14, 0, 1, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		0x14, 0, 2, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 1,				/* id-ipv6 */
+	};
+	static const uint8_t want4[] = {
+		0x28, 0, 0, 0, FAM, 0, 0x05, 0, 9, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_MEMBER_LEAVE, 2, 0, 0,
+		8, 0, 1, 0, 7, 0, 0, 0,				/* vpn-id */
+		0x0c, 0, 0x05, 0x80,
+		8, 0, 1, 0, 192, 0, 2, 9,			/* id-ipv4 */
 	};
 	char buf[ROSTER_TXBUF_LEN];
-	struct roster_addr dev;
+	struct roster_addr id;
 	struct nlmsghdr *nlh;
 
-	CHECK(roster_addr_parse("2001:db8::1", &dev) == 0);
-	nlh = roster_build_leave(buf, FAM, 9, 7, &dev, ROSTER_REASON_ADMIN,
-				 ROSTER_LEAVE_DELETE_EMPTY);
-	CHECK(nlh->nlmsg_len == sizeof(want));
-	if (nlh->nlmsg_len == sizeof(want)) {
-		CHECK(memcmp(buf, want, sizeof(want)) == 0);
-		hexdump_diff((const uint8_t *)buf, want, sizeof(want));
-	}
-	/* Default reason and no flags: neither attribute is sent. */
-	nlh = roster_build_leave(buf, FAM, 9, 7, &dev, ROSTER_REASON_REQUESTED, 0);
-	CHECK(nlh->nlmsg_len == sizeof(want) - 16);
+	CHECK(roster_addr_parse("2001:db8::1", &id) == 0);
+	nlh = roster_build_leave(buf, FAM, 9, 7, &id, ROSTER_REASON_ADMIN,
+				 ROSTER_LEAVE_DELETE_EMPTY, 12345);
+	check_bytes(nlh, want, sizeof(want));
+	/* Unstamped, default reason, no flags: none of the three. */
+	CHECK(roster_addr_parse("192.0.2.9", &id) == 0);
+	nlh = roster_build_leave(buf, FAM, 9, 7, &id, ROSTER_REASON_REQUESTED, 0, 0);
+	check_bytes(nlh, want4, sizeof(want4));
+}
+
+static void test_build_vpn(void)
+{
+	static const uint8_t want_new[] = {
+		0x30, 0, 0, 0, FAM, 0, 0x05, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_VPN_NEW, 2, 0, 0,
+		8, 0, 1, 0, 7, 0, 0, 0,				/* vpn-id */
+		0x0c, 0, 2, 0, 12, 0, 0, 0, 0, 0, 0, 0,		/* generation 12 */
+		8, 0, 9, 0, 3, 0, 0, 0,		/* vpn-flags follower|nested-prefixes */
+	};
+	static const uint8_t want_del[] = {
+		0x28, 0, 0, 0, FAM, 0, 0x05, 0, 4, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_VPN_DEL, 2, 0, 0,
+		8, 0, 1, 0, 0xff, 0xff, 0xff, 0xff,		/* vpn-id 2^32-1 */
+		0x0c, 0, 2, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	char buf[ROSTER_TXBUF_LEN];
+	struct nlmsghdr *nlh;
+
+	nlh = roster_build_vpn_new(buf, FAM, 3, 7,
+				   ROSTER_VPN_F_FOLLOWER | ROSTER_VPN_F_NESTED_PREFIXES, 12);
+	check_bytes(nlh, want_new, sizeof(want_new));
+	CHECK(ROSTER_VPN_F_FOLLOWER == ROSTER_VPN_FLAGS_FOLLOWER);
+	CHECK(ROSTER_VPN_F_NESTED_PREFIXES == ROSTER_VPN_FLAGS_NESTED_PREFIXES);
+	/* Unstamped, no flags: the vpn-id alone. */
+	nlh = roster_build_vpn_new(buf, FAM, 3, 7, 0, 0);
+	CHECK(nlh->nlmsg_len == sizeof(want_new) - 20);
+	CHECK(!memcmp((char *)nlh + 16, want_new + 16, 12));
+	nlh = roster_build_vpn_del(buf, FAM, 4, UINT32_MAX, UINT64_MAX);
+	check_bytes(nlh, want_del, sizeof(want_del));
+	nlh = roster_build_vpn_del(buf, FAM, 4, 7, 0);
+	CHECK(nlh->nlmsg_len == sizeof(want_del) - 12);
+}
+
+static void test_flag_values(void)
+{
+	CHECK(ROSTER_F_CREATE_ONLY == ROSTER_FLAGS_CREATE_ONLY);
+	CHECK(ROSTER_F_DELETE_EMPTY == ROSTER_FLAGS_DELETE_EMPTY);
+	CHECK(ROSTER_F_RESYNC == ROSTER_FLAGS_RESYNC);
+	CHECK(ROSTER_JOIN_EXCL == ROSTER_FLAGS_CREATE_ONLY);
+	CHECK(ROSTER_LEAVE_DELETE_EMPTY == ROSTER_FLAGS_DELETE_EMPTY);
+	CHECK(ROSTER_CHANGE_F_STAMPED == ROSTER_CHANGE_FLAGS_STAMPED);
+	CHECK(ROSTER_CHANGE_F_RESYNC == ROSTER_CHANGE_FLAGS_RESYNC);
 }
 
 static void test_build_getfamily(void)
@@ -122,11 +230,10 @@ static void test_build_getfamily(void)
 	char buf[ROSTER_TXBUF_LEN];
 	struct nlmsghdr *nlh = roster_build_getfamily(buf, 1, "roster");
 
-	CHECK(nlh->nlmsg_len == sizeof(want));
-	CHECK(memcmp(buf, want, sizeof(want)) == 0);
+	check_bytes(nlh, want, sizeof(want));
 }
 
-/* ---- reply assembly --------------------------------------------------- */
+/* ---- replies ---------------------------------------------------------- */
 
 /* Append one reply message to buf at *off. */
 static struct nlmsghdr *put_msg(char *buf, size_t *off, uint16_t type, uint16_t flags,
@@ -140,34 +247,39 @@ static struct nlmsghdr *put_msg(char *buf, size_t *off, uint16_t type, uint16_t 
 	return nlh;
 }
 
-static struct nlmsghdr *put_reply(char *buf, size_t *off, uint32_t seq, uint8_t cmd,
-				  uint32_t vpn, uint64_t gen, int count)
+static struct nlmsghdr *put_genl(char *buf, size_t *off, uint16_t flags, uint32_t seq,
+				 uint8_t cmd, uint32_t vpn, uint64_t gen)
 {
-	struct nlmsghdr *nlh = put_msg(buf, off, FAM, NLM_F_MULTI, seq);
+	struct nlmsghdr *nlh = put_msg(buf, off, FAM, flags, seq);
 	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 
 	g->cmd = cmd;
-	g->version = 1;
+	g->version = ROSTER_FAMILY_VERSION;
 	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, vpn);
 	mnl_attr_put_u64(nlh, ROSTER_A_GENERATION, gen);
-	if (count >= 0)
-		mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, (uint32_t)count);
 	return nlh;
 }
 
-static void put_reply_member(struct nlmsghdr *nlh, const char *dev, uint64_t jg)
+static void put_reply_member(struct nlmsghdr *nlh, const char *id, uint64_t jg)
 {
 	struct roster_member m;
-	struct nlattr *nest;
 
 	memset(&m, 0, sizeof(m));
-	roster_addr_parse(dev, &m.dev);
-	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
-	roster_put_addr(nlh, ROSTER_A_MEMBER_DEV, &m.dev);
-	mnl_attr_put(nlh, ROSTER_A_MEMBER_PUBLIC_KEY, 32, m.key);
-	mnl_attr_put_u64(nlh, ROSTER_A_MEMBER_JOIN_TIME, 1700000000);
-	mnl_attr_put_u64(nlh, ROSTER_A_MEMBER_JOIN_GENERATION, jg);
-	mnl_attr_nest_end(nlh, nest);
+	roster_addr_parse(id, &m.id);
+	m.has_key = true;
+	m.join_time = 1700000000;
+	m.join_generation = jg;
+	roster_put_member(nlh, &m, false, true);
+}
+
+static void put_ack(char *buf, size_t *off, uint32_t seq, int32_t error)
+{
+	struct nlmsghdr *nlh = put_msg(buf, off, NLMSG_ERROR, NLM_F_CAPPED, seq);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+	e->error = error;
+	e->msg.nlmsg_len = 40; /* capped: the request is not echoed */
+	*off += nlh->nlmsg_len;
 }
 
 static void put_done(char *buf, size_t *off, uint32_t seq, int32_t err)
@@ -179,196 +291,181 @@ static void put_done(char *buf, size_t *off, uint32_t seq, int32_t err)
 	*off += nlh->nlmsg_len;
 }
 
-struct collect {
-	char devs[8][ROSTER_ADDR_STRLEN];
-	uint64_t jg[8];
-	int n;
-};
-
-static int collect_cb(uint32_t vpn, uint64_t gen, const struct roster_member *m, void *arg)
+/* MEMBER_JOIN as a plain do: one reply message, then the ACK, possibly in
+ * two receive buffers, after a stale message of an earlier request. */
+static void test_change_reply(void)
 {
-	struct collect *c = arg;
-
-	(void)vpn;
-	(void)gen;
-	if (c->n >= 8)
-		return -E2BIG;
-	roster_addr_format(&m->dev, c->devs[c->n], ROSTER_ADDR_STRLEN);
-	c->jg[c->n++] = m->join_generation;
-	return 0;
-}
-
-static void test_multipart_reply(void)
-{
-	static char buf[65536];
-	struct roster_set_state st;
-	struct collect c = { .n = 0 };
+	static char buf[4096];
+	struct roster_change c = { 0 };
+	struct roster_change_reply x = { .cmd = ROSTER_CMD_MEMBER_JOIN, .c = &c };
+	struct roster_reply r = { .seq = 5, .cb = roster_change_msg_cb, .arg = &x };
 	struct nlmsghdr *nlh;
 	size_t off = 0, split;
-	int ret;
 
-	/* A stale message from an earlier request, then three parts. */
-	nlh = put_reply(buf, &off, 99, ROSTER_CMD_MEMBER_JOIN, 1, 1, 0);
+	nlh = put_genl(buf, &off, 0, 4, ROSTER_CMD_MEMBER_JOIN, 1, 1);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 1);
 	off += nlh->nlmsg_len;
-	nlh = put_reply(buf, &off, 5, ROSTER_CMD_MEMBER_JOIN, 3, 10, 3);
-	put_reply_member(nlh, "10.0.0.2", 2);
-	put_reply_member(nlh, "2001:db8::3", 3);
+	nlh = put_genl(buf, &off, 0, 5, ROSTER_CMD_MEMBER_JOIN, 3, 10);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 4);
 	off += nlh->nlmsg_len;
-	split = off; /* deliver as two recv() buffers */
-	nlh = put_reply(buf, &off, 5, ROSTER_CMD_MEMBER_JOIN, 3, 10, -1);
-	put_reply_member(nlh, "10.0.0.4", 7);
-	off += nlh->nlmsg_len;
-	put_done(buf, &off, 5, 0);
+	split = off;
+	put_ack(buf, &off, 4, 0); /* the earlier request's ACK: not ours */
+	put_ack(buf, &off, 5, 0);
+	CHECK(roster_reply_feed(&r, buf, split) == 0);
+	CHECK(roster_reply_feed(&r, buf + split, off - split) == 1);
+	CHECK(x.n == 1);
+	CHECK(c.vpn_id == 3 && c.generation == 10 && c.member_count == 4);
 
-	memset(&st, 0, sizeof(st));
-	st.seq = 5;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	st.cb = collect_cb;
-	st.arg = &c;
-	ret = roster_set_feed(&st, buf, split);
-	CHECK(ret == 0);
-	ret = roster_set_feed(&st, buf + split, off - split);
-	CHECK(ret == 1);
-	CHECK(st.vpn_id == 3);
-	CHECK(st.generation == 10);
-	CHECK(st.expected == 3 && st.seen == 3);
-	CHECK(st.n_msgs == 2);
-	CHECK(c.n == 3);
-	CHECK(!strcmp(c.devs[0], "10.0.0.2"));
-	CHECK(!strcmp(c.devs[1], "2001:db8::3"));
-	CHECK(!strcmp(c.devs[2], "10.0.0.4"));
-	CHECK(c.jg[2] == 7);
+	/* LEAVE: the reply must carry the leave's cmd. */
+	memset(&x, 0, sizeof(x));
+	x.cmd = ROSTER_CMD_MEMBER_LEAVE;
+	x.c = &c;
+	CHECK(roster_change_msg_cb((struct nlmsghdr *)(buf + split - nlh->nlmsg_len), &x) == -EPROTO);
 }
 
-static void test_multipart_empty(void)
+static void test_change_reply_bad(void)
 {
 	static char buf[4096];
-	struct roster_set_state st;
+	struct roster_change c;
+	struct roster_change_reply x;
+	struct roster_reply r;
 	struct nlmsghdr *nlh;
 	size_t off = 0;
 
-	nlh = put_reply(buf, &off, 8, ROSTER_CMD_MEMBER_LEAVE, 4, 2, 0);
+	/* two reply messages: not a plain do */
+	nlh = put_genl(buf, &off, 0, 6, ROSTER_CMD_MEMBER_JOIN, 3, 10);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 4);
 	off += nlh->nlmsg_len;
-	put_done(buf, &off, 8, 0);
-	memset(&st, 0, sizeof(st));
-	st.seq = 8;
-	st.cmd = ROSTER_CMD_MEMBER_LEAVE;
-	CHECK(roster_set_feed(&st, buf, off) == 1);
-	CHECK(st.expected == 0 && st.generation == 2);
-}
-
-/* NO_MEMBERS: a count with no member nests is complete, members are not. */
-static void test_multipart_counts_only(void)
-{
-	static char buf[4096];
-	struct roster_set_state st;
-	struct nlmsghdr *nlh;
-	size_t off = 0;
-
-	nlh = put_reply(buf, &off, 9, ROSTER_CMD_MEMBER_JOIN, 4, 12, 100000);
+	nlh = put_genl(buf, &off, 0, 6, ROSTER_CMD_MEMBER_JOIN, 3, 10);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 4);
 	off += nlh->nlmsg_len;
-	put_done(buf, &off, 9, 0);
-	memset(&st, 0, sizeof(st));
-	st.seq = 9;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	st.no_members = true;
-	CHECK(roster_set_feed(&st, buf, off) == 1);
-	CHECK(st.expected == 100000 && st.seen == 0 && st.generation == 12);
-	/* the same reply without the flag is short of 100000 members */
-	memset(&st, 0, sizeof(st));
-	st.seq = 9;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
+	put_ack(buf, &off, 6, 0);
+	memset(&x, 0, sizeof(x));
+	x.cmd = ROSTER_CMD_MEMBER_JOIN;
+	x.c = &c;
+	memset(&r, 0, sizeof(r));
+	r.seq = 6;
+	r.cb = roster_change_msg_cb;
+	r.arg = &x;
+	CHECK(roster_reply_feed(&r, buf, off) == -EPROTO);
+	CHECK(r.err.error == 0);
 
-	/* members in a counts-only reply are a protocol error */
+	/* no member-count */
 	off = 0;
-	nlh = put_reply(buf, &off, 9, ROSTER_CMD_MEMBER_JOIN, 4, 12, 1);
-	put_reply_member(nlh, "10.0.0.2", 2);
+	nlh = put_genl(buf, &off, 0, 6, ROSTER_CMD_MEMBER_JOIN, 3, 10);
 	off += nlh->nlmsg_len;
-	put_done(buf, &off, 9, 0);
-	memset(&st, 0, sizeof(st));
-	st.seq = 9;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	st.no_members = true;
-	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
+	memset(&x, 0, sizeof(x));
+	x.cmd = ROSTER_CMD_MEMBER_JOIN;
+	x.c = &c;
+	CHECK(roster_change_msg_cb(nlh, &x) == -EPROTO);
+
+	/* a member in a change reply (v1's JOIN message) */
+	off = 0;
+	nlh = put_genl(buf, &off, 0, 6, ROSTER_CMD_MEMBER_JOIN, 3, 10);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 2);
+	put_reply_member(nlh, "10.0.0.2", 2);
+	memset(&x, 0, sizeof(x));
+	x.cmd = ROSTER_CMD_MEMBER_JOIN;
+	x.c = &c;
+	CHECK(roster_change_msg_cb(nlh, &x) == -EPROTO);
 }
 
-static void test_multipart_bad(void)
+/* A filtered member dump: members with their generation; DUMP_INTR seen. */
+static void test_dump_reply(void)
 {
 	static char buf[8192];
-	struct roster_set_state st;
+	struct roster_reply r;
 	struct nlmsghdr *nlh;
+	struct roster_top t;
 	size_t off = 0;
 
-	/* count says 2, only 1 member before DONE */
-	nlh = put_reply(buf, &off, 1, ROSTER_CMD_MEMBER_JOIN, 1, 3, 2);
+	nlh = put_genl(buf, &off, NLM_F_MULTI, 8, ROSTER_CMD_MEMBER_GET, 4, 9);
 	put_reply_member(nlh, "10.0.0.2", 2);
 	off += nlh->nlmsg_len;
-	put_done(buf, &off, 1, 0);
-	memset(&st, 0, sizeof(st));
-	st.seq = 1;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
+	nlh = put_genl(buf, &off, NLM_F_MULTI | NLM_F_DUMP_INTR, 8, ROSTER_CMD_MEMBER_GET, 4, 10);
+	put_reply_member(nlh, "2001:db8::3", 10);
+	off += nlh->nlmsg_len;
+	put_done(buf, &off, 8, 0);
+	memset(&r, 0, sizeof(r));
+	r.seq = 8;
+	CHECK(roster_reply_feed(&r, buf, off) == 1);
+	CHECK(r.intr);
+	nlh = (struct nlmsghdr *)buf;
+	CHECK(roster_parse_msg(nlh, &t, NULL, NULL) == 0);
+	CHECK(t.vpn_id == 4 && t.generation == 9 && t.n_members == 1);
 
-	/* first message lacks member-count */
+	/* an unknown VPN: ENOENT in NLMSG_DONE */
 	off = 0;
-	nlh = put_reply(buf, &off, 1, ROSTER_CMD_MEMBER_JOIN, 1, 3, -1);
-	off += nlh->nlmsg_len;
-	memset(&st, 0, sizeof(st));
-	st.seq = 1;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
-
-	/* generation changes between parts */
-	off = 0;
-	nlh = put_reply(buf, &off, 1, ROSTER_CMD_MEMBER_JOIN, 1, 3, 2);
-	put_reply_member(nlh, "10.0.0.2", 2);
-	off += nlh->nlmsg_len;
-	nlh = put_reply(buf, &off, 1, ROSTER_CMD_MEMBER_JOIN, 1, 4, -1);
-	put_reply_member(nlh, "10.0.0.3", 2);
-	off += nlh->nlmsg_len;
-	memset(&st, 0, sizeof(st));
-	st.seq = 1;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
-
-	/* more members than announced */
-	off = 0;
-	nlh = put_reply(buf, &off, 1, ROSTER_CMD_MEMBER_JOIN, 1, 3, 1);
-	put_reply_member(nlh, "10.0.0.2", 2);
-	put_reply_member(nlh, "10.0.0.3", 2);
-	off += nlh->nlmsg_len;
-	memset(&st, 0, sizeof(st));
-	st.seq = 1;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, buf, off) == -EPROTO);
+	put_done(buf, &off, 9, -ENOENT);
+	memset(&r, 0, sizeof(r));
+	r.seq = 9;
+	CHECK(roster_reply_feed(&r, buf, off) == -ENOENT);
 }
 
-/* NLMSG_ERROR with NETLINK_CAP_ACK (capped) and extack TLVs, raw bytes. */
+/* The JOIN message is the dump minus the joiner. */
+static void test_set_remove(void)
+{
+	struct roster_member_set set = { .vpn_id = 1, .generation = 5 };
+	struct roster_set_builder b = { .set = &set };
+	struct roster_member m;
+	struct roster_addr id;
+	char s[ROSTER_ADDR_STRLEN];
+	static const char *const ids[] = { "10.0.0.1", "2001:db8::1", "10.0.0.3" };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		memset(&m, 0, sizeof(m));
+		CHECK(roster_addr_parse(ids[i], &m.id) == 0);
+		m.join_generation = i + 1;
+		CHECK(roster_set_builder_add(&b, &m) == 0);
+	}
+	CHECK(roster_addr_parse("10.0.0.9", &id) == 0);
+	CHECK(!roster_set_remove(&set, &id) && set.count == 3);
+	/* the IPv4-mapped form is another id */
+	CHECK(roster_addr_parse("::ffff:10.0.0.1", &id) == 0);
+	CHECK(!roster_set_remove(&set, &id) && set.count == 3);
+	CHECK(roster_addr_parse("2001:db8::1", &id) == 0);
+	CHECK(roster_set_remove(&set, &id) && set.count == 2);
+	CHECK(!strcmp(roster_addr_format(&set.members[0].id, s, sizeof(s)), "10.0.0.1"));
+	CHECK(!strcmp(roster_addr_format(&set.members[1].id, s, sizeof(s)), "10.0.0.3"));
+	CHECK(set.members[1].join_generation == 3);
+	CHECK(roster_addr_parse("10.0.0.3", &id) == 0);
+	CHECK(roster_set_remove(&set, &id) && set.count == 1);
+	CHECK(roster_addr_parse("10.0.0.1", &id) == 0);
+	CHECK(roster_set_remove(&set, &id) && set.count == 0);
+	CHECK(!roster_set_remove(&set, &id));
+	free(set.members);
+}
+
+/* NLMSG_ERROR with NETLINK_CAP_ACK (capped) and extack TLVs, raw bytes:
+ * a stamped change refused, the VPN's generation in the cookie. */
 static void test_extack_error(void)
 {
 	static const uint8_t raw[] = {
-		/* nlmsghdr: len 0x40, NLMSG_ERROR, flags CAPPED|ACK_TLVS, seq 7 */
-		0x40, 0, 0, 0, 2, 0, 0x00, 0x03, 7, 0, 0, 0, 0x55, 0, 0, 0,
-		0xea, 0xff, 0xff, 0xff,			/* error -22 */
+		/* nlmsghdr: len 0x54, NLMSG_ERROR, flags CAPPED|ACK_TLVS, seq 7 */
+		0x54, 0, 0, 0, 2, 0, 0x00, 0x03, 7, 0, 0, 0, 0x55, 0, 0, 0,
+		0x8e, 0xff, 0xff, 0xff,			/* error -114 EALREADY */
 		0x70, 0, 0, 0, FAM, 0, 5, 0, 7, 0, 0, 0, 0, 0, 0, 0, /* orig hdr */
-		0x19, 0, 1, 0,				/* NLMSGERR_ATTR_MSG */
-		'P', 'r', 'e', 'f', 'i', 'x', ' ', 'h', 'a', 's', ' ', 'h',
-		'o', 's', 't', ' ', 'b', 'i', 't', 's', 0, 0, 0, 0,
+		0x24, 0, 1, 0,				/* NLMSGERR_ATTR_MSG */
+		'V', 'P', 'N', ' ', '7', ' ', 'i', 's', ' ', 'a', 't', ' ',
+		'g', 'e', 'n', 'e', 'r', 'a', 't', 'i', 'o', 'n', ' ', '1',
+		'2', ':', ' ', 'o', 'l', 'd', '\n', 0,
+		0x0c, 0, 3, 0, 12, 0, 0, 0, 0, 0, 0, 0,	/* NLMSGERR_ATTR_COOKIE */
 	};
-	struct roster_set_state st;
+	struct roster_reply r = { .seq = 7 };
 	struct roster_nlerr e;
 
-	CHECK(sizeof(raw) == 0x40);
+	CHECK(sizeof(raw) == 0x54);
+	CHECK(NLMSGERR_ATTR_MSG == 1 && NLMSGERR_ATTR_COOKIE == 3);
 	roster_parse_nlerr((const struct nlmsghdr *)raw, &e);
-	CHECK(e.error == -EINVAL);
-	CHECK(!strcmp(e.msg, "Prefix has host bits"));
+	CHECK(e.error == -EALREADY);
+	CHECK(!strcmp(e.msg, "VPN 7 is at generation 12: old"));
+	CHECK(e.cookie_len == 8 && e.cookie[0] == 12 && e.cookie[1] == 0);
+	CHECK(!e.has_offs && e.miss_type == -1);
 
-	memset(&st, 0, sizeof(st));
-	st.seq = 7;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, raw, sizeof(raw)) == -EINVAL);
-	CHECK(!strcmp(st.err.msg, "Prefix has host bits"));
+	CHECK(roster_reply_feed(&r, raw, sizeof(raw)) == -EALREADY);
+	CHECK(!strcmp(r.err.msg, "VPN 7 is at generation 12: old"));
+	CHECK(r.err.cookie_len == 8 && r.err.cookie[0] == 12);
 }
 
 static void test_extack_missing(void)
@@ -381,26 +478,58 @@ static void test_extack_missing(void)
 	nlh->nlmsg_type = NLMSG_ERROR;
 	nlh->nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
 	err = mnl_nlmsg_put_extra_header(nlh, sizeof(*err));
-	err->error = -ENOENT;
+	err->error = -EINVAL;
 	err->msg.nlmsg_len = 200; /* capped: must not be used */
-	mnl_attr_put_u32(nlh, 5 /* NLMSGERR_ATTR_MISS_TYPE */, ROSTER_A_VPN_ID);
+	mnl_attr_put_u32(nlh, NLMSGERR_ATTR_MISS_TYPE, ROSTER_A_VPN_ID);
+	mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, 52);
 	roster_parse_nlerr(nlh, &e);
-	CHECK(e.error == -ENOENT);
+	CHECK(e.error == -EINVAL);
 	CHECK(e.miss_type == ROSTER_A_VPN_ID);
+	CHECK(e.has_offs && e.offs == 52);
+	CHECK(e.cookie_len == 0);
 	CHECK(e.msg[0] == 0);
+
+	/* EADDRINUSE: the holder's id, 16 bytes */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
+	err = mnl_nlmsg_put_extra_header(nlh, sizeof(*err));
+	err->error = -EADDRINUSE;
+	{
+		static const uint8_t id[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+
+		mnl_attr_put(nlh, NLMSGERR_ATTR_COOKIE, 16, id);
+		roster_parse_nlerr(nlh, &e);
+		CHECK(e.error == -EADDRINUSE);
+		CHECK(e.cookie_len == 16 && !memcmp(e.cookie, id, 16));
+	}
 }
 
 static void test_done_error(void)
 {
 	static char buf[256];
-	struct roster_set_state st;
+	struct roster_reply r = { .seq = 3 };
 	size_t off = 0;
 
 	put_done(buf, &off, 3, -EBUSY);
-	memset(&st, 0, sizeof(st));
-	st.seq = 3;
-	st.cmd = ROSTER_CMD_MEMBER_JOIN;
-	CHECK(roster_set_feed(&st, buf, off) == -EBUSY);
+	CHECK(roster_reply_feed(&r, buf, off) == -EBUSY);
+	CHECK(r.err.error == -EBUSY);
+}
+
+static void test_parse_vpn(void)
+{
+	static char buf[512];
+	struct roster_vpn v;
+	struct nlmsghdr *nlh;
+	size_t off = 0;
+
+	nlh = put_genl(buf, &off, 0, 1, ROSTER_CMD_VPN_NEW, 7, 12);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 0);
+	mnl_attr_put_u64(nlh, ROSTER_A_CREATE_TIME, 1700000000);
+	mnl_attr_put_u32(nlh, ROSTER_A_VPN_FLAGS, ROSTER_VPN_FLAGS_FOLLOWER);
+	CHECK(roster_parse_vpn(nlh, &v) == 0);
+	CHECK(v.id == 7 && v.generation == 12 && v.create_time == 1700000000);
+	CHECK(v.flags == ROSTER_VPN_F_FOLLOWER);
 }
 
 static void test_parse_event(void)
@@ -410,28 +539,123 @@ static void test_parse_event(void)
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	size_t off = 0;
-	struct nlattr *nest;
-	struct roster_addr dev;
+	struct roster_member m;
 
-	nlh = put_msg(buf, &off, FAM, 0, 0);
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = ROSTER_CMD_MEMBER_LEFT_NTF;
-	mnl_attr_put_u32(nlh, ROSTER_A_VPN_ID, 12);
-	mnl_attr_put_u64(nlh, ROSTER_A_GENERATION, 77);
+	memset(&m, 0, sizeof(m));
+	nlh = put_genl(buf, &off, 0, 0, ROSTER_CMD_MEMBER_LEFT_NTF, 12, 77);
+	g = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_put_u32(nlh, ROSTER_A_CHANGE_FLAGS,
+			 ROSTER_CHANGE_FLAGS_STAMPED | ROSTER_CHANGE_FLAGS_RESYNC);
 	mnl_attr_put_u32(nlh, ROSTER_A_REASON, ROSTER_LEAVE_REASON_EXPIRED);
-	roster_addr_parse("192.0.2.9", &dev);
-	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
-	roster_put_addr(nlh, ROSTER_A_MEMBER_DEV, &dev);
-	mnl_attr_nest_end(nlh, nest);
+	roster_addr_parse("2001:db8::9", &m.id);
+	roster_put_member(nlh, &m, true, false);
 	CHECK(roster_parse_event(nlh, &ev) == 0);
 	CHECK(ev.type == ROSTER_EVENT_MEMBER_LEFT);
 	CHECK(ev.vpn_id == 12 && ev.generation == 77);
+	CHECK(ev.change_flags == (ROSTER_CHANGE_F_STAMPED | ROSTER_CHANGE_F_RESYNC));
 	CHECK(ev.has_reason && ev.reason == ROSTER_REASON_EXPIRED);
-	CHECK(ev.has_member && !memcmp(&ev.member.dev, &dev, sizeof(dev)));
+	CHECK(ev.has_member && !memcmp(&ev.member.id, &m.id, sizeof(m.id)));
 	CHECK(!strcmp(roster_event_name(ev.type), "member_left"));
 
 	g->cmd = 200;
 	CHECK(roster_parse_event(nlh, &ev) == -ENOMSG);
+
+	/* vpn-new-ntf of a follower restored at 40, stamped */
+	off = 0;
+	nlh = put_genl(buf, &off, 0, 0, ROSTER_CMD_VPN_NEW_NTF, 3, 40);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 0);
+	mnl_attr_put_u64(nlh, ROSTER_A_CREATE_TIME, 1700000000);
+	mnl_attr_put_u32(nlh, ROSTER_A_VPN_FLAGS, ROSTER_VPN_FLAGS_FOLLOWER |
+			 ROSTER_VPN_FLAGS_NESTED_PREFIXES);
+	mnl_attr_put_u32(nlh, ROSTER_A_CHANGE_FLAGS, ROSTER_CHANGE_FLAGS_STAMPED);
+	CHECK(roster_parse_event(nlh, &ev) == 0);
+	CHECK(ev.type == ROSTER_EVENT_VPN_NEW && ev.generation == 40);
+	CHECK(ev.vpn_flags == (ROSTER_VPN_F_FOLLOWER | ROSTER_VPN_F_NESTED_PREFIXES));
+	CHECK(ev.change_flags == ROSTER_CHANGE_F_STAMPED);
+	CHECK(!ev.has_member && !ev.has_reason);
+
+	/* unstamped: no change-flags attribute, 0 */
+	off = 0;
+	nlh = put_genl(buf, &off, 0, 0, ROSTER_CMD_VPN_DEL_NTF, 3, 41);
+	CHECK(roster_parse_event(nlh, &ev) == 0);
+	CHECK(ev.type == ROSTER_EVENT_VPN_DEL && ev.change_flags == 0);
+}
+
+/* Member nests a v2 kernel never sends. */
+static void test_parse_member_bad(void)
+{
+	static char buf[1024];
+	struct roster_member m;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest, *p;
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	size_t off;
+
+	/* both id-ipv4 and id-ipv6 */
+	off = 0;
+	nlh = put_msg(buf, &off, FAM, 0, 0);
+	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_ID_IPV4, htonl(0x0a000001));
+	mnl_attr_put(nlh, ROSTER_A_MEMBER_ID_IPV6, 16, v6);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK(roster_parse_member(nest, &m) == -EPROTO);
+
+	/* id-ipv4 of 16 bytes (v1's length-selected address) */
+	off = 0;
+	nlh = put_msg(buf, &off, FAM, 0, 0);
+	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
+	mnl_attr_put(nlh, ROSTER_A_MEMBER_ID_IPV4, 16, v6);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK(roster_parse_member(nest, &m) == -EPROTO);
+
+	/* no id */
+	off = 0;
+	nlh = put_msg(buf, &off, FAM, 0, 0);
+	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
+	mnl_attr_put_u16(nlh, ROSTER_A_MEMBER_ENDPOINT_PORT, 1);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK(roster_parse_member(nest, &m) == -EPROTO);
+
+	/* endpoint without port; then a port alone */
+	off = 0;
+	nlh = put_msg(buf, &off, FAM, 0, 0);
+	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_ID_IPV4, htonl(0x0a000001));
+	mnl_attr_put(nlh, ROSTER_A_MEMBER_ENDPOINT_IPV6, 16, v6);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK(roster_parse_member(nest, &m) == -EPROTO);
+
+	/* two endpoint addresses */
+	off = 0;
+	nlh = put_msg(buf, &off, FAM, 0, 0);
+	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_ID_IPV4, htonl(0x0a000001));
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_ENDPOINT_IPV4, htonl(0xc0000201));
+	mnl_attr_put(nlh, ROSTER_A_MEMBER_ENDPOINT_IPV6, 16, v6);
+	mnl_attr_put_u16(nlh, ROSTER_A_MEMBER_ENDPOINT_PORT, 1);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK(roster_parse_member(nest, &m) == -EPROTO);
+
+	/* IPv4 prefix of length 33 */
+	off = 0;
+	nlh = put_msg(buf, &off, FAM, 0, 0);
+	nest = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_ID_IPV4, htonl(0x0a000001));
+	p = mnl_attr_nest_start(nlh, ROSTER_A_MEMBER_PREFIX);
+	mnl_attr_put_u32(nlh, ROSTER_A_PREFIX_IPV4, htonl(0x0a010000));
+	mnl_attr_put_u8(nlh, ROSTER_A_PREFIX_LEN, 33);
+	mnl_attr_nest_end(nlh, p);
+	mnl_attr_nest_end(nlh, nest);
+	CHECK(roster_parse_member(nest, &m) == -EPROTO);
+
+	/* the same at /32 is fine, and decodes in network byte order */
+	((struct nlattr *)((char *)p + 12))->nla_len = 5;
+	*((uint8_t *)p + 16) = 32;
+	CHECK(roster_parse_member(nest, &m) == 0);
+	CHECK(m.n_prefixes == 1 && m.prefixes[0].len == 32);
+	CHECK(m.prefixes[0].addr.family == AF_INET && m.prefixes[0].addr.addr[0] == 10 &&
+	      m.prefixes[0].addr.addr[1] == 1);
+	CHECK(m.id.family == AF_INET && m.id.addr[0] == 10 && m.id.addr[3] == 1);
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -542,6 +766,19 @@ static void test_misc_parse(void)
 	CHECK(roster_reason_parse("admin", &r) == 0 && r == ROSTER_REASON_ADMIN);
 	CHECK(roster_reason_parse("expired", &r) == 0 && r == ROSTER_REASON_EXPIRED);
 	CHECK(roster_reason_parse("adm", &r) == -EINVAL);
+	{
+		uint64_t g;
+
+		CHECK(roster_generation_parse("1", &g) == 0 && g == 1);
+		CHECK(roster_generation_parse("18446744073709551615", &g) == 0 &&
+		      g == UINT64_MAX);
+		CHECK(roster_generation_parse("18446744073709551616", &g) == -ERANGE);
+		CHECK(roster_generation_parse("0", &g) == -ERANGE);
+		CHECK(roster_generation_parse("-1", &g) == -EINVAL);
+		CHECK(roster_generation_parse("+1", &g) == -EINVAL);
+		CHECK(roster_generation_parse("1e3", &g) == -EINVAL);
+		CHECK(roster_generation_parse("", &g) == -EINVAL);
+	}
 	CHECK(!strcmp(roster_reason_name(0), "requested"));
 }
 
@@ -562,7 +799,10 @@ static void test_member_roundtrip(void)
 		CHECK(roster_prefix_parse(p, &m.prefixes[i], NULL) == 0);
 	}
 	m.n_prefixes = ROSTER_PREFIX_MAX;
-	nlh = roster_build_join(buf, FAM, 1, 1, &m, 0);
+	CHECK(roster_prefix_parse("2001:db8:ff::/48", &m.prefixes[7], NULL) == 0);
+	m.join_time = 1700000000;
+	m.join_generation = 9;
+	nlh = roster_build_join(buf, FAM, 1, 1, &m, 0, 10);
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
 		if (mnl_attr_get_type(a) != ROSTER_A_MEMBER)
 			continue;
@@ -578,21 +818,26 @@ static const struct test {
 	void (*fn)(void);
 } tests[] = {
 	{ "build_member_join_bytes", test_build_join },
+	{ "build_member_join_stamped_ipv6_bytes", test_build_join_stamped_v6 },
 	{ "build_member_leave_bytes", test_build_leave },
+	{ "build_vpn_new_del_bytes", test_build_vpn },
+	{ "flag_values_match_uapi", test_flag_values },
 	{ "build_getfamily_bytes", test_build_getfamily },
-	{ "multipart_reply_assembly", test_multipart_reply },
-	{ "multipart_reply_empty", test_multipart_empty },
-	{ "multipart_reply_counts_only", test_multipart_counts_only },
-	{ "multipart_reply_malformed", test_multipart_bad },
-	{ "extack_error_capped", test_extack_error },
+	{ "change_reply_plain_do", test_change_reply },
+	{ "change_reply_malformed", test_change_reply_bad },
+	{ "member_dump_reply", test_dump_reply },
+	{ "join_set_without_joiner", test_set_remove },
+	{ "extack_error_cookie", test_extack_error },
 	{ "extack_missing_attr", test_extack_missing },
 	{ "done_with_error", test_done_error },
-	{ "parse_event_member_left", test_parse_event },
+	{ "parse_vpn_flags", test_parse_vpn },
+	{ "parse_event_flags", test_parse_event },
+	{ "parse_member_malformed", test_parse_member_bad },
 	{ "addr_parse", test_addr_parse },
 	{ "prefix_parse", test_prefix_parse },
 	{ "key_base64", test_key },
 	{ "endpoint_parse", test_endpoint },
-	{ "vpn_id_and_reason_parse", test_misc_parse },
+	{ "vpn_id_generation_reason_parse", test_misc_parse },
 	{ "member_build_parse_roundtrip", test_member_roundtrip },
 };
 
