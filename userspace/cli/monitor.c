@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* roster monitor [ vpn ID ]: stream notifications, like `ip monitor`. */
+/* roster monitor [ -t | -ts ] [ vpn ID ]: stream notifications, like
+ * `ip monitor`. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 
 #include "roster-cli.h"
 
@@ -16,12 +19,14 @@ static uint32_t filter_vpn;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: roster monitor [ vpn ID ]\n"
+		"Usage: roster monitor [ -t[imestamp] | -ts[hort] ] [ vpn ID ]\n"
 		"       roster monitor help\n"
 		"Prints one line (one JSON object with -j) per event: vpn_new, vpn_del,\n"
-		"member_joined, member_updated, member_left. After a receive-buffer\n"
-		"overrun it prints \"overrun\", re-reads the table (vpn_sync and\n"
-		"member_sync events, then sync_done) and continues.\n");
+		"member_joined, member_updated, member_left; stamped changes are marked\n"
+		"\"stamped\" (and \"resync\"). -t prints a \"Timestamp:\" line before each\n"
+		"event, -ts a short timestamp at its start (as ip monitor). After a\n"
+		"receive-buffer overrun it prints \"overrun\", re-reads the table\n"
+		"(vpn_sync and member_sync events, then sync_done) and continues.\n");
 }
 
 static const char *text_tag(enum roster_event_type t)
@@ -37,10 +42,52 @@ static const char *text_tag(enum roster_event_type t)
 	return "?";
 }
 
+/* As iproute2's print_timestamp(): local time in text, and in JSON an
+ * RFC 3339 UTC time with microseconds. */
+static void print_timestamp(void)
+{
+	char buf[64], out[96];
+	struct timeval tv;
+	struct tm tm;
+
+	if (opt_timestamp == TS_NONE)
+		return;
+	gettimeofday(&tv, NULL);
+	if (is_json_context()) {
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(out, sizeof(out), "%s.%06ldZ", buf, (long)tv.tv_usec);
+		print_string(PRINT_JSON, "timestamp", NULL, out);
+		return;
+	}
+	localtime_r(&tv.tv_sec, &tm);
+	if (opt_timestamp == TS_SHORT) {
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("[%s.%06ld] ", buf, (long)tv.tv_usec);
+	} else {
+		/* asctime's format, without its newline */
+		strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
+		printf("Timestamp: %s %ld usec\n", buf, (long)tv.tv_usec);
+	}
+}
+
+/* Every printed record: one JSON object, one text line. */
 static void print_tag(const char *json_name, const char *text)
 {
+	open_json_object(NULL);
+	print_timestamp();
 	print_string(PRINT_JSON, "event", NULL, json_name);
 	print_string(PRINT_FP, NULL, "%s ", text);
+}
+
+static void print_change_flags(uint32_t f)
+{
+	print_bool(PRINT_JSON, "stamped", NULL, f & ROSTER_CHANGE_F_STAMPED);
+	print_bool(PRINT_JSON, "resync", NULL, f & ROSTER_CHANGE_F_RESYNC);
+	if (f & ROSTER_CHANGE_F_STAMPED)
+		print_string(PRINT_FP, NULL, " %s", "stamped");
+	if (f & ROSTER_CHANGE_F_RESYNC)
+		print_string(PRINT_FP, NULL, " %s", "resync");
 }
 
 static int resync(void)
@@ -64,18 +111,17 @@ static int resync(void)
 	for (i = 0; i < nv; i++) {
 		if (filter_vpn && vpns[i].id != filter_vpn)
 			continue;
-		open_json_object(NULL);
 		print_tag("vpn_sync", "sync");
 		print_uint(PRINT_ANY, "vpn_id", "vpn %u ", vpns[i].id);
 		print_u64(PRINT_ANY, "generation", "generation %llu", vpns[i].generation);
 		print_uint(PRINT_ANY, "member_count", " members %u", vpns[i].member_count);
 		print_time("create_time", "created", vpns[i].create_time);
+		print_vpn_flags(vpns[i].flags);
 		close_json_object();
 		print_nl();
 	}
 	for (i = 0; i < ns; i++) {
 		for (j = 0; j < sets[i].count; j++) {
-			open_json_object(NULL);
 			print_tag("member_sync", "sync");
 			print_uint(PRINT_ANY, "vpn_id", "vpn %u ", sets[i].vpn_id);
 			print_u64(PRINT_ANY, "generation", "generation %llu ", sets[i].generation);
@@ -87,6 +133,7 @@ static int resync(void)
 		}
 	}
 	open_json_object(NULL);
+	print_timestamp();
 	print_string(PRINT_JSON, "event", NULL, "sync_done");
 	print_string(PRINT_FP, NULL, "%s", "sync done");
 	close_json_object();
@@ -102,7 +149,6 @@ static int event_cb(const struct roster_event *ev, void *arg)
 	bool *need_resync = arg;
 
 	if (ev->type == ROSTER_EVENT_OVERRUN) {
-		open_json_object(NULL);
 		print_tag("overrun", "overrun: events were lost, resynchronising");
 		close_json_object();
 		print_nl();
@@ -112,13 +158,13 @@ static int event_cb(const struct roster_event *ev, void *arg)
 	}
 	if (filter_vpn && ev->vpn_id != filter_vpn)
 		return 0;
-	open_json_object(NULL);
 	print_tag(roster_event_name(ev->type), text_tag(ev->type));
 	print_uint(PRINT_ANY, "vpn_id", "vpn %u ", ev->vpn_id);
 	print_u64(PRINT_ANY, "generation", "generation %llu", ev->generation);
 	if (ev->type == ROSTER_EVENT_VPN_NEW) {
 		print_uint(PRINT_ANY, "member_count", " members %u", ev->member_count);
 		print_time("create_time", "created", ev->create_time);
+		print_vpn_flags(ev->vpn_flags);
 	}
 	if (ev->has_member) {
 		print_string(PRINT_FP, NULL, " ", NULL);
@@ -128,6 +174,7 @@ static int event_cb(const struct roster_event *ev, void *arg)
 	}
 	if (ev->has_reason)
 		print_string(PRINT_ANY, "reason", " reason %s", roster_reason_name(ev->reason));
+	print_change_flags(ev->change_flags);
 	close_json_object();
 	print_nl();
 	fflush(stdout);
@@ -147,6 +194,10 @@ int do_monitor(int argc, char **argv)
 		if (matches_help(argv[0])) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[0], "-t") || !strcmp(argv[0], "-timestamp")) {
+			opt_timestamp = TS_LONG;
+		} else if (!strcmp(argv[0], "-ts") || !strcmp(argv[0], "-tshort")) {
+			opt_timestamp = TS_SHORT;
 		} else if (!strcmp(argv[0], "vpn")) {
 			NEXT_ARG();
 			if (roster_vpn_id_parse(argv[0], &filter_vpn))

@@ -8,9 +8,14 @@
 #include "roster.h"
 #include "json_print.h"
 
-#define ROSTER_CLI_VERSION "1.0"
+#define ROSTER_CLI_VERSION "2.0"
 
-extern bool opt_json, opt_pretty, opt_quiet;
+/* -t: a "Timestamp:" line before each monitor event; -ts: a short one at
+ * the start of the line (as ip -t / ip -ts). */
+enum ts_mode { TS_NONE, TS_LONG, TS_SHORT };
+
+extern bool opt_json, opt_pretty, opt_echo;
+extern enum ts_mode opt_timestamp;
 extern const char *opt_netns;
 extern int opt_rcvbuf;
 
@@ -27,7 +32,9 @@ int usage_error(const char *arg, const char *why);
 int incomplete(void);
 int missing(const char *what);
 int dup_arg(const char *word);
-/* Kernel failure: prints "Error: <extack>." or "Error: WHAT: <strerror>." */
+/* Kernel failure: prints "Error: <extack>." or "Error: WHAT: <strerror>.",
+ * plus the VPN's generation if the kernel reported it and its message
+ * does not say it. */
 int kernel_error(struct roster_handle *h, int err, const char *what);
 
 /* Argument helpers. */
@@ -36,7 +43,12 @@ bool matches_help(const char *s);
 
 /* Shared printers. */
 void print_vpn(const struct roster_vpn *v);
-/* Prints the member's fields into the current JSON object / text line. */
+/* The VPN flags: " follower nested-prefixes" / "flags": [...]. */
+void print_vpn_flags(uint32_t flags);
+/* The reply to a member change (printed with -echo). */
+void print_change(const struct roster_change *c);
+/* Prints the member's fields into the current JSON object / text line.
+ * brief: the id only. */
 void print_member_fields(const struct roster_member *m, bool brief);
 void print_time(const char *key, const char *label, uint64_t t);
 

@@ -11,7 +11,8 @@
 
 #include "roster-cli.h"
 
-bool opt_json, opt_pretty, opt_quiet;
+bool opt_json, opt_pretty, opt_echo;
+enum ts_mode opt_timestamp;
 const char *opt_netns;
 int opt_rcvbuf;
 static bool opt_force;
@@ -24,9 +25,9 @@ static void usage(FILE *f)
 		"Usage: roster [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       roster [ -force ] -batch FILENAME\n"
 		"where  OBJECT := { vpn | member | monitor }\n"
-		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -q[uiet] |\n"
-		"                    -n[etns] NAME | -b[atch] FILENAME | -force |\n"
-		"                    -rcvbuf SIZE | -h[elp] }\n");
+		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -echo |\n"
+		"                    -t[imestamp] | -ts[hort] | -n[etns] NAME |\n"
+		"                    -b[atch] FILENAME | -force | -rcvbuf SIZE | -h[elp] }\n");
 }
 
 bool matches_help(const char *s)
@@ -59,17 +60,75 @@ int dup_arg(const char *word)
 	return -1;
 }
 
+/* Said when the kernel gave no extack message. */
+static const char *errno_text(int err)
+{
+	switch (-err) {
+	case EALREADY: return "the change is old or a duplicate";
+	case ESTALE: return "the change skips ahead of the VPN's generation";
+	case EADDRINUSE: return "a prefix overlaps another member's";
+	case ENOSPC: return "limit reached";
+	}
+	return strerror(-err);
+}
+
+/*
+ * What the extack cookie says (the VPN's generation, or the member holding
+ * a prefix), unless the message says it already: 6.12 formats it into the
+ * text, 6.1 cannot and says "... is in the cookie".
+ */
+static void cookie_text(struct roster_handle *h, const char *msg, char *buf, size_t len)
+{
+	char addr[ROSTER_ADDR_STRLEN], needle[ROSTER_ADDR_STRLEN + 16];
+	struct roster_addr holder;
+	uint64_t gen = roster_err_generation(h);
+
+	buf[0] = 0;
+	if (gen) {
+		snprintf(needle, sizeof(needle), "generation %llu", (unsigned long long)gen);
+		if (!msg || !strstr(msg, needle))
+			snprintf(buf, len, "the VPN is at generation %llu",
+				 (unsigned long long)gen);
+	} else if (!roster_err_holder(h, &holder)) {
+		roster_addr_format(&holder, addr, sizeof(addr));
+		snprintf(needle, sizeof(needle), "of %s", addr);
+		if (!msg || !strstr(msg, needle))
+			snprintf(buf, len, "member %s holds it", addr);
+	}
+}
+
 int kernel_error(struct roster_handle *h, int err, const char *what)
 {
-	const char *msg = roster_errmsg(h);
-	size_t n;
+	const char *msg = roster_errmsg(h), *tail;
+	char said[ROSTER_ADDR_STRLEN + 32];
+	int n;
 
-	/* Like ip: the kernel's extack message verbatim if there is one. */
-	if (msg) {
-		n = strlen(msg);
-		fprintf(stderr, "Error: %s%s\n", msg, n && msg[n - 1] == '.' ? "" : ".");
+	cookie_text(h, msg, said, sizeof(said));
+	if (!msg) {
+		fprintf(stderr, "Error: %s: %s%s%s.\n", what, errno_text(err),
+			said[0] ? ": " : "", said);
+		return -1;
+	}
+	/* Like ip: the kernel's extack message verbatim, but "...: the X is
+	 * in the cookie" becomes what the cookie holds. */
+	n = (int)strlen(msg);
+	if (n && msg[n - 1] == '.')
+		n--;
+	tail = strstr(msg, " is in the cookie");
+	if (said[0] && tail) {
+		const char *clause = msg;
+		const char *p;
+
+		for (p = msg; p < tail; p++)
+			if (p[0] == ':' && p[1] == ' ')
+				clause = p;
+		if (clause > msg)
+			n = (int)(clause - msg);
+		fprintf(stderr, "Error: %.*s: %s.\n", n, msg, said);
+	} else if (said[0]) {
+		fprintf(stderr, "Error: %.*s (%s).\n", n, msg, said);
 	} else {
-		fprintf(stderr, "Error: %s: %s.\n", what, strerror(-err));
+		fprintf(stderr, "Error: %.*s.\n", n, msg);
 	}
 	return -1;
 }
@@ -118,6 +177,23 @@ void print_time(const char *key, const char *label, uint64_t t)
 	}
 }
 
+void print_vpn_flags(uint32_t flags)
+{
+	open_json_array(PRINT_JSON, "flags");
+	if (flags & ROSTER_VPN_F_FOLLOWER)
+		print_string(PRINT_ANY, NULL, " %s", "follower");
+	if (flags & ROSTER_VPN_F_NESTED_PREFIXES)
+		print_string(PRINT_ANY, NULL, " %s", "nested-prefixes");
+	flags &= ~(ROSTER_VPN_F_FOLLOWER | ROSTER_VPN_F_NESTED_PREFIXES);
+	if (flags) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "0x%x", flags); /* a newer kernel's */
+		print_string(PRINT_ANY, NULL, " %s", buf);
+	}
+	close_json_array(PRINT_JSON, NULL);
+}
+
 void print_vpn(const struct roster_vpn *v)
 {
 	open_json_object(NULL);
@@ -125,7 +201,18 @@ void print_vpn(const struct roster_vpn *v)
 	print_u64(PRINT_ANY, "generation", "generation %llu", v->generation);
 	print_uint(PRINT_ANY, "member_count", " members %u", v->member_count);
 	print_time("create_time", "created", v->create_time);
+	print_vpn_flags(v->flags);
 	close_json_object();
+}
+
+void print_change(const struct roster_change *c)
+{
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "vpn_id", "vpn %u ", c->vpn_id);
+	print_u64(PRINT_ANY, "generation", "generation %llu", c->generation);
+	print_uint(PRINT_ANY, "member_count", " members %u", c->member_count);
+	close_json_object();
+	print_nl();
 }
 
 void print_member_fields(const struct roster_member *m, bool brief)
@@ -133,7 +220,7 @@ void print_member_fields(const struct roster_member *m, bool brief)
 	char buf[ROSTER_ADDR_STRLEN], key[ROSTER_KEY_B64_LEN];
 	unsigned int i;
 
-	print_string(PRINT_ANY, "dev", "dev %s", roster_addr_format(&m->dev, buf, sizeof(buf)));
+	print_string(PRINT_ANY, "id", "id %s", roster_addr_format(&m->id, buf, sizeof(buf)));
 	if (brief)
 		return;
 	if (m->has_key) {
@@ -281,8 +368,12 @@ int main(int argc, char **argv)
 			opt_json = true;
 		} else if (!strcmp(opt, "-p") || !strcmp(opt, "-pretty")) {
 			opt_pretty = true;
-		} else if (!strcmp(opt, "-q") || !strcmp(opt, "-quiet")) {
-			opt_quiet = true;
+		} else if (!strcmp(opt, "-echo")) {
+			opt_echo = true;
+		} else if (!strcmp(opt, "-t") || !strcmp(opt, "-timestamp")) {
+			opt_timestamp = TS_LONG;
+		} else if (!strcmp(opt, "-ts") || !strcmp(opt, "-tshort")) {
+			opt_timestamp = TS_SHORT;
 		} else if (!strcmp(opt, "-force")) {
 			opt_force = true;
 		} else if (!strcmp(opt, "-n") || !strcmp(opt, "-netns")) {

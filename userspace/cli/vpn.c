@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* roster vpn { add ID | del ID | show [ ID ] } */
+/* roster vpn { add | del | show | help } */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,43 +10,65 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: roster vpn add ID\n"
-		"       roster vpn del ID\n"
+		"Usage: roster vpn add ID [ follower ] [ nested-prefixes ] [ generation N ]\n"
+		"       roster vpn del ID [ generation N ]\n"
 		"       roster vpn show [ ID ]\n"
 		"       roster vpn help\n"
-		"where  ID := 1..4294967295\n");
+		"where  ID := 1..4294967295\n"
+		"       N := 1..18446744073709551615, the generation the change makes\n"
+		"follower: only changes stamped with a generation apply to the VPN;\n"
+		"nested-prefixes: members' prefixes may nest (never be equal).\n");
 }
 
-static int parse_id(const char *s, uint32_t *id)
-{
-	if (roster_vpn_id_parse(s, id))
-		return usage_error(s, "invalid VPN id (1..4294967295)");
-	return 0;
-}
+enum {
+	V_FOLLOWER = 1 << 0,
+	V_NESTED = 1 << 1,
+	V_GEN = 1 << 2,
+};
 
-/* Accept "ID" or "id ID" (like iproute2's optional keywords). */
-static int get_id(int *argcp, char ***argvp, uint32_t *id, bool required)
-{
-	int argc = *argcp;
-	char **argv = *argvp;
+struct vargs {
+	unsigned int seen;
+	uint32_t id;
+	uint64_t stamp;
+};
 
+/* [ id ] ID, then the keywords in allowed, in any order. */
+static int parse_args(int argc, char **argv, bool id_required, unsigned int allowed,
+		      struct vargs *a)
+{
+	memset(a, 0, sizeof(*a));
 	if (argc <= 0) {
-		if (required)
+		if (id_required)
 			return missing("ID");
-		*id = 0;
 		return 0;
 	}
-	if (!strcmp(argv[0], "id")) {
+	/* "id ID" as well as "ID", like iproute2's optional keywords */
+	if (!strcmp(argv[0], "id"))
 		NEXT_ARG();
-	}
-	if (parse_id(argv[0], id))
-		return -1;
+	if (roster_vpn_id_parse(argv[0], &a->id))
+		return usage_error(argv[0], "invalid VPN id (1..4294967295)");
 	argc--;
 	argv++;
-	if (argc > 0)
-		return usage_error(argv[0], "unknown keyword");
-	*argcp = argc;
-	*argvp = argv;
+	while (argc > 0) {
+		const char *w = argv[0];
+		unsigned int bit = !strcmp(w, "follower") ? V_FOLLOWER :
+				   !strcmp(w, "nested-prefixes") ? V_NESTED :
+				   !strcmp(w, "generation") ? V_GEN : 0;
+
+		if (!(bit & allowed))
+			return usage_error(w, "unknown keyword");
+		if (a->seen & bit)
+			return dup_arg(w);
+		a->seen |= bit;
+		if (bit == V_GEN) {
+			NEXT_ARG();
+			if (roster_generation_parse(argv[0], &a->stamp))
+				return usage_error(argv[0],
+						   "invalid generation (1..18446744073709551615)");
+		}
+		argc--;
+		argv++;
+	}
 	return 0;
 }
 
@@ -54,32 +76,41 @@ static int vpn_add(int argc, char **argv)
 {
 	struct roster_handle *h;
 	struct roster_vpn v;
-	uint32_t id;
+	struct vargs a;
+	uint32_t flags = 0;
 	int err;
 
-	if (get_id(&argc, &argv, &id, true))
+	if (parse_args(argc, argv, true, V_FOLLOWER | V_NESTED | V_GEN, &a))
 		return -1;
+	if (a.seen & V_FOLLOWER)
+		flags |= ROSTER_VPN_F_FOLLOWER;
+	if (a.seen & V_NESTED)
+		flags |= ROSTER_VPN_F_NESTED_PREFIXES;
 	h = get_handle();
 	if (!h)
 		return -1;
-	err = roster_vpn_add(h, id, &v);
+	err = roster_vpn_create(h, a.id, flags, a.stamp, &v);
 	if (err)
 		return kernel_error(h, err, "vpn add");
+	if (opt_echo) {
+		print_vpn(&v);
+		print_nl();
+	}
 	return 0;
 }
 
 static int vpn_del(int argc, char **argv)
 {
 	struct roster_handle *h;
-	uint32_t id;
+	struct vargs a;
 	int err;
 
-	if (get_id(&argc, &argv, &id, true))
+	if (parse_args(argc, argv, true, V_GEN, &a))
 		return -1;
 	h = get_handle();
 	if (!h)
 		return -1;
-	err = roster_vpn_del(h, id);
+	err = roster_vpn_delete(h, a.id, a.stamp);
 	if (err)
 		return kernel_error(h, err, "vpn del");
 	return 0;
@@ -90,16 +121,16 @@ static int vpn_show(int argc, char **argv)
 	struct roster_handle *h;
 	struct roster_vpn *vpns = NULL, one;
 	size_t n = 0, i;
-	uint32_t id;
+	struct vargs a;
 	int err;
 
-	if (get_id(&argc, &argv, &id, false))
+	if (parse_args(argc, argv, false, 0, &a))
 		return -1;
 	h = get_handle();
 	if (!h)
 		return -1;
-	if (id) {
-		err = roster_vpn_get(h, id, &one);
+	if (a.id) {
+		err = roster_vpn_get(h, a.id, &one);
 		if (err)
 			return kernel_error(h, err, "vpn show");
 		vpns = &one;

@@ -29,42 +29,80 @@ expect_ok() {
 	else echo "# rc=$rc output: $out"; nok "$name"; fi
 }
 
+# The monitor's -t and -ts are checked in the VM (tests/cli/monitor.sh).
+M="member add vpn 1 id 10.0.0.1 key $KEY"
+# name % ok|fail % expected output substring % arguments (word-split)
+cases=(
+"help%ok%OBJECT := { vpn | member | monitor }%help"
+"-h%ok%Usage: roster%-h"
+"vpn help%ok%roster vpn add ID [ follower ] [ nested-prefixes ] [ generation N ]%vpn help"
+"member help%ok%roster member { add | replace | join } vpn ID id ADDR key BASE64%member help"
+"member help names del/leave%ok%roster member { del | leave } vpn ID id ADDR%member help"
+"monitor help%ok%roster monitor [ -t[imestamp] | -ts[hort] ] [ vpn ID ]%monitor help"
+"-V%ok%roster utility, version 2.0%-V"
+"no object%fail%Usage: roster%"
+"unknown object%fail%Object \"foo\" is unknown%foo"
+"prefix of object is not accepted%fail%Object \"vp\" is unknown%vp show"
+"unknown option%fail%Option \"-x\" is unknown%-x vpn show"
+"-q is gone%fail%Option \"-q\" is unknown%-q vpn show"
+"unknown vpn command%fail%Command \"sho\" is unknown%vpn sho"
+"unknown member command%fail%Command \"ad\" is unknown%member ad"
+"member create is not a command%fail%Command \"create\" is unknown%member create vpn 1"
+"vpn add without id%fail%\"ID\" argument is required%vpn add"
+"vpn id 0%fail%argument \"0\" is wrong: invalid VPN id%vpn add 0"
+"vpn id too big%fail%argument \"4294967296\" is wrong%vpn del 4294967296"
+"vpn trailing garbage%fail%argument \"foo\" is wrong: unknown keyword%vpn add 5 foo"
+"vpn add abbreviated flag%fail%argument \"follow\" is wrong: unknown keyword%vpn add 5 follow"
+"vpn add duplicate flag%fail%duplicate \"nested-prefixes\"%vpn add 5 nested-prefixes follower nested-prefixes"
+"vpn add generation 0%fail%argument \"0\" is wrong: invalid generation%vpn add 5 generation 0"
+"vpn add generation overflow%fail%argument \"18446744073709551616\" is wrong: invalid generation%vpn add 5 generation 18446744073709551616"
+"vpn add generation without N%fail%Command line is not complete%vpn add 5 generation"
+"vpn del takes no flags%fail%argument \"follower\" is wrong: unknown keyword%vpn del 5 follower"
+"vpn del takes no resync%fail%argument \"resync\" is wrong: unknown keyword%vpn del 5 generation 3 resync"
+"vpn show takes no generation%fail%argument \"generation\" is wrong: unknown keyword%vpn show 5 generation 3"
+"member unknown keyword%fail%argument \"foo\" is wrong: unknown keyword%$M foo"
+"member dev is now id%fail%argument \"dev\" is wrong: unknown keyword%member add vpn 1 dev 10.0.0.1 key $KEY"
+"member excl is now add%fail%argument \"excl\" is wrong: unknown keyword%member replace vpn 1 id 10.0.0.1 key $KEY excl"
+"member add needs key%fail%\"key\" argument is required%member add vpn 1 id 10.0.0.1"
+"member replace needs id%fail%\"id\" argument is required%member replace vpn 1 key $KEY"
+"member join needs vpn%fail%\"vpn\" argument is required%member join id 10.0.0.1 key $KEY"
+"member del needs id%fail%\"id\" argument is required%member del vpn 1"
+"member leave needs vpn%fail%\"vpn\" argument is required%member leave id 10.0.0.1"
+"bad id%fail%argument \"10.0.0.300\" is wrong: invalid id address%member add vpn 1 id 10.0.0.300 key $KEY"
+"bad key%fail%argument \"abc\" is wrong: invalid key%member add vpn 1 id 10.0.0.1 key abc"
+"bad endpoint v6 w/o brackets%fail%argument \"2001:db8::1:51820\" is wrong: invalid endpoint%$M endpoint 2001:db8::1:51820"
+"bad endpoint port 0%fail%argument \"192.0.2.1:0\" is wrong%$M endpoint 192.0.2.1:0"
+"prefix host bits%fail%argument \"10.1.0.1/24\" is wrong: Invalid prefix for given prefix length.%$M allowed 10.1.0.1/24"
+"prefix too long%fail%argument \"10.1.0.0/33\" is wrong: invalid prefix length%$M allowed 10.1.0.0/33"
+"duplicate prefix%fail%argument \"10.1.0.0/24\" is wrong: duplicate prefix%$M allowed 10.1.0.0/24,10.1.0.0/24"
+"duplicate keyword%fail%duplicate \"id\"%member add vpn 1 id 10.0.0.1 id 10.0.0.2 key $KEY"
+"duplicate generation%fail%duplicate \"generation\"%$M generation 2 generation 3"
+"incomplete command%fail%Command line is not complete%member add vpn"
+"bad reason%fail%argument \"later\" is wrong: invalid reason%member del vpn 1 id 10.0.0.1 reason later"
+"del rejects key%fail%argument \"key\" is wrong: unknown keyword%member del vpn 1 id 10.0.0.1 key $KEY"
+"add rejects reason%fail%argument \"reason\" is wrong: unknown keyword%$M reason admin"
+"add rejects delete-empty%fail%argument \"delete-empty\" is wrong: unknown keyword%$M delete-empty"
+"del rejects join-generation%fail%argument \"join-generation\" is wrong: unknown keyword%member leave vpn 1 id 10.0.0.1 generation 3 join-generation 2"
+"show rejects generation%fail%argument \"generation\" is wrong: unknown keyword%member show vpn 1 generation 3"
+"generation 0%fail%argument \"0\" is wrong: invalid generation%$M generation 0"
+"generation not a number%fail%argument \"x\" is wrong: invalid generation%member del vpn 1 id 10.0.0.1 generation x"
+"resync without generation%fail%argument \"resync\" is wrong: only with \"generation N\"%$M resync"
+"del resync without generation%fail%argument \"resync\" is wrong: only with \"generation N\"%member del vpn 1 id 10.0.0.1 resync"
+"join-generation without generation%fail%argument \"join-generation\" is wrong: only with \"generation N\"%$M join-generation 2"
+"join-time without generation%fail%argument \"join-time\" is wrong: only with \"generation N\"%$M join-time 1700000000"
+"join-generation above generation%fail%argument \"join-generation\" is wrong: above the change's generation%$M generation 4 resync join-generation 5"
+"join-time 0%fail%argument \"0\" is wrong: invalid join-time%$M generation 4 join-time 0"
+)
 echo "TAP version 13"
-echo "1..34"
-expect_ok "help" "OBJECT := { vpn | member | monitor }" help
-expect_ok "-h" "Usage: roster" -h
-expect_ok "vpn help" "roster vpn add ID" vpn help
-expect_ok "member help" "roster member leave" member help
-expect_ok "monitor help" "roster monitor [ vpn ID ]" monitor help
-expect_ok "-V" "roster utility, version" -V
-expect_fail "no object" "Usage: roster"
-expect_fail "unknown object" 'Object "foo" is unknown' foo
-expect_fail "prefix of object is not accepted" 'Object "vp" is unknown' vp show
-expect_fail "unknown option" 'Option "-x" is unknown' -x vpn show
-expect_fail "unknown vpn command" 'Command "sho" is unknown' vpn sho
-expect_fail "unknown member command" 'Command "joi" is unknown' member joi
-expect_fail "vpn add without id" '"ID" argument is required' vpn add
-expect_fail "vpn id 0" 'argument "0" is wrong: invalid VPN id' vpn add 0
-expect_fail "vpn id too big" 'argument "4294967296" is wrong' vpn del 4294967296
-expect_fail "vpn trailing garbage" 'argument "foo" is wrong: unknown keyword' vpn add 5 foo
-expect_fail "member unknown keyword" 'argument "foo" is wrong: unknown keyword' member join vpn 1 foo
-expect_fail "member join needs key" '"key" argument is required' member join vpn 1 dev 10.0.0.1
-expect_fail "member join needs dev" '"dev" argument is required' member join vpn 1 key $KEY
-expect_fail "member join needs vpn" '"vpn" argument is required' member join dev 10.0.0.1 key $KEY
-expect_fail "bad dev" 'argument "10.0.0.300" is wrong: invalid dev address' member join vpn 1 dev 10.0.0.300 key $KEY
-expect_fail "bad key" 'argument "abc" is wrong: invalid key' member join vpn 1 dev 10.0.0.1 key abc
-expect_fail "bad endpoint v6 w/o brackets" 'argument "2001:db8::1:51820" is wrong: invalid endpoint' member join vpn 1 dev 10.0.0.1 key $KEY endpoint 2001:db8::1:51820
-expect_fail "bad endpoint port 0" 'argument "192.0.2.1:0" is wrong' member join vpn 1 dev 10.0.0.1 key $KEY endpoint 192.0.2.1:0
-expect_fail "prefix host bits" 'argument "10.1.0.1/24" is wrong: Invalid prefix for given prefix length.' member join vpn 1 dev 10.0.0.1 key $KEY allowed 10.1.0.1/24
-expect_fail "prefix too long" 'argument "10.1.0.0/33" is wrong: invalid prefix length' member join vpn 1 dev 10.0.0.1 key $KEY allowed 10.1.0.0/33
-expect_fail "duplicate prefix" 'argument "10.1.0.0/24" is wrong: duplicate prefix' member join vpn 1 dev 10.0.0.1 key $KEY allowed 10.1.0.0/24,10.1.0.0/24
+echo "1..$(( ${#cases[@]} + 2 ))"
+for c in "${cases[@]}"; do
+	IFS='%' read -r name how pat args <<<"$c"
+	# shellcheck disable=SC2086 # args is a word list
+	if [ "$how" = ok ]; then expect_ok "$name" "$pat" $args
+	else expect_fail "$name" "$pat" $args; fi
+done
 too_many=$(for i in $(seq 0 32); do printf '10.%d.0.0/16,' $i; done); too_many=${too_many%,}
-expect_fail "too many prefixes" 'too many prefixes (at most 32)' member join vpn 1 dev 10.0.0.1 key $KEY allowed "$too_many"
-expect_fail "duplicate keyword" 'duplicate "dev"' member join vpn 1 dev 10.0.0.1 dev 10.0.0.2 key $KEY
-expect_fail "incomplete command" 'Command line is not complete' member join vpn
-expect_fail "bad reason" 'argument "later" is wrong: invalid reason' member leave vpn 1 dev 10.0.0.1 reason later
-expect_fail "leave rejects key" 'argument "key" is wrong: unknown keyword' member leave vpn 1 dev 10.0.0.1 key $KEY
-expect_fail "join rejects reason" 'argument "reason" is wrong: unknown keyword' member join vpn 1 dev 10.0.0.1 key $KEY reason admin
+expect_fail "too many prefixes" 'too many prefixes (at most 32)' member add vpn 1 id 10.0.0.1 key $KEY allowed "$too_many"
 printf 'vpn help\n\n# comment\nvpn add 0\nvpn help\n' > "${TMPDIR:-/tmp}/roster-usage-batch.$$"
 expect_fail "batch reports failing line" "Command failed ${TMPDIR:-/tmp}/roster-usage-batch.$$:4" -b "${TMPDIR:-/tmp}/roster-usage-batch.$$"
 rm -f "${TMPDIR:-/tmp}/roster-usage-batch.$$"
