@@ -71,10 +71,47 @@ run() {
 	OUT=$(<"$SCRATCH/out")
 	ERR=$(<"$SCRATCH/err")
 }
-# is_json: $OUT parses as JSON (several top-level values allowed only with -s)
-is_json() { jq -e . >/dev/null 2>&1 <<<"$OUT"; }
+# is_json: $OUT is exactly one JSON document (a strict parser: python's
+# json, which also refuses NaN and trailing garbage; jq if python is missing)
+PY=$(command -v /usr/bin/python3 || command -v python3)
+is_json() { json_doc <<<"$OUT"; }
+json_doc() {
+	if [ -n "$PY" ]; then
+		"$PY" -c 'import json, sys
+def bad(c): raise ValueError(c)
+json.loads(sys.stdin.read(), parse_constant=bad)' 2>/dev/null
+	else
+		jq -e . >/dev/null 2>&1
+	fi
+}
+# json_lines FILE: every line of FILE is one JSON document, and there is one
+json_lines() {
+	if [ -n "$PY" ]; then
+		"$PY" -c 'import json, sys
+def bad(c): raise ValueError(c)
+n = 0
+for line in open(sys.argv[1]):
+    json.loads(line, parse_constant=bad); n += 1
+sys.exit(0 if n else 1)' "$1" 2>/dev/null
+	else
+		jq -e -s 'length > 0' "$1" >/dev/null 2>&1
+	fi
+}
 # jqe FILTER [FILE]: jq -e, quietly
 jqe() { jq -e "$@" >/dev/null; }
+# expect_err NAME PATTERN...: the last run failed with status 1, printed
+# nothing on stdout and every PATTERN (fixed strings) on stderr
+expect_err() {
+	local name=$1 p; shift
+	for p in "$@"; do
+		if ! grep -qF -- "$p" <<<"$ERR"; then
+			diag "rc=$RC stdout: $OUT"; diag "stderr: $ERR (wanted: $p)"; nok "$name"
+			return
+		fi
+	done
+	if [ "$RC" = 1 ] && [ -z "$OUT" ]; then ok "$name"
+	else diag "rc=$RC stdout: $OUT"; diag "stderr: $ERR"; nok "$name"; fi
+}
 # state NS: canonical JSON of the whole table (VPNs and members)
 state() {
 	{ "$BIN" -n "$1" -j vpn show; "$BIN" -n "$1" -j member show; } 2>&1 | jq -cS 'map(del(.create_time))' 2>&1

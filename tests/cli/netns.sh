@@ -3,13 +3,13 @@
 # -n NETNS: every command works in the named namespace, tables are isolated.
 source "$(dirname "$0")/lib.sh"
 require_module
-ktap_plan 7
+ktap_plan 9
 new_ns A
 new_ns B
 
 "$BIN" -n "$A" vpn add 1
-"$BIN" -n "$A" member join vpn 1 dev 10.0.0.1 key $KEY1 >/dev/null
-"$BIN" -n "$B" member join vpn 2 dev 10.0.0.1 key $KEY2 >/dev/null
+"$BIN" -n "$A" member add vpn 1 id 10.0.0.1 key $KEY1 allowed 10.1.0.0/24
+"$BIN" -n "$B" member add vpn 2 id 10.0.0.1 key $KEY2 allowed 10.1.0.0/24
 run "$A" -j vpn show
 check "A sees only its VPN" jqe '[.[].vpn_id] == [1]' <<<"$OUT"
 run "$B" -j vpn show
@@ -24,4 +24,16 @@ run "$A" vpn del 2
 check "A cannot delete B's VPN" test "$RC" = 1
 run "$B" -j vpn show 2
 check "B's VPN still there" jqe '.[0].member_count == 1' <<<"$OUT"
+# the prefix invariants are per table: the same prefix in both namespaces
+run "$A" member add vpn 2 id 10.0.0.2 key $KEY1 allowed 10.1.0.0/24
+check "A's VPN 2 may hold B's prefix" test "$RC" = 0
+# so are the limits (net.roster.max_vpns, per netns)
+ip netns exec "$B" sysctl -qw net.roster.max_vpns=1
+run "$B" vpn add 3
+if [ "$RC" = 1 ] && grep -qF "net.roster.max_vpns" <<<"$ERR"; then
+	run "$A" vpn add 3
+	check "max_vpns=1 in B: B refuses a second VPN naming the sysctl, A does not" test "$RC" = 0
+else
+	diag "rc=$RC stderr: $ERR"; nok "max_vpns=1 in B: B refuses a second VPN naming the sysctl, A does not"
+fi
 ktap_done
