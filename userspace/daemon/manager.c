@@ -515,6 +515,23 @@ static int on_event(const struct roster_event *ev, void *arg)
 			vc_drop(m, ev->vpn_id);
 		}
 		break;
+	case ROSTER_EVENT_VPN_CHANGED:
+		/* vpn-set: the generation moved with no member changed (a
+		 * catch-up that had nothing left to change), or only the
+		 * follower mark changed (no new generation). The members learn
+		 * the new generation from a list, or they would take the next
+		 * change for a gap. */
+		v = vc_get(m, ev->vpn_id, true);
+		if (!v || v->gen == ev->generation)
+			break;
+		rd_info("vpn %u: generation moved to %llu", ev->vpn_id,
+			(unsigned long long)ev->generation);
+		v->gen = ev->generation;
+		for (unsigned int i = 0; i < v->n; i++)
+			if (gw_find(m, &v->m[i].id))
+				send_list(m, gw_peer(m, &v->m[i].id), RD_LIST, 0, v->id, v->gen,
+					  v->m, v->n, &v->m[i].id);
+		break;
 	case ROSTER_EVENT_OVERRUN:
 		resync(m);
 		break;
