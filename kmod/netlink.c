@@ -879,6 +879,20 @@ out:
 	return err ?: skb->len;
 }
 
+/* The @i-th prefix nest of a member nest, to point the extack at it. */
+static const struct nlattr *roster_prefix_attr(const struct nlattr *nest,
+					       unsigned int i)
+{
+	const struct nlattr *attr;
+	int rem;
+
+	nla_for_each_nested(attr, nest, rem) {
+		if (nla_type(attr) == ROSTER_A_MEMBER_PREFIX && !i--)
+			return attr;
+	}
+	return NULL;
+}
+
 /*
  * Caller holds rn->lock. May @m (replacing @old, or NULL) join @vpn? Its
  * prefixes must not overlap, or in a nested VPN equal, another member's.
@@ -888,6 +902,7 @@ static int roster_prefix_check(const struct roster_vpn *vpn,
 			       const struct roster_member *old,
 			       struct genl_info *info)
 {
+	const struct nlattr *nest = info->attrs[ROSTER_A_MEMBER];
 	struct netlink_ext_ack *extack = info->extack;
 	const struct roster_prefix *p, *q;
 	const struct roster_addr *holder;
@@ -898,8 +913,9 @@ static int roster_prefix_check(const struct roster_vpn *vpn,
 		if (!(vpn->flags & ROSTER_VPN_FLAGS_NESTED_PREFIXES)) {
 			for (k = 0; k < i; k++) {
 				if (roster_prefix_overlap(&m->prefixes[k], p)) {
-					NL_SET_ERR_MSG_MOD(extack,
-							   "the member's prefixes overlap each other");
+					NL_SET_ERR_MSG_ATTR(extack,
+							    roster_prefix_attr(nest, i),
+							    "roster: the member's prefixes overlap each other");
 					return -EINVAL;
 				}
 			}
@@ -908,6 +924,7 @@ static int roster_prefix_check(const struct roster_vpn *vpn,
 		if (!q)
 			continue;
 		holder = &q->owner->key.id;
+		NL_SET_BAD_ATTR(extack, roster_prefix_attr(nest, i));
 		if (q->addr.len == 4)
 			ROSTER_ERR_FMT(extack,
 				       "prefix overlaps another member's: its id is in the cookie",
