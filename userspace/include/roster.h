@@ -171,6 +171,14 @@ int roster_vpn_create(struct roster_handle *h, uint32_t id, uint32_t vpn_flags,
 int roster_vpn_delete(struct roster_handle *h, uint32_t id, uint64_t stamp);
 /* Unstamped, no flags: roster_vpn_create(h, id, 0, 0, out) and
  * roster_vpn_delete(h, id, 0). */
+/* Change a VPN but not its members: stamped, move its generation to stamp
+ * (with ROSTER_F_RESYNC: a catch-up that had no member left to change);
+ * with vpn_flags (NULL: unchanged), set or clear ROSTER_VPN_F_FOLLOWER
+ * (promoting a follower needs no stamp and makes no new generation;
+ * ROSTER_VPN_F_NESTED_PREFIXES cannot change: -EINVAL). One of the two
+ * must be given. out (may be NULL) receives the VPN after the change. */
+int roster_vpn_set(struct roster_handle *h, uint32_t id, uint64_t stamp,
+		   unsigned int flags, const uint32_t *vpn_flags, struct roster_vpn *out);
 int roster_vpn_add(struct roster_handle *h, uint32_t id, struct roster_vpn *out);
 int roster_vpn_del(struct roster_handle *h, uint32_t id);
 int roster_vpn_get(struct roster_handle *h, uint32_t id, struct roster_vpn *out);
@@ -233,15 +241,17 @@ enum roster_event_type {
 	/* The socket overflowed (ENOBUFS): events were lost. The consumer
 	 * must resynchronise (e.g. roster_vpn_list + roster_member_list). */
 	ROSTER_EVENT_OVERRUN,
+	/* A VPN's generation or follower mark changed (roster_vpn_set). */
+	ROSTER_EVENT_VPN_CHANGED,
 };
 
 struct roster_event {
 	enum roster_event_type type;
 	uint32_t vpn_id;
 	uint64_t generation;
-	uint32_t member_count;	/* VPN_NEW */
-	uint64_t create_time;	/* VPN_NEW */
-	uint32_t vpn_flags;	/* VPN_NEW: ROSTER_VPN_F_* */
+	uint32_t member_count;	/* VPN_NEW, VPN_CHANGED */
+	uint64_t create_time;	/* VPN_NEW, VPN_CHANGED */
+	uint32_t vpn_flags;	/* VPN_NEW, VPN_CHANGED: ROSTER_VPN_F_* */
 	uint32_t change_flags;	/* ROSTER_CHANGE_F_*; 0 = unstamped */
 	bool has_reason;
 	enum roster_reason reason; /* MEMBER_LEFT */

@@ -70,6 +70,10 @@ struct nlmsghdr *roster_build_vpn_new(void *buf, uint16_t family_id, uint32_t se
 				      uint64_t stamp);
 struct nlmsghdr *roster_build_vpn_del(void *buf, uint16_t family_id, uint32_t seq,
 				      uint32_t vpn_id, uint64_t stamp);
+/* vpn_flags NULL: no vpn-flags attribute. */
+struct nlmsghdr *roster_build_vpn_set(void *buf, uint16_t family_id, uint32_t seq,
+				      uint32_t vpn_id, uint64_t stamp, unsigned int flags,
+				      const uint32_t *vpn_flags);
 /* flags: ROSTER_F_* (the kernel's values). */
 struct nlmsghdr *roster_build_join(void *buf, uint16_t family_id, uint32_t seq,
 				   uint32_t vpn_id, const struct roster_member *m,

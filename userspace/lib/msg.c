@@ -105,6 +105,18 @@ struct nlmsghdr *roster_build_vpn_del(void *buf, uint16_t family_id, uint32_t se
 	return change_start(buf, family_id, ROSTER_CMD_VPN_DEL, seq, vpn_id, stamp, 0);
 }
 
+struct nlmsghdr *roster_build_vpn_set(void *buf, uint16_t family_id, uint32_t seq,
+				      uint32_t vpn_id, uint64_t stamp, unsigned int flags,
+				      const uint32_t *vpn_flags)
+{
+	struct nlmsghdr *nlh = change_start(buf, family_id, ROSTER_CMD_VPN_SET, seq,
+					    vpn_id, stamp, flags);
+
+	if (vpn_flags)
+		mnl_attr_put_u32(nlh, ROSTER_A_VPN_FLAGS, *vpn_flags);
+	return nlh;
+}
+
 struct nlmsghdr *roster_build_join(void *buf, uint16_t family_id, uint32_t seq,
 				   uint32_t vpn_id, const struct roster_member *m,
 				   unsigned int flags, uint64_t stamp)
@@ -468,6 +480,9 @@ int roster_parse_event(const struct nlmsghdr *nlh, struct roster_event *ev)
 		break;
 	case ROSTER_CMD_VPN_DEL_NTF:
 		ev->type = ROSTER_EVENT_VPN_DEL;
+		break;
+	case ROSTER_CMD_VPN_CHANGED_NTF:
+		ev->type = ROSTER_EVENT_VPN_CHANGED;
 		break;
 	case ROSTER_CMD_MEMBER_JOINED_NTF:
 		ev->type = ROSTER_EVENT_MEMBER_JOINED;

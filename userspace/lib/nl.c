@@ -391,6 +391,15 @@ int roster_vpn_delete(struct roster_handle *h, uint32_t id, uint64_t stamp)
 		   NULL, NULL, NULL);
 }
 
+int roster_vpn_set(struct roster_handle *h, uint32_t id, uint64_t stamp,
+		   unsigned int flags, const uint32_t *vpn_flags, struct roster_vpn *out)
+{
+	char buf[ROSTER_TXBUF_LEN];
+
+	return run_vpn(h, roster_build_vpn_set(buf, h->family_id, ++h->seq, id, stamp,
+					       flags, vpn_flags), out);
+}
+
 int roster_vpn_add(struct roster_handle *h, uint32_t id, struct roster_vpn *out)
 {
 	return roster_vpn_create(h, id, 0, 0, out);

@@ -298,6 +298,7 @@ const char *roster_event_name(enum roster_event_type t)
 	case ROSTER_EVENT_MEMBER_UPDATED: return "member_updated";
 	case ROSTER_EVENT_MEMBER_LEFT: return "member_left";
 	case ROSTER_EVENT_OVERRUN: return "overrun";
+	case ROSTER_EVENT_VPN_CHANGED: return "vpn_changed";
 	}
 	return "unknown";
 }

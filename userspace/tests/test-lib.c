@@ -209,6 +209,36 @@ static void test_build_vpn(void)
 	CHECK(nlh->nlmsg_len == sizeof(want_del) - 12);
 }
 
+static void test_build_vpn_set(void)
+{
+	static const uint8_t want[] = {
+		0x38, 0, 0, 0, FAM, 0, 0x05, 0, 5, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_VPN_SET, 2, 0, 0,
+		8, 0, 1, 0, 6, 0, 0, 0,				/* vpn-id */
+		0x0c, 0, 2, 0, 15, 0, 0, 0, 0, 0, 0, 0,		/* generation 15 */
+		8, 0, 4, 0, 4, 0, 0, 0,				/* flags resync */
+		8, 0, 9, 0, 0, 0, 0, 0,				/* vpn-flags 0 */
+	};
+	static const uint8_t want_flags[] = {
+		0x24, 0, 0, 0, FAM, 0, 0x05, 0, 5, 0, 0, 0, 0, 0, 0, 0,
+		ROSTER_CMD_VPN_SET, 2, 0, 0,
+		8, 0, 1, 0, 6, 0, 0, 0,				/* vpn-id */
+		8, 0, 9, 0, 1, 0, 0, 0,				/* vpn-flags follower */
+	};
+	char buf[ROSTER_TXBUF_LEN];
+	uint32_t none = 0, follower = ROSTER_VPN_F_FOLLOWER;
+	struct nlmsghdr *nlh;
+
+	/* vpn-flags 0 is sent: it clears the follower mark */
+	nlh = roster_build_vpn_set(buf, FAM, 5, 6, 15, ROSTER_F_RESYNC, &none);
+	check_bytes(nlh, want, sizeof(want));
+	nlh = roster_build_vpn_set(buf, FAM, 5, 6, 0, 0, &follower);
+	check_bytes(nlh, want_flags, sizeof(want_flags));
+	/* stamped only: no vpn-flags attribute */
+	nlh = roster_build_vpn_set(buf, FAM, 5, 6, 15, 0, NULL);
+	CHECK(nlh->nlmsg_len == sizeof(want) - 16);
+}
+
 static void test_flag_values(void)
 {
 	CHECK(ROSTER_F_CREATE_ONLY == ROSTER_FLAGS_CREATE_ONLY);
@@ -574,6 +604,21 @@ static void test_parse_event(void)
 	CHECK(ev.change_flags == ROSTER_CHANGE_F_STAMPED);
 	CHECK(!ev.has_member && !ev.has_reason);
 
+	/* vpn-changed-ntf: a follower's generation moved by a resync */
+	off = 0;
+	nlh = put_genl(buf, &off, 0, 0, ROSTER_CMD_VPN_CHANGED_NTF, 6, 15);
+	mnl_attr_put_u32(nlh, ROSTER_A_MEMBER_COUNT, 2);
+	mnl_attr_put_u64(nlh, ROSTER_A_CREATE_TIME, 1700000000);
+	mnl_attr_put_u32(nlh, ROSTER_A_VPN_FLAGS, ROSTER_VPN_FLAGS_FOLLOWER);
+	mnl_attr_put_u32(nlh, ROSTER_A_CHANGE_FLAGS,
+			 ROSTER_CHANGE_FLAGS_STAMPED | ROSTER_CHANGE_FLAGS_RESYNC);
+	CHECK(roster_parse_event(nlh, &ev) == 0);
+	CHECK(ev.type == ROSTER_EVENT_VPN_CHANGED && ev.vpn_id == 6 && ev.generation == 15);
+	CHECK(ev.member_count == 2 && ev.create_time == 1700000000);
+	CHECK(ev.vpn_flags == ROSTER_VPN_F_FOLLOWER);
+	CHECK(ev.change_flags == (ROSTER_CHANGE_F_STAMPED | ROSTER_CHANGE_F_RESYNC));
+	CHECK(!strcmp(roster_event_name(ev.type), "vpn_changed"));
+
 	/* unstamped: no change-flags attribute, 0 */
 	off = 0;
 	nlh = put_genl(buf, &off, 0, 0, ROSTER_CMD_VPN_DEL_NTF, 3, 41);
@@ -821,6 +866,7 @@ static const struct test {
 	{ "build_member_join_stamped_ipv6_bytes", test_build_join_stamped_v6 },
 	{ "build_member_leave_bytes", test_build_leave },
 	{ "build_vpn_new_del_bytes", test_build_vpn },
+	{ "build_vpn_set_bytes", test_build_vpn_set },
 	{ "flag_values_match_uapi", test_flag_values },
 	{ "build_getfamily_bytes", test_build_getfamily },
 	{ "change_reply_plain_do", test_change_reply },
