@@ -7,7 +7,7 @@
 # members' join generation and time.
 source "$(dirname "$0")/lib.sh"
 require_module
-ktap_plan 33
+ktap_plan 41
 new_ns NS
 
 M1="id 10.0.0.1 key $KEY1 allowed 10.1.0.0/24"
@@ -86,6 +86,24 @@ run "$NS" -j vpn show 8
 check "restored VPN at generation 40, not a follower" jqe '.[0].generation == 40 and .[0].member_count == 2 and .[0].flags == []' <<<"$OUT"
 run "$NS" -echo member add vpn 8 id 10.0.0.9 key $KEY1
 check "an unstamped change to a non-follower goes on from 40" test "$RC" = 0 -a "$OUT" = "vpn 8 generation 41 members 3"
+
+# vpn set: the follower mark, and a generation moved by a catch-up
+run "$NS" -echo vpn set 8 follower
+check "vpn set follower: flags, no new generation" grep -Eq '^vpn 8 generation 41 members 3 created [0-9TZ:-]+ follower$' <<<"$OUT"
+run "$NS" member del vpn 8 id 10.0.0.9
+expect_err "... unstamped changes refused now" "follows another table" "generation 41"
+run "$NS" -echo vpn set 8 generation 45 resync
+check "vpn set generation 45 resync: a catch-up with nothing to change" grep -q '^vpn 8 generation 45 members 3 ' <<<"$OUT"
+run "$NS" vpn set 8 generation 44
+expect_err "vpn set to an old generation: EALREADY" "old" "generation 45"
+run "$NS" vpn set 8 generation 47
+expect_err "vpn set skipping ahead without resync: ESTALE" "skips" "generation 45"
+run "$NS" -j -echo vpn set 8 nofollower
+check "vpn set nofollower promotes the follower" jqe '.vpn_id == 8 and .generation == 45 and .flags == []' <<<"$OUT"
+run "$NS" -echo member del vpn 8 id 10.0.0.9
+check "... which takes unstamped changes again" test "$RC" = 0 -a "$OUT" = "vpn 8 generation 46 members 2"
+run "$NS" vpn set 99 follower
+expect_err "vpn set of a missing VPN" "Error: roster: no such VPN."
 
 # stamped vpn del in order
 run "$NS" vpn del 7 generation 16

@@ -22,11 +22,12 @@ static void usage(FILE *f)
 		"Usage: roster monitor [ -t[imestamp] | -ts[hort] ] [ vpn ID ]\n"
 		"       roster monitor help\n"
 		"Prints one line (one JSON object with -j) per event: vpn_new, vpn_del,\n"
-		"member_joined, member_updated, member_left; stamped changes are marked\n"
-		"\"stamped\" (and \"resync\"). -t prints a \"Timestamp:\" line before each\n"
-		"event, -ts a short timestamp at its start (as ip monitor). After a\n"
-		"receive-buffer overrun it prints \"overrun\", re-reads the table\n"
-		"(vpn_sync and member_sync events, then sync_done) and continues.\n");
+		"vpn_changed, member_joined, member_updated, member_left; stamped\n"
+		"changes are marked \"stamped\" (and \"resync\"). -t prints a \"Timestamp:\"\n"
+		"line before each event, -ts a short timestamp at its start (as ip\n"
+		"monitor). After a receive-buffer overrun it prints \"overrun\", re-reads\n"
+		"the table (vpn_sync and member_sync events, then sync_done) and\n"
+		"continues.\n");
 }
 
 static const char *text_tag(enum roster_event_type t)
@@ -38,6 +39,7 @@ static const char *text_tag(enum roster_event_type t)
 	case ROSTER_EVENT_MEMBER_UPDATED: return "update";
 	case ROSTER_EVENT_MEMBER_LEFT: return "leave";
 	case ROSTER_EVENT_OVERRUN: return "overrun";
+	case ROSTER_EVENT_VPN_CHANGED: return "set";
 	}
 	return "?";
 }
@@ -161,7 +163,7 @@ static int event_cb(const struct roster_event *ev, void *arg)
 	print_tag(roster_event_name(ev->type), text_tag(ev->type));
 	print_uint(PRINT_ANY, "vpn_id", "vpn %u ", ev->vpn_id);
 	print_u64(PRINT_ANY, "generation", "generation %llu", ev->generation);
-	if (ev->type == ROSTER_EVENT_VPN_NEW) {
+	if (ev->type == ROSTER_EVENT_VPN_NEW || ev->type == ROSTER_EVENT_VPN_CHANGED) {
 		print_uint(PRINT_ANY, "member_count", " members %u", ev->member_count);
 		print_time("create_time", "created", ev->create_time);
 		print_vpn_flags(ev->vpn_flags);
