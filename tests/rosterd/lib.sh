@@ -50,12 +50,15 @@
 #   rst_invite N VPN...       invitation token for gwN (printed)
 #   rst_redeem N TOKEN        redeem it in gwN's netns
 #   rst_enrol N VPN...        config + invite + redeem + start gwN
-#   rst_members VPN           the manager's table: "dev key endpoint prefixes"
+#   rst_members VPN           the manager's table: "id key endpoint prefixes"
 #   rst_table_is VPN N...     the manager's VPN has exactly gateways N...
 #   rst_wg_peers N VPN        gwN's rvpnV peers: "key endpoint prefixes"
 #   rst_expected_peers N VPN  the same, computed from the manager's table
 #   rst_peers_ok N VPN        gwN's peers == the other members (diff shown)
 #   rst_mesh_ok VPN N...      rst_peers_ok for every listed gateway
+#   rst_mirror_ok N VPN       gwN's own roster.ko table == the manager's
+#   rst_mirrors_ok VPN N...   rst_mirror_ok for every listed gateway
+#   rst_wait_mirrors SECS VPN N...   wait for rst_mirrors_ok (diff shown)
 #   rst_wait SECS CMD...      poll CMD (0.5 s) until it succeeds or SECS pass
 #   rst_ping A B              lanA host reaches lanB host (3 tries)
 #   rst_cleanup               kill the daemons, delete the namespaces
@@ -411,7 +414,7 @@ rst_leave() {
 
 # rst_kick N VPN: the administrator removes gwN on the manager.
 rst_kick() {
-	rst_in mgr "$ROSTER_CLI" member leave vpn "$2" dev "$(rst_gw_id "$1")" reason admin >/dev/null
+	rst_in mgr "$ROSTER_CLI" member leave vpn "$2" id "$(rst_gw_id "$1")" reason admin >/dev/null
 }
 
 # rst_ctl_up NAME: NAME's control interface exists (daemon started).
@@ -423,20 +426,50 @@ rst_ctl_up() { ip -n "$RST_P-$1" link show rctl0 >/dev/null 2>&1; }
 # every exec re-reads the binary and its libraries), so the oracle parses
 # with bash builtins and calls each tool once per check.
 
+# `roster -j member show` -> one member a line: "id key endpoint prefixes"
+RST_JQ_MEMBERS='.[] | "\(.id) \(.public_key) \(.endpoint // "-") \((.allowed_ips // []) | sort | join(",") | if . == "" then "-" else . end)"'
+
 # rst_members VPN: the manager's table for VPN, one member a line:
-# "dev key endpoint prefix,prefix" (nothing if the VPN is unknown). Also
+# "id key endpoint prefix,prefix" (nothing if the VPN is unknown). Also
 # left in RST_MEMBERS.
 rst_members() {
 	RST_MEMBERS=$(rst_in mgr "$ROSTER_CLI" -j member show vpn "$1" 2>/dev/null |
-		jq -r '.[] | "\(.dev) \(.public_key) \(.endpoint // "-") \((.allowed_ips // []) | sort | join(",") | if . == "" then "-" else . end)"')
+		jq -r "$RST_JQ_MEMBERS")
 	[[ -z $RST_MEMBERS ]] || printf '%s\n' "$RST_MEMBERS"
 }
 
-# rst_member_devs VPN: the member devs, space separated.
-rst_member_devs() {
-	local dev rest out=()
-	while read -r dev rest; do
-		[[ -z $dev ]] || out+=("$dev")
+# rst_mirror_ok N VPN [MEMBERS]: gwN's own roster.ko (the gateway's mirror)
+# holds VPN exactly as the manager's table does, gwN itself included (ids,
+# keys, endpoints, prefixes), if gwN is a member; no such VPN if it is not.
+# MEMBERS: rst_members output, fetched if not given. Prints the difference.
+rst_mirror_ok() {
+	local n=$1 v=$2 m=${3-$(rst_members "$2")} want have
+	want=$(LC_ALL=C sort <<<"$m")
+	[[ $'\n'$want == *$'\n'"$(rst_gw_id "$n") "* ]] || want=
+	have=$(rst_in "gw$n" "$ROSTER_CLI" -j member show vpn "$v" 2>/dev/null |
+		jq -r "$RST_JQ_MEMBERS" | LC_ALL=C sort)
+	[[ $have != "$want" ]] || return 0
+	echo "  gw$n's roster.ko, vpn $v (< the manager's, > gw$n's):"
+	diff <(echo "$want") <(echo "$have") | grep '^[<>]' | sed 's/^/    /'
+	return 1
+}
+
+# rst_mirrors_ok VPN N...: rst_mirror_ok for every listed gateway.
+rst_mirrors_ok() {
+	local v=$1 n rc=0 m
+	shift
+	m=$(rst_members "$v")
+	for n in "$@"; do
+		rst_mirror_ok "$n" "$v" "$m" || rc=1
+	done
+	return $rc
+}
+
+# rst_member_ids VPN: the members' ids, space separated.
+rst_member_ids() {
+	local id rest out=()
+	while read -r id rest; do
+		[[ -z $id ]] || out+=("$id")
 	done < <(rst_members "$1")
 	# sorted: the table lists members in its own order, not in join order
 	# (under loss gw2's JOIN_REQ can overtake gw1's)
@@ -449,7 +482,7 @@ rst_table_is() {
 	local v=$1 n want=() have
 	shift
 	for n in "$@"; do want+=("$(rst_gw_id "$n")"); done
-	have=$(rst_member_devs "$v")
+	have=$(rst_member_ids "$v")
 	[[ $have == "$( ((${#want[@]})) && printf '%s\n' "${want[@]}" | LC_ALL=C sort | xargs)" ]] || {
 		echo "  vpn $v members: '$have', want '${want[*]}'"
 		return 1
@@ -475,11 +508,11 @@ rst_sort_csv() {
 # member if gwN is a member, nothing if it is not (MEMBERS: rst_members
 # output, fetched if not given).
 rst_expected_peers() {
-	local me m=${3-$(rst_members "$2")} dev key ep pfx
+	local me m=${3-$(rst_members "$2")} id key ep pfx
 	me=$(rst_gw_id "$1")
 	[[ $'\n'$m == *$'\n'"$me "* ]] || return 0
-	while read -r dev key ep pfx; do
-		[[ -n $dev && $dev != "$me" ]] || continue
+	while read -r id key ep pfx; do
+		[[ -n $id && $id != "$me" ]] || continue
 		echo "$key $ep $pfx"
 	done <<<"$m" | LC_ALL=C sort
 }
@@ -518,7 +551,7 @@ rst_wg_pubkey() { rst_in "gw$1" wg show "rvpn$2" public-key 2>/dev/null; }
 # peer's prefixes are routed into rvpnV, and, if gwN is a member, its key
 # on rvpnV is the one the manager stored. Prints what differs.
 rst_peers_ok() {
-	local n=$1 v=$2 m=${3-$(rst_members "$2")} want me dev key ep pfx p rc=0 routes mine=
+	local n=$1 v=$2 m=${3-$(rst_members "$2")} want me id key ep pfx p rc=0 routes mine=
 	want=$(rst_expected_peers "$n" "$v" "$m")
 	rst_wg_dump "$n" "$v"
 	if [[ $want != "$RST_WG_PEERS" ]]; then
@@ -533,8 +566,8 @@ rst_peers_ok() {
 		rc=1
 	fi
 	me=$(rst_gw_id "$n")
-	while read -r dev key ep pfx; do
-		[[ $dev == "$me" ]] && mine=$key
+	while read -r id key ep pfx; do
+		[[ $id == "$me" ]] && mine=$key
 	done <<<"$m"
 	if [[ -n $mine && $mine != "$RST_WG_SELF" ]]; then
 		echo "  gw$n rvpn$v: own key ${RST_WG_SELF:-(no interface)} != member key $mine"
@@ -637,6 +670,18 @@ rst_wait_mesh() {
 		return 0
 	fi
 	rst_mesh_ok "$@"
+	return 1
+}
+
+# rst_wait_mirrors SECS VPN N...: wait until rst_mirrors_ok, print the
+# difference if it never happens.
+rst_wait_mirrors() {
+	local secs=$1
+	shift
+	if rst_wait "$secs" rst_mirrors_ok "$@"; then
+		return 0
+	fi
+	rst_mirrors_ok "$@"
 	return 1
 }
 

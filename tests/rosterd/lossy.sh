@@ -19,6 +19,10 @@
 #      daemon is killed with SIGKILL right away (racing its fan-out), then
 #      restarted: converges (gw3 gone everywhere, its own peers gone).
 #
+# After each convergence every gateway's own roster.ko (its mirror of the
+# membership) holds VPN 7 exactly as the manager's table does, or, if the
+# gateway is not a member, no VPN 7.
+#
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded.
 # shellcheck disable=SC2317 # functions run through rst_wait
 set -u
@@ -86,6 +90,7 @@ for n in 1 2 3 4; do
 	check "A-gw$n-enrols" rst_enrol "$n" 7
 done
 check A-converges wait_conv "$T_CONV" 1 2 3 4
+check A-mirrors rst_wait_mirrors "$T_CONV" 7 1 2 3 4
 check A-ping-all-pairs ping_lossy 1 2 3 4
 
 # B: gateway churn
@@ -94,9 +99,11 @@ rst_daemon_stop gw2 KILL
 sleep 1
 check B-gw2-restarts rst_gw_start 2
 check B-converges-without-gw4 wait_conv "$T_CONV" 1 2 3
+check B-mirrors-without-gw4 rst_wait_mirrors "$T_CONV" 7 1 2 3 4
 rst_daemon_stop gw4 TERM
 check B-gw4-restarts rst_gw_start 4
 check B-converges-with-gw4 wait_conv "$T_CONV" 1 2 3 4
+check B-mirrors-with-gw4 rst_wait_mirrors "$T_CONV" 7 1 2 3 4
 
 # C: the manager dies right after a change
 check C-admin-removes-gw3 rst_kick 3 7
@@ -104,6 +111,7 @@ rst_daemon_stop mgr KILL
 sleep 1
 check C-manager-restarts rst_mgr_start
 check C-converges-without-gw3 wait_conv "$T_CONV" 1 2 4
+check C-mirrors-without-gw3 rst_wait_mirrors "$T_CONV" 7 1 2 3 4
 check C-ping-remaining ping_lossy 1 2 4
 
 alive() {

@@ -88,18 +88,27 @@ check lan1-cannot-reach-lan4 rst_no_ping 1 4
 check lan3-cannot-reach-lan1 rst_no_ping 3 1
 check lan4-cannot-reach-lan1 rst_no_ping 4 1
 
-# The gateways' own roster.ko mirrors keep the VPNs apart too.
+# The gateways' own roster.ko mirrors keep the VPNs apart too: each holds
+# exactly the VPNs it is in, as the manager's table has them.
 mirror_has_no() {  # mirror_has_no N VPN: gwN's table has no VPN
-	! rst_in "gw$1" "$ROSTER_CLI" vpn show 2>/dev/null | grep -qw "vpn $2"
+	local ids
+	ids=$(rst_in "gw$1" "$ROSTER_CLI" -j vpn show) || { echo "  roster vpn show failed on gw$1"; return 1; }
+	ids=$(jq -r '.[].vpn_id' <<<"$ids")
+	[[ $'\n'$ids$'\n' != *$'\n'"$2"$'\n'* ]] || { echo "  gw$1's roster.ko has vpn $2"; return 1; }
 }
 check gw1-mirror-has-no-vpn9 mirror_has_no 1 9
 check gw3-mirror-has-no-vpn7 mirror_has_no 3 7
+check gw4-mirror-has-no-vpn7 mirror_has_no 4 7
+check mirrors-vpn7 rst_wait_mirrors "$T_JOIN" 7 1 2 3 4
+check mirrors-vpn9 rst_wait_mirrors "$T_JOIN" 9 1 2 3 4
 
 # Leaving one VPN does not touch the other: gw2 leaves 9, stays in 7.
 check gw2-leaves-vpn9 rst_leave 2 9
 check vpn9-table-without-gw2 rst_wait "$T_JOIN" rst_table_is 9 3 4
 check vpn7-table-unchanged rst_table_is 7 1 2
 check vpn9-mesh-after-leave rst_wait_mesh "$T_JOIN" 9 2 3 4
+check mirrors-vpn9-after-leave rst_wait_mirrors "$T_JOIN" 9 2 3 4
+check gw2-mirror-vpn7-unchanged rst_mirror_ok 2 7
 check vpn7-mesh-unchanged rst_mesh_ok 7 1 2
 check ping-vpn7-still rst_ping_all 1 2
 check lan3-cannot-reach-lan2-now rst_no_ping 3 2
