@@ -36,8 +36,17 @@
 #                      (dropped, logged), the second session's a duplicate.
 #   prefix theft       gw4 configured with 10.1.0.128/25 besides its own
 #                      site, i.e. part of gw1's 10.1.0.0/24: its JOIN_REQ is
-#                      refused (EADDRINUSE, logged on both sides) and every
-#                      gateway keeps routing 10.1.0.0/24 to gw1.
+#                      refused (roster.ko's EADDRINUSE, naming gw1 as the
+#                      holder, logged on both sides) and every gateway keeps
+#                      routing 10.1.0.0/24 to gw1.
+#   prefix race        gw2 and gw4 both announce 10.9.0.0/24 besides their
+#                      sites, and both JOIN_REQs wait in the stopped
+#                      manager's socket, so that it reads them in one batch
+#                      (where a check against its own view of the table,
+#                      updated only by notifications read later, passed
+#                      both): exactly one of them joins and holds the
+#                      prefix, the other is refused with EADDRINUSE naming
+#                      the winner.
 #   garbage            random datagrams (random length, truncated headers,
 #                      valid header + junk attributes) to the control port
 #                      from inside the tunnel (gw1 -> manager, manager ->
@@ -97,9 +106,9 @@ logged() {
 		return 1
 	}
 }
-# not_member VPN DEV: DEV is not in the manager's VPN
+# not_member VPN ID: ID is not in the manager's VPN
 not_member() {
-	[[ " $(rst_member_devs "$1") " != *" $2 "* ]] || {
+	[[ " $(rst_member_ids "$1") " != *" $2 "* ]] || {
 		echo "  $2 is a member of vpn $1:"
 		rst_members "$1" | sed 's/^/    /'
 		return 1
@@ -197,11 +206,11 @@ check forged-underlay-daemons-alive alive mgr gw1 gw2 gw3
 # prefix may have been moved away from its owner's peer); each re-joins
 # and reprograms rvpn7 from the JOIN message.
 heal() {
-	local dev n
-	for dev in $(rst_member_devs 7); do
-		case $dev in
+	local id n
+	for id in $(rst_member_ids 7); do
+		case $id in
 		10.255.0.11|10.255.0.12|10.255.0.13) ;;
-		*) rst_in mgr "$ROSTER_CLI" member leave vpn 7 dev "$dev" reason admin ;;
+		*) rst_in mgr "$ROSTER_CLI" member leave vpn 7 id "$id" reason admin ;;
 		esac
 	done
 	rst_mesh_ok 7 1 2 3 && return 0
@@ -322,12 +331,58 @@ snap_take
 m=$(rst_log_lines mgr)
 echo "prefix = 10.1.0.128/25" >>"$(rst_conf gw4)"   # [vpn 7] is the last section
 check prefix-theft-gw4-starts rst_gw_start 4
-check prefix-theft-refused-manager rst_wait 20 logged mgr "$m" 'JOIN_REQ from 10.255.0.14 for vpn 7 refused: prefix 10.1.0.128/25 overlaps 10.1.0.0/24'
-check prefix-theft-error-gw4 rst_wait 20 logged gw4 0 'error: vpn 7: the manager refused.*overlaps'
+check prefix-theft-refused-manager rst_wait 20 logged mgr "$m" 'JOIN_REQ from 10.255.0.14 for vpn 7 refused: prefix 10.1.0.128/25 overlaps 10.1.0.0/24 of member 10.255.0.11$'
+check prefix-theft-error-gw4 rst_wait 20 logged gw4 0 'error: vpn 7: the manager refused to join us: prefix 10.1.0.128/25 overlaps 10.1.0.0/24 of member 10.255.0.11 \(Address already in use\)'
 check prefix-theft-table-unchanged unchanged
 check prefix-theft-gw3-peers-unchanged test "$(rst_wg_peers 3 7)" == "$peers3"
 rst_daemon_stop gw4
 sed -i '/^prefix = 10.1.0.128\/25$/d' "$(rst_conf gw4)"
+
+# ---- prefix race: gw2 (removed above, daemon stopped) and gw4 (not a
+# member) claim the same prefix at the same time
+# queued N: gwN has logged its JOIN_REQ, after line MARK[N] of its log
+declare -A MARK=()
+queued() { rst_log_since "gw$1" "${MARK[$1]}" | grep -q 'info: vpn 7: JOIN_REQ'; }
+# race_result: one of gw2 and gw4 is a member holding 10.9.0.0/24, the
+# other is not a member; RACE_WINNER/RACE_LOSER = their numbers
+race_result() {
+	local m holders
+	m=$(rst_members 7)
+	holders=$(grep -F 10.9.0.0/24 <<<"$m" | awk '{ print $1 }' | xargs)
+	case $holders in
+	10.255.0.12) RACE_WINNER=2 RACE_LOSER=4 ;;
+	10.255.0.14) RACE_WINNER=4 RACE_LOSER=2 ;;
+	*) echo "  10.9.0.0/24 held by '$holders', want exactly one of gw2, gw4"; return 1 ;;
+	esac
+	not_member 7 "$(rst_gw_id "$RACE_LOSER")"
+}
+RACE_WINNER='' RACE_LOSER=''
+for n in 2 4; do echo "prefix = 10.9.0.0/24" >>"$(rst_conf "gw$n")"; done
+m=$(rst_log_lines mgr)
+kill -STOP "${RST_PID[mgr]}"
+for n in 2 4; do
+	MARK[$n]=$(rst_log_lines "gw$n")
+	check "prefix-race-gw$n-starts" rst_gw_start "$n"
+done
+check prefix-race-both-sent rst_wait 20 eval 'queued 2 && queued 4'
+sleep 1   # through the tunnels into the stopped manager's socket
+kill -CONT "${RST_PID[mgr]}"
+check prefix-race-one-holder rst_wait 20 race_result
+race_result >/dev/null
+ktap_diag "prefix race: gw${RACE_WINNER:-?} won"
+if [[ -n $RACE_WINNER ]]; then
+	check prefix-race-refused-manager rst_wait 20 logged mgr "$m" "JOIN_REQ from $(rst_gw_id "$RACE_LOSER") for vpn 7 refused: prefix 10.9.0.0/24 overlaps 10.9.0.0/24 of member $(rst_gw_id "$RACE_WINNER")\$"
+	check prefix-race-error-loser rst_wait 20 logged "gw$RACE_LOSER" "${MARK[$RACE_LOSER]}" 'error: vpn 7: the manager refused to join us: .*\(Address already in use\)'
+fi
+check prefix-race-mesh rst_wait_mesh "$T_JOIN" 7 1 2 3 4
+check prefix-race-daemons-alive alive mgr gw1 gw2 gw3 gw4
+for n in 2 4; do
+	rst_daemon_stop "gw$n"
+	sed -i '/^prefix = 10.9.0.0\/24$/d' "$(rst_conf "gw$n")"
+done
+[[ -z $RACE_WINNER ]] || rst_kick "$RACE_WINNER" 7
+not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
+not_member 7 10.255.0.14 >/dev/null || rst_kick 4 7
 
 # ---- the system still works
 check still-works-gw4-joins rst_gw_start 4
