@@ -143,6 +143,9 @@ uint64_t roster_err_generation(const struct roster_handle *h);
 /* The id of the member holding the prefix the last failure's change
  * overlapped (-EADDRINUSE; the extack cookie): 0, or -ENOENT if none. */
 int roster_err_holder(const struct roster_handle *h, struct roster_addr *id);
+/* After a failed roster_member_add(): the index in m->prefixes of the
+ * prefix the kernel refused (it pointed its extack at it), else -1. */
+int roster_err_prefix(const struct roster_handle *h);
 
 uint16_t roster_family_id(const struct roster_handle *h);
 int roster_fd(const struct roster_handle *h);

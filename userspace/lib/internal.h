@@ -32,6 +32,8 @@ struct roster_handle {
 	int last_err;		/* positive errno, 0 = success */
 	uint64_t err_generation; /* from the last failure's extack cookie */
 	struct roster_addr err_holder; /* likewise; family 0 = none */
+	int err_offs;		/* NLMSGERR_ATTR_OFFS of the last failure, -1 */
+	int err_prefix;		/* the prefix it points at (member add), -1 */
 	char errmsg[ROSTER_ERRMSG_LEN];
 	char strerr[ROSTER_ERRMSG_LEN + 64];
 	char *rx;		/* ROSTER_RXBUF_LEN */
@@ -83,6 +85,9 @@ struct nlmsghdr *roster_build_leave(void *buf, uint16_t family_id, uint32_t seq,
 				    enum roster_reason reason, unsigned int flags,
 				    uint64_t stamp);
 struct nlmsghdr *roster_build_getfamily(void *buf, uint32_t seq, const char *name);
+/* The index of the prefix nest of req's member that starts offs bytes
+ * into req (an extack's NLMSGERR_ATTR_OFFS), or -1. */
+int roster_prefix_at(const struct nlmsghdr *req, uint32_t offs);
 
 /* Parsing. Return 0 or -EPROTO (malformed). */
 struct roster_top {

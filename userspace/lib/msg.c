@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libroster: netlink message building and parsing (no sockets). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,25 @@ struct nlmsghdr *roster_build_getfamily(void *buf, uint32_t seq, const char *nam
 	g->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
 	return nlh;
+}
+
+int roster_prefix_at(const struct nlmsghdr *req, uint32_t offs)
+{
+	const struct nlattr *a, *p;
+	int i = 0;
+
+	mnl_attr_for_each(a, req, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) != ROSTER_A_MEMBER)
+			continue;
+		mnl_attr_for_each_nested(p, a) {
+			if (mnl_attr_get_type(p) != ROSTER_A_MEMBER_PREFIX)
+				continue;
+			if ((const char *)p - (const char *)req == (ptrdiff_t)offs)
+				return i;
+			i++;
+		}
+	}
+	return -1;
 }
 
 /* ---- parsing ----------------------------------------------------------- */

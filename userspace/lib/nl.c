@@ -21,6 +21,8 @@ static void clear_err(struct roster_handle *h)
 	h->last_err = 0;
 	h->err_generation = 0;
 	memset(&h->err_holder, 0, sizeof(h->err_holder));
+	h->err_offs = -1;
+	h->err_prefix = -1;
 	h->errmsg[0] = 0;
 }
 
@@ -35,6 +37,8 @@ static int set_nlerr(struct roster_handle *h, const struct roster_nlerr *e)
 {
 	clear_err(h);
 	h->last_err = -e->error;
+	if (e->has_offs && e->offs <= INT_MAX)
+		h->err_offs = (int)e->offs;
 	if (e->cookie_len == 8) {
 		memcpy(&h->err_generation, e->cookie, 8);
 	} else if (e->cookie_len == 4 || e->cookie_len == 16) {
@@ -64,6 +68,11 @@ int roster_last_error(const struct roster_handle *h)
 uint64_t roster_err_generation(const struct roster_handle *h)
 {
 	return h ? h->err_generation : 0;
+}
+
+int roster_err_prefix(const struct roster_handle *h)
+{
+	return h ? h->err_prefix : -1;
 }
 
 int roster_err_holder(const struct roster_handle *h, struct roster_addr *id)
@@ -271,6 +280,8 @@ static int open_common(int nsfd, struct roster_handle **hp)
 	if (!h)
 		return -ENOMEM;
 	h->netns_fd = nsfd;
+	h->err_offs = -1;
+	h->err_prefix = -1;
 	h->rx = malloc(ROSTER_RXBUF_LEN);
 	if (!h->rx) {
 		err = -ENOMEM;
@@ -496,12 +507,17 @@ int roster_member_add(struct roster_handle *h, uint32_t vpn_id,
 	if (!m || !roster_addr_len(&m->id) || m->n_prefixes > ROSTER_PREFIX_MAX ||
 	    (m->has_endpoint && !roster_addr_len(&m->endpoint)))
 		return set_errno(h, -EINVAL);
+	struct nlmsghdr *nlh;
+	int err;
+
 	for (unsigned int i = 0; i < m->n_prefixes; i++)
 		if (!roster_addr_len(&m->prefixes[i].addr))
 			return set_errno(h, -EINVAL);
-	return run_change(h, roster_build_join(buf, h->family_id, ++h->seq, vpn_id, m,
-					       flags, stamp),
-			  ROSTER_CMD_MEMBER_JOIN, out);
+	nlh = roster_build_join(buf, h->family_id, ++h->seq, vpn_id, m, flags, stamp);
+	err = run_change(h, nlh, ROSTER_CMD_MEMBER_JOIN, out);
+	if (err && h->err_offs >= 0)
+		h->err_prefix = roster_prefix_at(nlh, (uint32_t)h->err_offs);
+	return err;
 }
 
 int roster_member_del(struct roster_handle *h, uint32_t vpn_id,

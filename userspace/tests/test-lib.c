@@ -239,6 +239,27 @@ static void test_build_vpn_set(void)
 	CHECK(nlh->nlmsg_len == sizeof(want) - 16);
 }
 
+/* The extack's offset of a refused prefix, back to its index. */
+static void test_prefix_at(void)
+{
+	char buf[ROSTER_TXBUF_LEN];
+	struct roster_member m;
+	struct nlmsghdr *nlh;
+
+	fill_member(&m);
+	CHECK(roster_prefix_parse("10.2.0.0/24", &m.prefixes[1], NULL) == 0);
+	CHECK(roster_prefix_parse("10.3.0.0/24", &m.prefixes[2], NULL) == 0);
+	m.n_prefixes = 3;
+	nlh = roster_build_join(buf, FAM, 1, 7, &m, 0, 0);
+	/* header 20, vpn-id 8, member nest 4, id 8, key 36, endpoint 8 + 8 */
+	CHECK(roster_prefix_at(nlh, 92) == 0);
+	CHECK(roster_prefix_at(nlh, 112) == 1);
+	CHECK(roster_prefix_at(nlh, 132) == 2);
+	CHECK(roster_prefix_at(nlh, 28) == -1);	/* the member nest */
+	CHECK(roster_prefix_at(nlh, 100) == -1);	/* inside a prefix */
+	CHECK(roster_prefix_at(nlh, 4096) == -1);
+}
+
 static void test_flag_values(void)
 {
 	CHECK(ROSTER_F_CREATE_ONLY == ROSTER_FLAGS_CREATE_ONLY);
@@ -868,6 +889,7 @@ static const struct test {
 	{ "build_vpn_new_del_bytes", test_build_vpn },
 	{ "build_vpn_set_bytes", test_build_vpn_set },
 	{ "flag_values_match_uapi", test_flag_values },
+	{ "refused_prefix_from_extack_offset", test_prefix_at },
 	{ "build_getfamily_bytes", test_build_getfamily },
 	{ "change_reply_plain_do", test_change_reply },
 	{ "change_reply_malformed", test_change_reply_bad },
