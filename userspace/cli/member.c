@@ -227,7 +227,7 @@ static int member_store(int argc, char **argv, bool create_only, const char *wha
 				change_flags(&a) | (create_only ? ROSTER_F_CREATE_ONLY : 0),
 				a.stamp, &c);
 	if (err)
-		return kernel_error(h, err, what);
+		return kernel_member_error(h, err, what, &a.m);
 	if (opt_echo)
 		print_change(&c);
 	return 0;

@@ -36,6 +36,10 @@ int dup_arg(const char *word);
  * plus the VPN's generation if the kernel reported it and its message
  * does not say it. */
 int kernel_error(struct roster_handle *h, int err, const char *what);
+/* The same after roster_member_add(h, .., m, ..): names the prefix of m
+ * the kernel refused, if its message does not. */
+int kernel_member_error(struct roster_handle *h, int err, const char *what,
+			const struct roster_member *m);
 
 /* Argument helpers. */
 #define NEXT_ARG() do { argc--; argv++; if (argc <= 0) return incomplete(); } while (0)

@@ -75,9 +75,11 @@ static const char *errno_text(int err)
 /*
  * What the extack cookie says (the VPN's generation, or the member holding
  * a prefix), unless the message says it already: 6.12 formats it into the
- * text, 6.1 cannot and says "... is in the cookie".
+ * text, 6.1 cannot and says "... is in the cookie". prefix: the request's
+ * prefix the kernel refused, if known.
  */
-static void cookie_text(struct roster_handle *h, const char *msg, char *buf, size_t len)
+static void cookie_text(struct roster_handle *h, const char *msg, const char *prefix,
+			char *buf, size_t len)
 {
 	char addr[ROSTER_ADDR_STRLEN], needle[ROSTER_ADDR_STRLEN + 16];
 	struct roster_addr holder;
@@ -92,18 +94,24 @@ static void cookie_text(struct roster_handle *h, const char *msg, char *buf, siz
 	} else if (!roster_err_holder(h, &holder)) {
 		roster_addr_format(&holder, addr, sizeof(addr));
 		snprintf(needle, sizeof(needle), "of %s", addr);
-		if (!msg || !strstr(msg, needle))
+		if (msg && strstr(msg, needle)) {
+			if (prefix && !strstr(msg, prefix))
+				snprintf(buf, len, "prefix %s", prefix);
+		} else if (prefix) {
+			snprintf(buf, len, "%s overlaps member %s's", prefix, addr);
+		} else {
 			snprintf(buf, len, "member %s holds it", addr);
+		}
 	}
 }
 
-int kernel_error(struct roster_handle *h, int err, const char *what)
+static int report(struct roster_handle *h, int err, const char *what, const char *prefix)
 {
 	const char *msg = roster_errmsg(h), *tail;
-	char said[ROSTER_ADDR_STRLEN + 32];
+	char said[2 * ROSTER_ADDR_STRLEN + 32];
 	int n;
 
-	cookie_text(h, msg, said, sizeof(said));
+	cookie_text(h, msg, prefix, said, sizeof(said));
 	if (!msg) {
 		fprintf(stderr, "Error: %s: %s%s%s.\n", what, errno_text(err),
 			said[0] ? ": " : "", said);
@@ -131,6 +139,22 @@ int kernel_error(struct roster_handle *h, int err, const char *what)
 		fprintf(stderr, "Error: %.*s.\n", n, msg);
 	}
 	return -1;
+}
+
+int kernel_error(struct roster_handle *h, int err, const char *what)
+{
+	return report(h, err, what, NULL);
+}
+
+int kernel_member_error(struct roster_handle *h, int err, const char *what,
+			const struct roster_member *m)
+{
+	int i = roster_err_prefix(h);
+	char buf[ROSTER_ADDR_STRLEN];
+
+	if (i < 0 || (unsigned int)i >= m->n_prefixes)
+		return report(h, err, what, NULL);
+	return report(h, err, what, roster_prefix_format(&m->prefixes[i], buf, sizeof(buf)));
 }
 
 struct roster_handle *get_handle(void)
