@@ -879,6 +879,47 @@ out:
 	return err ?: skb->len;
 }
 
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+static void roster_addr_str(char *buf, size_t len, const struct roster_addr *a,
+			    int plen)
+{
+	int n;
+
+	if (a->len == 4)
+		n = snprintf(buf, len, "%pI4", a->bytes);
+	else
+		n = snprintf(buf, len, "%pI6c", a->bytes);
+	if (plen >= 0 && n > 0 && n < len)
+		snprintf(buf + n, len - n, "/%d", plen);
+}
+
+/* "P overlaps Q of HOLDER", without P where the extack has no room for it */
+static void roster_prefix_conflict_msg(struct netlink_ext_ack *extack,
+				       const struct roster_prefix *p,
+				       const struct roster_prefix *q,
+				       const struct roster_addr *holder)
+{
+	char ps[48], qs[48], hs[48];
+
+	roster_addr_str(ps, sizeof(ps), &p->addr, p->plen);
+	roster_addr_str(qs, sizeof(qs), &q->addr, q->plen);
+	roster_addr_str(hs, sizeof(hs), holder, -1);
+	if (strlen(ps) + strlen(qs) + strlen(hs) + 24 < NETLINK_MAX_FMTMSG_LEN)
+		NL_SET_ERR_MSG_FMT_MOD(extack, "%s overlaps %s of %s", ps, qs, hs);
+	else
+		NL_SET_ERR_MSG_FMT_MOD(extack, "overlaps %s of %s", qs, hs);
+}
+#else
+static void roster_prefix_conflict_msg(struct netlink_ext_ack *extack,
+				       const struct roster_prefix *p,
+				       const struct roster_prefix *q,
+				       const struct roster_addr *holder)
+{
+	NL_SET_ERR_MSG_MOD(extack,
+			   "prefix overlaps another member's: its id is in the cookie");
+}
+#endif
+
 /* The @i-th prefix nest of a member nest, to point the extack at it. */
 static const struct nlattr *roster_prefix_attr(const struct nlattr *nest,
 					       unsigned int i)
@@ -925,17 +966,7 @@ static int roster_prefix_check(const struct roster_vpn *vpn,
 			continue;
 		holder = &q->owner->key.id;
 		NL_SET_BAD_ATTR(extack, roster_prefix_attr(nest, i));
-		if (q->addr.len == 4)
-			ROSTER_ERR_FMT(extack,
-				       "prefix overlaps another member's: its id is in the cookie",
-				       "%pI4/%u overlaps %pI4/%u of %pI4",
-				       p->addr.bytes, p->plen, q->addr.bytes,
-				       q->plen, holder->bytes);
-		else
-			ROSTER_ERR_FMT(extack,
-				       "prefix overlaps another member's: its id is in the cookie",
-				       "overlaps %pI6c/%u of %pI6c",
-				       q->addr.bytes, q->plen, holder->bytes);
+		roster_prefix_conflict_msg(extack, p, q, holder);
 		/* the holder's id, 4 or 16 bytes, for every kernel */
 		memcpy(extack->cookie, holder->bytes, holder->len);
 		extack->cookie_len = holder->len;
