@@ -16,7 +16,9 @@
 # another member holds, so one step moves a prefix (10.44.0.0/24) from gw4
 # to gw3 while gw1's daemon is down: gw1 comes back to a mirror that gives
 # it to gw4 and a JOIN that gives it to gw3, and must store the JOIN
-# without a refusal. No gateway ever logs a failed mirror write.
+# without a refusal. No gateway ever logs a failed mirror write. Moving
+# VPN 7's generation (`roster vpn set 7 generation N resync`) reaches every
+# member as a list, so the next change is no gap.
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded:
 #   scripts/vm-run --kernel 6.12 -- tests/vm-suite tests/rosterd/mesh.sh
@@ -112,6 +114,22 @@ check mesh-after-gw4-left rst_wait_mesh "$T_JOIN" 7 1 2 3 4
 check mirrors-after-gw4-left rst_wait_mirrors "$T_JOIN" 7 1 2 3 4
 check lan4-cut-off rst_no_ping 4 1
 
+# The administrator moves VPN 7's generation (vpn set, no member changed):
+# the manager lists the members again at the new generation, so that the
+# next change (gw3's removal below) is no gap to them.
+vpn7_gen() { rst_in mgr "$ROSTER_CLI" -j vpn show | jq -r '.[] | select(.vpn_id == 7) | .generation'; }
+at_gen() {  # at_gen GEN N...: each gwN has logged its view at GEN
+	local n
+	for n in "${@:2}"; do
+		rst_log_since "gw$n" "${gmark[$n]}" | grep -q "info: vpn 7 gen $1: " || return 1
+	done
+}
+declare -A gmark=()
+for n in 1 2 3; do gmark[$n]=$(rst_log_lines "gw$n"); done
+gen=$(vpn7_gen)
+check vpn-set-generation rst_in mgr "$ROSTER_CLI" vpn set 7 generation $((gen + 5)) resync
+check vpn-set-members-listed rst_wait "$T_JOIN" at_gen $((gen + 5)) 1 2 3
+
 # The administrator removes gw3 on the manager.
 key3=$(rst_wg_pubkey 3 7)
 check admin-removes-gw3 rst_kick 3 7
@@ -121,6 +139,8 @@ check gw3-own-peers-gone rst_wait "$T_JOIN" rst_peers_ok 3 7
 check mesh-after-gw3-removed rst_wait_mesh "$T_JOIN" 7 1 2 3 4
 check mirrors-after-gw3-removed rst_wait_mirrors "$T_JOIN" 7 1 2 3 4
 check ping-remaining-pair rst_ping_all 1 2
+check vpn-set-no-gap not_logged "${gmark[1]}" 'generation gap' gw1
+check vpn-set-no-gap-gw2 not_logged "${gmark[2]}" 'generation gap' gw2
 
 alive() {
 	local d rc=0
