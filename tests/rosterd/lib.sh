@@ -912,10 +912,11 @@ rst_cleanup() {
 		fi
 	done
 	RST_NS=()
+	# before the directory goes: RST_LOG may be in it (scripts/demo-netns)
+	rst_log "cleanup took $((SECONDS - t0)) s"
 	if [[ -n $RST_DIR && -z ${RST_KEEP:-} ]]; then
 		rm -rf "$RST_DIR"
 	fi
-	rst_log "cleanup took $((SECONDS - t0)) s"
 	return 0
 }
 
