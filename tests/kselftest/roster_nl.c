@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libnl-3 client of the roster generic netlink family for the selftest.
- * See roster_nl.h.
+ * libnl-3 client of the roster generic netlink family (uAPI v2) for the
+ * selftest. See roster_nl.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,7 +77,8 @@ int rnl_subscribe(struct nl_sock *sk, int grp)
 	return 0;
 }
 
-int rnl_resolve(struct nl_sock *sk, int *fam, int *grp, int *version)
+int rnl_resolve(struct nl_sock *sk, int *fam, int *grp, int *version,
+		int *maxattr)
 {
 	struct nl_cache *cache = NULL;
 	struct genl_family *f;
@@ -91,13 +92,19 @@ int rnl_resolve(struct nl_sock *sk, int *fam, int *grp, int *version)
 		if (*grp < 0)
 			return *grp;
 	}
-	if (version) {
-		*version = -1;
+	if (version || maxattr) {
+		if (version)
+			*version = -1;
+		if (maxattr)
+			*maxattr = -1;
 		if (genl_ctrl_alloc_cache(sk, &cache) == 0) {
 			f = genl_ctrl_search_by_name(cache,
 						     ROSTER_FAMILY_NAME);
 			if (f) {
-				*version = genl_family_get_version(f);
+				if (version)
+					*version = genl_family_get_version(f);
+				if (maxattr)
+					*maxattr = genl_family_get_maxattr(f);
 				genl_family_put(f);
 			}
 			nl_cache_free(cache);
@@ -114,7 +121,7 @@ int rnl_ctx_open(struct rnl_ctx *c, int with_mon)
 	c->sk = rnl_sock_open();
 	if (!c->sk)
 		return -ENOMEM;
-	ret = rnl_resolve(c->sk, &c->fam, &c->grp, &c->version);
+	ret = rnl_resolve(c->sk, &c->fam, &c->grp, &c->version, &c->maxattr);
 	if (ret < 0)
 		return ret;
 	if (with_mon) {
@@ -152,9 +159,49 @@ void rnl_res_free(struct rnl_res *r)
 	rnl_res_init(r);
 }
 
+int64_t rnl_cookie_u64(const struct rnl_res *r)
+{
+	uint64_t v;
+
+	if (r->cookie_len != sizeof(v))
+		return -1;
+	memcpy(&v, r->cookie, sizeof(v));
+	return (int64_t)v;
+}
+
 /* ---- building requests ---------------------------------------------- */
 
-static int put_member(struct nl_msg *msg, const struct rnl_member *m)
+/* where the request's attributes are, for NLMSGERR_ATTR_OFFS */
+struct rnl_offs {
+	uint32_t member;
+	uint32_t pfx[RNL_MAX_PFX];
+};
+
+static uint32_t off_of(struct nl_msg *msg, const void *p)
+{
+	return (uint32_t)((const char *)p - (const char *)nlmsg_hdr(msg));
+}
+
+static int put_raw(struct nl_msg *msg, const struct rnl_raw *x)
+{
+	if (!x->type)
+		return 0;
+	return nla_put(msg, x->type, x->len, x->data);
+}
+
+/* a 4-byte address is a u32 in network byte order: its bytes as they are */
+static int put_addr(struct nl_msg *msg, int t4, int t6, const uint8_t *a,
+		    int len)
+{
+	if (len == 4)
+		return nla_put(msg, t4, 4, a);
+	if (len == 16)
+		return nla_put(msg, t6, 16, a);
+	return 0;
+}
+
+static int put_member(struct nl_msg *msg, const struct rnl_member *m,
+		      struct rnl_offs *o)
 {
 	struct nlattr *nest, *p;
 	int i;
@@ -162,13 +209,16 @@ static int put_member(struct nl_msg *msg, const struct rnl_member *m)
 	nest = nla_nest_start(msg, ROSTER_A_MEMBER | NLA_F_NESTED);
 	if (!nest)
 		return -1;
-	if (m->dev_len && nla_put(msg, ROSTER_A_MEMBER_DEV, m->dev_len, m->dev))
+	if (o)
+		o->member = off_of(msg, nest);
+	if (put_addr(msg, ROSTER_A_MEMBER_ID_IPV4, ROSTER_A_MEMBER_ID_IPV6,
+		     m->id, m->id_len))
 		return -1;
 	if (m->key_len &&
 	    nla_put(msg, ROSTER_A_MEMBER_PUBLIC_KEY, m->key_len, m->key))
 		return -1;
-	if (m->ep_len &&
-	    nla_put(msg, ROSTER_A_MEMBER_ENDPOINT_ADDR, m->ep_len, m->ep))
+	if (put_addr(msg, ROSTER_A_MEMBER_ENDPOINT_IPV4,
+		     ROSTER_A_MEMBER_ENDPOINT_IPV6, m->ep, m->ep_len))
 		return -1;
 	if (m->has_port &&
 	    nla_put_u16(msg, ROSTER_A_MEMBER_ENDPOINT_PORT, m->port))
@@ -177,12 +227,15 @@ static int put_member(struct nl_msg *msg, const struct rnl_member *m)
 		p = nla_nest_start(msg, ROSTER_A_MEMBER_PREFIX | NLA_F_NESTED);
 		if (!p)
 			return -1;
-		if (m->pfx[i].alen &&
-		    nla_put(msg, ROSTER_A_PREFIX_ADDR, m->pfx[i].alen,
-			    m->pfx[i].addr))
+		if (o)
+			o->pfx[i] = off_of(msg, p);
+		if (put_addr(msg, ROSTER_A_PREFIX_IPV4, ROSTER_A_PREFIX_IPV6,
+			     m->pfx[i].addr, m->pfx[i].alen))
 			return -1;
 		if (m->pfx[i].has_len &&
 		    nla_put_u8(msg, ROSTER_A_PREFIX_LEN, m->pfx[i].len))
+			return -1;
+		if (put_raw(msg, &m->pfx[i].x))
 			return -1;
 		nla_nest_end(msg, p);
 	}
@@ -191,13 +244,14 @@ static int put_member(struct nl_msg *msg, const struct rnl_member *m)
 	if (m->has_jg &&
 	    nla_put_u64(msg, ROSTER_A_MEMBER_JOIN_GENERATION, m->jg))
 		return -1;
-	if (m->xtype && nla_put(msg, m->xtype, m->xlen, m->x))
+	if (put_raw(msg, &m->x))
 		return -1;
 	nla_nest_end(msg, nest);
 	return 0;
 }
 
-static struct nl_msg *build(int fam, const struct rnl_req *q)
+static struct nl_msg *build(int fam, const struct rnl_req *q,
+			    struct rnl_offs *o)
 {
 	struct nl_msg *msg = nlmsg_alloc_size(8192);
 	struct nlattr *nest;
@@ -209,13 +263,17 @@ static struct nl_msg *build(int fam, const struct rnl_req *q)
 		goto fail;
 	if (q->has_vpn && nla_put_u32(msg, ROSTER_A_VPN_ID, q->vpn))
 		goto fail;
+	if (q->has_gen && nla_put_u64(msg, ROSTER_A_GENERATION, q->gen))
+		goto fail;
 	if (q->has_flags && nla_put_u32(msg, ROSTER_A_FLAGS, q->rflags))
 		goto fail;
 	if (q->has_reason && nla_put_u32(msg, ROSTER_A_REASON, q->reason))
 		goto fail;
-	if (q->xtype && nla_put(msg, q->xtype, q->xlen, q->x))
+	if (q->has_vflags && nla_put_u32(msg, ROSTER_A_VPN_FLAGS, q->vflags))
 		goto fail;
-	if (q->m && put_member(msg, q->m))
+	if (put_raw(msg, &q->x))
+		goto fail;
+	if (q->m && put_member(msg, q->m, o))
 		goto fail;
 	if (q->empty_member) {
 		nest = nla_nest_start(msg, ROSTER_A_MEMBER | NLA_F_NESTED);
@@ -236,38 +294,45 @@ static int want_len(const struct nlattr *a, int len)
 	return nla_len(a) == len;
 }
 
+/* one attribute of an IPv4/IPv6 pair into addr/alen */
+static void get_addr(const struct nlattr *a, int want, uint8_t *addr,
+		     uint8_t *alen, uint8_t *bad)
+{
+	if (nla_len(a) != want || *alen) {	/* bad length, or both */
+		*bad = 1;
+		return;
+	}
+	*alen = want;
+	memcpy(addr, nla_data(a), want);
+}
+
 static void parse_member(const struct nlattr *nest, struct rnl_member *m)
 {
 	struct nlattr *a, *b;
-	int rem, rem2, n;
+	int rem, rem2;
 
 	memset(m, 0, sizeof(*m));
 	nla_for_each_nested(a, nest, rem) {
-		n = nla_len(a);
 		switch (nla_type(a)) {
-		case ROSTER_A_MEMBER_DEV:
-			if (n != 4 && n != 16) {
-				m->bad = 1;
-				break;
-			}
-			m->dev_len = n;
-			memcpy(m->dev, nla_data(a), n);
+		case ROSTER_A_MEMBER_ID_IPV4:
+			get_addr(a, 4, m->id, &m->id_len, &m->bad);
+			break;
+		case ROSTER_A_MEMBER_ID_IPV6:
+			get_addr(a, 16, m->id, &m->id_len, &m->bad);
 			break;
 		case ROSTER_A_MEMBER_PUBLIC_KEY:
-			if (n != ROSTER_KEY_LEN) {
+			if (nla_len(a) != ROSTER_KEY_LEN) {
 				m->bad = 1;
 				break;
 			}
-			m->key_len = n;
-			memcpy(m->key, nla_data(a), n);
+			m->key_len = nla_len(a);
+			memcpy(m->key, nla_data(a), m->key_len);
 			break;
-		case ROSTER_A_MEMBER_ENDPOINT_ADDR:
-			if (n != 4 && n != 16) {
-				m->bad = 1;
-				break;
-			}
-			m->ep_len = n;
-			memcpy(m->ep, nla_data(a), n);
+		case ROSTER_A_MEMBER_ENDPOINT_IPV4:
+			get_addr(a, 4, m->ep, &m->ep_len, &m->bad);
+			break;
+		case ROSTER_A_MEMBER_ENDPOINT_IPV6:
+			get_addr(a, 16, m->ep, &m->ep_len, &m->bad);
 			break;
 		case ROSTER_A_MEMBER_ENDPOINT_PORT:
 			if (!want_len(a, 2)) {
@@ -286,14 +351,13 @@ static void parse_member(const struct nlattr *nest, struct rnl_member *m)
 				struct rnl_pfx *p = &m->pfx[m->npfx];
 
 				switch (nla_type(b)) {
-				case ROSTER_A_PREFIX_ADDR:
-					if (nla_len(b) != 4 &&
-					    nla_len(b) != 16) {
-						m->bad = 1;
-						break;
-					}
-					p->alen = nla_len(b);
-					memcpy(p->addr, nla_data(b), p->alen);
+				case ROSTER_A_PREFIX_IPV4:
+					get_addr(b, 4, p->addr, &p->alen,
+						 &m->bad);
+					break;
+				case ROSTER_A_PREFIX_IPV6:
+					get_addr(b, 16, p->addr, &p->alen,
+						 &m->bad);
 					break;
 				case ROSTER_A_PREFIX_LEN:
 					if (!want_len(b, 1)) {
@@ -307,6 +371,8 @@ static void parse_member(const struct nlattr *nest, struct rnl_member *m)
 					m->bad = 1;
 				}
 			}
+			if (!m->pfx[m->npfx].alen || !m->pfx[m->npfx].has_len)
+				m->bad = 1;
 			m->npfx++;
 			break;
 		case ROSTER_A_MEMBER_JOIN_TIME:
@@ -333,6 +399,10 @@ static void parse_member(const struct nlattr *nest, struct rnl_member *m)
 	}
 	if (rem)
 		m->bad = 1;
+	if (!m->id_len)
+		m->bad = 1;
+	if (m->ep_len && !m->has_port)
+		m->bad = 1;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t sz)
@@ -353,18 +423,38 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+static int get_u32(const struct nlattr *a, uint8_t *has, uint32_t *v)
+{
+	if (!want_len(a, 4))
+		return -1;
+	*has = 1;
+	*v = nla_get_u32(a);
+	return 0;
+}
+
+static int get_u64(const struct nlattr *a, uint8_t *has, uint64_t *v)
+{
+	if (!want_len(a, 8))
+		return -1;
+	*has = 1;
+	*v = nla_get_u64(a);
+	return 0;
+}
+
 static void parse_msg(struct rnl_res *r, struct nlmsghdr *nlh)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlh);
 	struct rnl_member mem;
 	struct rnl_msg m;
 	struct nlattr *a;
-	int rem;
+	int rem, t, bad;
 
 	memset(&m, 0, sizeof(m));
 	m.type = nlh->nlmsg_type;
 	m.flags = nlh->nlmsg_flags;
 	m.seq = nlh->nlmsg_seq;
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		r->intr = 1;
 	if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN)) {
 		m.bad = 1;
 		r->bad++;
@@ -376,53 +466,44 @@ static void parse_msg(struct rnl_res *r, struct nlmsghdr *nlh)
 
 	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
 			  rem) {
-		switch (nla_type(a)) {
+		t = nla_type(a);
+		bad = 0;
+		if (t < 32) {
+			if (m.attrs & (1u << t) && t != ROSTER_A_MEMBER &&
+			    t != ROSTER_A_PAD)
+				bad = 1;	/* a scalar twice */
+			m.attrs |= 1u << t;
+		}
+		switch (t) {
 		case ROSTER_A_VPN_ID:
-			if (!want_len(a, 4)) {
-				m.bad = 1;
-				break;
-			}
-			m.has_vpn = 1;
-			m.vpn = nla_get_u32(a);
+			bad |= get_u32(a, &m.has_vpn, &m.vpn);
 			break;
 		case ROSTER_A_GENERATION:
-			if (!want_len(a, 8)) {
-				m.bad = 1;
-				break;
-			}
-			m.has_gen = 1;
-			m.gen = nla_get_u64(a);
+			bad |= get_u64(a, &m.has_gen, &m.gen);
 			break;
 		case ROSTER_A_MEMBER_COUNT:
-			if (!want_len(a, 4)) {
-				m.bad = 1;
-				break;
-			}
-			m.has_count = 1;
-			m.count = nla_get_u32(a);
+			bad |= get_u32(a, &m.has_count, &m.count);
 			break;
 		case ROSTER_A_CREATE_TIME:
-			if (!want_len(a, 8)) {
-				m.bad = 1;
-				break;
-			}
-			m.has_ctime = 1;
-			m.ctime = nla_get_u64(a);
+			bad |= get_u64(a, &m.has_ctime, &m.ctime);
 			break;
 		case ROSTER_A_REASON:
-			if (!want_len(a, 4)) {
-				m.bad = 1;
-				break;
-			}
-			m.has_reason = 1;
-			m.reason = nla_get_u32(a);
+			bad |= get_u32(a, &m.has_reason, &m.reason);
+			break;
+		case ROSTER_A_VPN_FLAGS:
+			bad |= get_u32(a, &m.has_vflags, &m.vflags);
+			break;
+		case ROSTER_A_CHANGE_FLAGS:
+			bad |= get_u32(a, &m.has_cflags, &m.cflags);
 			break;
 		case ROSTER_A_MEMBER:
 		case ROSTER_A_PAD:
 			break;
 		default:
-			m.bad = 1;
+			bad = 1;
 		}
+		if (bad)
+			m.bad = 1;
 	}
 	if (rem)
 		m.bad = 1;
@@ -482,19 +563,22 @@ static void parse_extack(struct rnl_res *r, struct nlattr *attrs, int len)
 	}
 	if (tb[NLMSGERR_ATTR_MISS_TYPE])
 		r->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	if (tb[NLMSGERR_ATTR_OFFS]) {
+		r->has_offs = 1;
+		r->offs = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+	}
+	if (tb[NLMSGERR_ATTR_COOKIE]) {
+		n = nla_len(tb[NLMSGERR_ATTR_COOKIE]);
+		if (n > (int)sizeof(r->cookie))
+			n = sizeof(r->cookie);
+		memcpy(r->cookie, nla_data(tb[NLMSGERR_ATTR_COOKIE]), n);
+		r->cookie_len = n;
+	}
 }
 
-static int cb_valid(struct nl_msg *msg, void *arg)
+/* NLMSG_DONE: the end of a dump, with its error and extack */
+static void handle_done(struct rnl_res *r, struct nlmsghdr *nlh)
 {
-	parse_msg(arg, nlmsg_hdr(msg));
-	return NL_OK;
-}
-
-static int cb_finish(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct rnl_res *r = arg;
-
 	r->done = 1;
 	r->done_seen = 1;
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -513,16 +597,56 @@ static int cb_finish(struct nl_msg *msg, void *arg)
 		parse_extack(r, (struct nlattr *)((char *)nlmsg_data(nlh) +
 						  NLMSG_ALIGN(sizeof(int))),
 			     nlh->nlmsg_len - NLMSG_LENGTH(sizeof(int)));
+}
+
+/* NLMSG_ERROR: an ACK (error 0) or an error, with its extack TLVs */
+static void handle_error(struct rnl_res *r, struct nlmsghdr *nlh)
+{
+	struct nlmsgerr *err = nlmsg_data(nlh);
+	int len = nlh->nlmsg_len;
+	int ack_len = sizeof(*nlh) + sizeof(int) + sizeof(*nlh);
+
+	r->done = 1;
+	if (len < (int)NLMSG_LENGTH(sizeof(*err))) {
+		r->err = -EBADMSG;
+		return;
+	}
+	r->err = err->error;
+	if (!err->error) {
+		r->acked = 1;
+		r->ack_after = r->nmsgs;
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		ack_len += err->msg.nlmsg_len - sizeof(*nlh);
+	if (len <= ack_len)
+		return;
+	parse_extack(r, (struct nlattr *)((uint8_t *)nlh + ack_len),
+		     len - ack_len);
+}
+
+static int cb_valid(struct nl_msg *msg, void *arg)
+{
+	struct rnl_res *r = arg;
+
+	parse_msg(r, nlmsg_hdr(msg));
+	if (r->done_on_msg) {
+		r->done = 1;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static int cb_finish(struct nl_msg *msg, void *arg)
+{
+	handle_done(arg, nlmsg_hdr(msg));
 	return NL_STOP;
 }
 
 static int cb_ack(struct nl_msg *msg, void *arg)
 {
-	struct rnl_res *r = arg;
-
-	(void)msg;
-	r->done = 1;
-	r->acked = 1;
+	handle_error(arg, nlmsg_hdr(msg));
 	return NL_STOP;
 }
 
@@ -555,24 +679,12 @@ static int cb_seq_any(struct nl_msg *msg, void *arg)
 static int cb_err(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)err - 1;
-	int len = nlh->nlmsg_len;
 	struct rnl_res *r = arg;
-	struct nlattr *attrs;
-	int ack_len = sizeof(*nlh) + sizeof(int) + sizeof(*nlh);
 
 	(void)nla;
-	r->done = 1;
-	r->err = err->error;
 	if (nlh->nlmsg_seq != r->seq)
 		r->seq_bad++;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		ack_len += err->msg.nlmsg_len - sizeof(*nlh);
-	if (len <= ack_len)
-		return NL_STOP;
-	attrs = (struct nlattr *)((uint8_t *)nlh + ack_len);
-	parse_extack(r, attrs, len - ack_len);
+	handle_error(r, nlh);
 	return NL_STOP;
 }
 
@@ -593,10 +705,10 @@ static struct nl_cb *make_cb(struct rnl_res *r, int check_seq)
 }
 
 /* Read and count anything left on the socket without blocking. */
-static int drain_raw(struct nl_sock *sk)
+int rnl_discard(struct nl_sock *sk)
 {
 	struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
-	static char buf[65536];
+	static __thread char buf[65536];
 	int n = 0;
 
 	while (poll(&pfd, 1, 0) > 0) {
@@ -633,25 +745,31 @@ static int recv_reply(struct nl_sock *sk, struct rnl_res *r)
 		}
 	}
 	nl_cb_put(cb);
-	r->stray = drain_raw(sk);
+	r->stray = rnl_discard(sk);
 	return r->err;
 }
 
-int rnl_send(struct nl_sock *sk, int fam, const struct rnl_req *q)
+static int send_built(struct nl_sock *sk, struct nl_msg *msg, int no_ack)
 {
-	struct nl_msg *msg = build(fam, q);
 	int ret;
 
-	if (!msg)
-		return -NLE_NOMEM;
-	if (q->no_ack)
-		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
 	nl_complete_msg(sk, msg);
-	if (q->no_ack)
+	if (no_ack)
 		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
 	ret = nl_send(sk, msg);
 	if (ret >= 0)
 		ret = nlmsg_hdr(msg)->nlmsg_seq;
+	return ret;
+}
+
+int rnl_send(struct nl_sock *sk, int fam, const struct rnl_req *q)
+{
+	struct nl_msg *msg = build(fam, q, NULL);
+	int ret;
+
+	if (!msg)
+		return -NLE_NOMEM;
+	ret = send_built(sk, msg, q->no_ack);
 	nlmsg_free(msg);
 	return ret;
 }
@@ -659,14 +777,30 @@ int rnl_send(struct nl_sock *sk, int fam, const struct rnl_req *q)
 int rnl_request(struct nl_sock *sk, int fam, const struct rnl_req *q,
 		struct rnl_res *r)
 {
-	int ret = rnl_send(sk, fam, q);
+	struct rnl_offs o;
+	struct nl_msg *msg;
+	int ret;
 
+	memset(&o, 0, sizeof(o));
+	msg = build(fam, q, &o);
+	if (!msg) {
+		r->nlerr = -NLE_NOMEM;
+		r->err = -EIO;
+		return r->err;
+	}
+	ret = send_built(sk, msg, q->no_ack);
+	nlmsg_free(msg);
 	if (ret < 0) {
 		r->nlerr = ret;
 		r->err = -EIO;
 		return r->err;
 	}
 	r->seq = ret;
+	r->req_member_off = o.member;
+	memcpy(r->req_pfx_off, o.pfx, sizeof(o.pfx));
+	/* a do without NLM_F_ACK ends at its reply (or error) */
+	if (q->no_ack && !(q->flags & NLM_F_DUMP))
+		r->done_on_msg = 1;
 	return recv_reply(sk, r);
 }
 
@@ -689,20 +823,230 @@ int rnl_drain(struct nl_sock *mon, struct rnl_res *r)
 	return ret < 0 ? ret : 0;
 }
 
+/* Hand every netlink message of one datagram to r. */
+static int take_datagram(struct rnl_res *r, void *buf, int len)
+{
+	struct nlmsghdr *nlh;
+	int n = 0;
+
+	for (nlh = buf; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		n++;
+		if (r->seq && nlh->nlmsg_seq != r->seq)
+			r->seq_bad++;
+		switch (nlh->nlmsg_type) {
+		case NLMSG_DONE:
+			handle_done(r, nlh);
+			break;
+		case NLMSG_ERROR:
+			handle_error(r, nlh);
+			break;
+		case NLMSG_NOOP:
+		case NLMSG_OVERRUN:
+			r->bad++;
+			break;
+		default:
+			parse_msg(r, nlh);
+		}
+	}
+	return n;
+}
+
+static __thread char *rx_buf;
+#define RX_BUF_SIZE	(1 << 20)
+
+static char *rx_buffer(void)
+{
+	if (!rx_buf)
+		rx_buf = malloc(RX_BUF_SIZE);
+	return rx_buf;
+}
+
+int rnl_recv_one(struct nl_sock *sk, struct rnl_res *r, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+	char *buf = rx_buffer();
+	ssize_t len;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return 0;
+	len = recv(pfd.fd, buf, RX_BUF_SIZE, MSG_TRUNC);
+	if (len < 0)
+		return -errno;
+	if (len > RX_BUF_SIZE)
+		return -EMSGSIZE;
+	return take_datagram(r, buf, len);
+}
+
+/* ---- pipelining ------------------------------------------------------- */
+
+int rnl_pipeline(struct nl_sock *sk, int fam, size_t n, size_t window,
+		 size_t batch, rnl_fill_fn fill, rnl_done_fn done, void *priv)
+{
+	struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+	size_t sent = 0, completed = 0, i, cap = 256 << 10, used, nb;
+	struct rnl_res *slot = calloc(window, sizeof(*slot));
+	char *sbuf = malloc(cap), *rbuf = rx_buffer();
+	uint32_t base = 0x10000000, portid = nl_socket_get_local_port(sk);
+	int *noack = calloc(window, sizeof(int));
+	int ret = 0;
+
+	if (!slot || !sbuf || !rbuf || !noack || !window || !batch) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (completed < n) {
+		/* send: up to `batch` requests in one datagram */
+		used = 0;
+		for (nb = 0; nb < batch && sent < n &&
+		     sent - completed < window; nb++) {
+			struct rnl_member m;
+			struct rnl_req q;
+			struct nl_msg *msg;
+			struct nlmsghdr *h;
+
+			memset(&q, 0, sizeof(q));
+			memset(&m, 0, sizeof(m));
+			fill(sent, &q, &m, priv);
+			msg = build(fam, &q, NULL);
+			if (!msg) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			h = nlmsg_hdr(msg);
+			h->nlmsg_flags |= NLM_F_REQUEST;
+			if (!q.no_ack)
+				h->nlmsg_flags |= NLM_F_ACK;
+			h->nlmsg_seq = base + (uint32_t)sent;
+			h->nlmsg_pid = portid;
+			if (used + NLMSG_ALIGN(h->nlmsg_len) > cap) {
+				nlmsg_free(msg);
+				break;	/* next datagram; fill() again */
+			}
+			memcpy(sbuf + used, h, h->nlmsg_len);
+			used += NLMSG_ALIGN(h->nlmsg_len);
+			nlmsg_free(msg);
+			rnl_res_init(&slot[sent % window]);
+			slot[sent % window].nostore_mems = 1;
+			slot[sent % window].seq = base + (uint32_t)sent;
+			noack[sent % window] = q.no_ack;
+			sent++;
+		}
+		if (used && send(pfd.fd, sbuf, used, 0) != (ssize_t)used) {
+			ret = -errno;
+			goto out;
+		}
+		/* receive whatever is there; block only when the window is full
+		 * or everything is sent */
+		for (;;) {
+			int block = sent == n || sent - completed >= window;
+			struct nlmsghdr *nlh;
+			ssize_t len;
+			int l;
+
+			if (poll(&pfd, 1, block ? RNL_DEFAULT_TIMEOUT_MS : 0) <= 0) {
+				if (block) {
+					ret = -ETIMEDOUT;
+					goto out;
+				}
+				break;
+			}
+			len = recv(pfd.fd, rbuf, RX_BUF_SIZE, MSG_TRUNC);
+			if (len < 0) {
+				ret = -errno;	/* ENOBUFS: replies dropped */
+				goto out;
+			}
+			l = len;
+			for (nlh = (void *)rbuf; nlmsg_ok(nlh, l);
+			     nlh = nlmsg_next(nlh, &l)) {
+				uint32_t k = nlh->nlmsg_seq - base;
+				struct rnl_res *r;
+
+				if (k < completed || k >= sent) {
+					ret = -EPROTO;	/* unexpected seq */
+					goto out;
+				}
+				r = &slot[k % window];
+				if (nlh->nlmsg_type == NLMSG_ERROR)
+					handle_error(r, nlh);
+				else if (nlh->nlmsg_type == NLMSG_DONE)
+					handle_done(r, nlh);
+				else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+					parse_msg(r, nlh);
+					if (noack[k % window])
+						r->done = 1;
+				}
+			}
+			/* completions in order: a do is answered in order */
+			while (completed < sent && slot[completed % window].done) {
+				i = completed++;
+				ret = done(i, &slot[i % window], priv);
+				rnl_res_free(&slot[i % window]);
+				if (ret)
+					goto out;
+			}
+			if (!block)
+				continue;
+			if (sent - completed < window && sent < n)
+				break;
+			if (completed == n)
+				break;
+		}
+	}
+out:
+	if (slot)
+		for (i = 0; i < window; i++)
+			rnl_res_free(&slot[i]);
+	free(slot);
+	free(sbuf);
+	free(noack);
+	return ret;
+}
+
 /* ---- convenience ------------------------------------------------------ */
+
+int rnl_vpn_new_ex(struct rnl_ctx *c, uint32_t vpn, uint32_t vflags,
+		   uint64_t gen, struct rnl_res *r)
+{
+	struct rnl_req q = { .cmd = ROSTER_CMD_VPN_NEW, .has_vpn = 1,
+			     .vpn = vpn, .has_gen = !!gen, .gen = gen,
+			     .has_vflags = !!vflags, .vflags = vflags };
+
+	return rnl_request(c->sk, c->fam, &q, r);
+}
 
 int rnl_vpn_new(struct rnl_ctx *c, uint32_t vpn, struct rnl_res *r)
 {
-	struct rnl_req q = { .cmd = ROSTER_CMD_VPN_NEW, .has_vpn = 1,
-			     .vpn = vpn };
+	return rnl_vpn_new_ex(c, vpn, 0, 0, r);
+}
+
+int rnl_vpn_del_ex(struct rnl_ctx *c, uint32_t vpn, uint64_t gen,
+		   struct rnl_res *r)
+{
+	struct rnl_req q = { .cmd = ROSTER_CMD_VPN_DEL, .has_vpn = 1,
+			     .vpn = vpn, .has_gen = !!gen, .gen = gen };
 
 	return rnl_request(c->sk, c->fam, &q, r);
 }
 
 int rnl_vpn_del(struct rnl_ctx *c, uint32_t vpn, struct rnl_res *r)
 {
-	struct rnl_req q = { .cmd = ROSTER_CMD_VPN_DEL, .has_vpn = 1,
-			     .vpn = vpn };
+	return rnl_vpn_del_ex(c, vpn, 0, r);
+}
+
+int rnl_vpn_set(struct rnl_ctx *c, uint32_t vpn, uint64_t gen, uint32_t flags,
+		int64_t vflags, struct rnl_res *r)
+{
+	struct rnl_req q = { .cmd = ROSTER_CMD_VPN_SET, .has_vpn = 1,
+			     .vpn = vpn, .has_gen = !!gen, .gen = gen,
+			     .has_flags = !!flags, .rflags = flags,
+			     .has_vflags = vflags >= 0,
+			     .vflags = vflags >= 0 ? (uint32_t)vflags : 0 };
 
 	return rnl_request(c->sk, c->fam, &q, r);
 }
@@ -722,13 +1066,42 @@ int rnl_vpn_dump(struct rnl_ctx *c, struct rnl_res *r)
 	return rnl_request(c->sk, c->fam, &q, r);
 }
 
-int rnl_join(struct rnl_ctx *c, uint32_t vpn, const struct rnl_member *m,
-	     int excl, struct rnl_res *r)
+int rnl_join_ex(struct rnl_ctx *c, uint32_t vpn, const struct rnl_member *m,
+		uint32_t flags, uint64_t gen, struct rnl_res *r)
 {
 	struct rnl_req q = { .cmd = ROSTER_CMD_MEMBER_JOIN, .has_vpn = 1,
 			     .vpn = vpn, .m = m,
-			     .flags = excl ? NLM_F_EXCL : 0 };
+			     .has_flags = !!flags, .rflags = flags,
+			     .has_gen = !!gen, .gen = gen };
 
+	return rnl_request(c->sk, c->fam, &q, r);
+}
+
+int rnl_join(struct rnl_ctx *c, uint32_t vpn, const struct rnl_member *m,
+	     uint32_t flags, struct rnl_res *r)
+{
+	return rnl_join_ex(c, vpn, m, flags, 0, r);
+}
+
+void rnl_member_id_only(struct rnl_member *out, const struct rnl_member *m)
+{
+	memset(out, 0, sizeof(*out));
+	out->id_len = m->id_len;
+	memcpy(out->id, m->id, m->id_len);
+}
+
+int rnl_leave_ex(struct rnl_ctx *c, uint32_t vpn, const struct rnl_member *m,
+		 int has_reason, uint32_t reason, uint32_t flags,
+		 uint64_t gen, struct rnl_res *r)
+{
+	struct rnl_member id_only;
+	struct rnl_req q = { .cmd = ROSTER_CMD_MEMBER_LEAVE, .has_vpn = 1,
+			     .vpn = vpn, .m = &id_only,
+			     .has_reason = has_reason, .reason = reason,
+			     .has_flags = !!flags, .rflags = flags,
+			     .has_gen = !!gen, .gen = gen };
+
+	rnl_member_id_only(&id_only, m);
 	return rnl_request(c->sk, c->fam, &q, r);
 }
 
@@ -736,28 +1109,17 @@ int rnl_leave(struct rnl_ctx *c, uint32_t vpn, const struct rnl_member *m,
 	      int has_reason, uint32_t reason, uint32_t flags,
 	      struct rnl_res *r)
 {
-	struct rnl_member dev_only;
-	struct rnl_req q = { .cmd = ROSTER_CMD_MEMBER_LEAVE, .has_vpn = 1,
-			     .vpn = vpn, .m = &dev_only,
-			     .has_reason = has_reason, .reason = reason,
-			     .has_flags = !!flags, .rflags = flags };
-
-	memset(&dev_only, 0, sizeof(dev_only));
-	dev_only.dev_len = m->dev_len;
-	memcpy(dev_only.dev, m->dev, m->dev_len);
-	return rnl_request(c->sk, c->fam, &q, r);
+	return rnl_leave_ex(c, vpn, m, has_reason, reason, flags, 0, r);
 }
 
 int rnl_member_get(struct rnl_ctx *c, uint32_t vpn,
 		   const struct rnl_member *m, struct rnl_res *r)
 {
-	struct rnl_member dev_only;
+	struct rnl_member id_only;
 	struct rnl_req q = { .cmd = ROSTER_CMD_MEMBER_GET, .has_vpn = 1,
-			     .vpn = vpn, .m = &dev_only };
+			     .vpn = vpn, .m = &id_only };
 
-	memset(&dev_only, 0, sizeof(dev_only));
-	dev_only.dev_len = m->dev_len;
-	memcpy(dev_only.dev, m->dev, m->dev_len);
+	rnl_member_id_only(&id_only, m);
 	return rnl_request(c->sk, c->fam, &q, r);
 }
 
@@ -772,9 +1134,11 @@ int rnl_member_dump(struct rnl_ctx *c, uint32_t vpn, struct rnl_res *r)
 /* ---- members ---------------------------------------------------------- */
 
 /*
- * Member idx: dev 10.a.b.c (v4, idx < 2^24) or fd00::idx (v6); a key that
+ * Member idx: id 10.a.b.c (v4, idx < 2^24) or fd00::idx (v6); a key that
  * depends on idx and salt; every third member has an endpoint, every
- * second one prefixes (v4 or v6, up to 3).
+ * second one prefixes (v4 or v6, up to 3). The prefixes of different idx
+ * never overlap (idx < 2^18): 100+4i+(idx>>16).(idx>>8).idx.0/24 for the
+ * IPv4 ones, fd10:(idx>>16):idx::/48 for the IPv6 one.
  */
 void rnl_member_make(struct rnl_member *m, unsigned int idx, int v6,
 		     unsigned int salt)
@@ -783,18 +1147,18 @@ void rnl_member_make(struct rnl_member *m, unsigned int idx, int v6,
 
 	memset(m, 0, sizeof(*m));
 	if (v6) {
-		m->dev_len = 16;
-		m->dev[0] = 0xfd;
-		m->dev[12] = idx >> 24;
-		m->dev[13] = idx >> 16;
-		m->dev[14] = idx >> 8;
-		m->dev[15] = idx;
+		m->id_len = 16;
+		m->id[0] = 0xfd;
+		m->id[12] = idx >> 24;
+		m->id[13] = idx >> 16;
+		m->id[14] = idx >> 8;
+		m->id[15] = idx;
 	} else {
-		m->dev_len = 4;
-		m->dev[0] = 10;
-		m->dev[1] = idx >> 16;
-		m->dev[2] = idx >> 8;
-		m->dev[3] = idx;
+		m->id_len = 4;
+		m->id[0] = 10;
+		m->id[1] = idx >> 16;
+		m->id[2] = idx >> 8;
+		m->id[3] = idx;
 	}
 	m->key_len = ROSTER_KEY_LEN;
 	for (i = 0; i < ROSTER_KEY_LEN; i++)
@@ -828,13 +1192,15 @@ void rnl_member_make(struct rnl_member *m, unsigned int idx, int v6,
 				p->alen = 16;
 				p->addr[0] = 0xfd;
 				p->addr[1] = 0x10;
+				p->addr[2] = idx >> 24;
+				p->addr[3] = idx >> 16;
 				p->addr[4] = idx >> 8;
 				p->addr[5] = idx;
 				p->len = 48;
 			} else {
 				p->alen = 4;
-				p->addr[0] = 172;
-				p->addr[1] = 16 + i;
+				p->addr[0] = 100 + 4 * i + ((idx >> 16) & 3);
+				p->addr[1] = idx >> 8;
 				p->addr[2] = idx;
 				p->len = 24;
 			}
@@ -842,9 +1208,38 @@ void rnl_member_make(struct rnl_member *m, unsigned int idx, int v6,
 	}
 }
 
-int rnl_dev_eq(const struct rnl_member *a, const struct rnl_member *b)
+static int parse_addr(const char *s, uint8_t *a)
 {
-	return a->dev_len == b->dev_len && !memcmp(a->dev, b->dev, a->dev_len);
+	if (inet_pton(AF_INET, s, a) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, a) == 1)
+		return 16;
+	return 0;
+}
+
+void rnl_set_pfx(struct rnl_pfx *p, const char *text)
+{
+	char buf[64], *slash;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = 0;
+	p->alen = parse_addr(buf, p->addr);
+	p->has_len = 1;
+	p->len = slash ? atoi(slash) : (p->alen == 4 ? 32 : 128);
+}
+
+void rnl_set_id(struct rnl_member *m, const char *addr)
+{
+	memset(m->id, 0, sizeof(m->id));
+	m->id_len = parse_addr(addr, m->id);
+}
+
+int rnl_id_eq(const struct rnl_member *a, const struct rnl_member *b)
+{
+	return a->id_len == b->id_len && !memcmp(a->id, b->id, a->id_len);
 }
 
 static int pfx_eq(const struct rnl_pfx *a, const struct rnl_pfx *b)
@@ -853,12 +1248,12 @@ static int pfx_eq(const struct rnl_pfx *a, const struct rnl_pfx *b)
 	       a->has_len == b->has_len && !memcmp(a->addr, b->addr, a->alen);
 }
 
-/* Request-visible content: dev, key, endpoint, prefixes (as a set). */
+/* Request-visible content: id, key, endpoint, prefixes (as a set). */
 int rnl_member_eq(const struct rnl_member *a, const struct rnl_member *b)
 {
 	int i, j;
 
-	if (!rnl_dev_eq(a, b))
+	if (!rnl_id_eq(a, b))
 		return 0;
 	if (a->key_len != b->key_len || memcmp(a->key, b->key, a->key_len))
 		return 0;
@@ -878,22 +1273,37 @@ int rnl_member_eq(const struct rnl_member *a, const struct rnl_member *b)
 	return 1;
 }
 
-const char *rnl_dev_str(const struct rnl_member *m, char *buf, size_t len)
+static const char *addr_str(const uint8_t *a, int len, char *buf,
+			    size_t blen)
 {
-	if (m->dev_len == 4)
-		return inet_ntop(AF_INET, m->dev, buf, len);
-	if (m->dev_len == 16)
-		return inet_ntop(AF_INET6, m->dev, buf, len);
-	snprintf(buf, len, "<dev len %u>", m->dev_len);
+	if (len == 4)
+		return inet_ntop(AF_INET, a, buf, blen);
+	if (len == 16)
+		return inet_ntop(AF_INET6, a, buf, blen);
+	snprintf(buf, blen, "<addr len %d>", len);
 	return buf;
 }
 
-long rnl_dev_idx(const struct rnl_member *m)
+const char *rnl_id_str(const struct rnl_member *m, char *buf, size_t len)
 {
-	if (m->dev_len == 4 && m->dev[0] == 10)
-		return (long)m->dev[1] << 16 | m->dev[2] << 8 | m->dev[3];
-	if (m->dev_len == 16 && m->dev[0] == 0xfd)
-		return (long)m->dev[12] << 24 | m->dev[13] << 16 |
-		       m->dev[14] << 8 | m->dev[15];
+	return addr_str(m->id, m->id_len, buf, len);
+}
+
+const char *rnl_pfx_str(const struct rnl_pfx *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 16];
+
+	addr_str(p->addr, p->alen, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
+}
+
+long rnl_id_idx(const struct rnl_member *m)
+{
+	if (m->id_len == 4 && m->id[0] == 10)
+		return (long)m->id[1] << 16 | m->id[2] << 8 | m->id[3];
+	if (m->id_len == 16 && m->id[0] == 0xfd)
+		return (long)m->id[12] << 24 | m->id[13] << 16 |
+		       m->id[14] << 8 | m->id[15];
 	return -1;
 }
