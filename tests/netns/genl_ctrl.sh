@@ -12,7 +12,7 @@
 #            |                       |                       |
 #            +-----------+-----------+-----------+-----------+
 #                        |  CTRL_CMD_GETFAMILY dump (nlctrl)
-#                  [ roster.ko: family "roster" v1, grp notify ]
+#                  [ roster.ko: family "roster" v2, grp notify ]
 #
 # Needs: roster.ko loaded, genl-ctrl-list (libnl-utils).
 # shellcheck disable=SC2317,SC2154,SC2016,SC2119 # functions run via ktap_check; ns_new sets ns*; jq $vars
@@ -43,12 +43,12 @@ roster_block() {
 	"${cmd[@]}" | awk '/^0x/ { inb = ($2 == "roster") } inb'
 }
 
-# check_family NS: roster version 1, with grp notify
+# check_family NS: roster version 2 (uAPI v2), with grp notify
 check_family() {
 	local block
 	block=$(roster_block "${1:-}")
 	printf '%s\n' "$block"
-	grep -qE '^0x[0-9a-f]+ roster version 1$' <<<"$block" &&
+	grep -qE '^0x[0-9a-f]+ roster version 2$' <<<"$block" &&
 		grep -qE '^ +grp notify \(0x[0-9a-f]+\)$' <<<"$block"
 }
 
@@ -67,13 +67,14 @@ same_id() {
 }
 ktap_check same-id same_id
 
-# ops 1..6 (VPN_NEW..MEMBER_GET) have a doit, VPN_GET and MEMBER_GET dumps;
-# the notification-only commands 7..11 are not ops.
+# ops 1..6 (VPN_NEW..MEMBER_GET) and 12 (VPN_SET) have a doit, VPN_GET and
+# MEMBER_GET dumps, and only those two; the notification-only commands
+# 7..11 and 13 (VPN_CHANGED_NTF) are not ops.
 check_ops() {
 	local block op
 	block=$(roster_block)
 	printf '%s\n' "$block"
-	for op in 01 02 03 04 05 06; do
+	for op in 01 02 03 04 05 06 0c; do
 		grep -qE "^ +op [^ ]+ \(0x$op\) <[^>]*has_doit" <<<"$block" ||
 			{ echo "op 0x$op missing or without doit"; return 1; }
 	done
@@ -81,7 +82,13 @@ check_ops() {
 		grep -qE "^ +op [^ ]+ \(0x$op\) <[^>]*has_dump" <<<"$block" ||
 			{ echo "op 0x$op without dump"; return 1; }
 	done
-	for op in 07 08 09 0a 0b; do
+	for op in 01 02 04 05 0c; do
+		! grep -qE "^ +op [^ ]+ \(0x$op\) <[^>]*has_dump" <<<"$block" ||
+			{ echo "op 0x$op has a dump"; return 1; }
+	done
+	[[ $(grep -cE '^ +op ' <<<"$block") -eq 7 ]] ||
+		{ echo "not exactly 7 ops"; return 1; }
+	for op in 07 08 09 0a 0b 0d; do
 		! grep -qE "^ +op [^ ]+ \(0x$op\)" <<<"$block" ||
 			{ echo "notification 0x$op registered as an op"; return 1; }
 	done
