@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Module and namespace lifecycle with live objects:
-#  - 5 x: fill 3 namespaces with VPNs and members, rmmod roster (must
-#    succeed and free everything), insmod again: every table is empty;
+#  - 5 x: fill 3 namespaces with VPNs and members, change a limit sysctl in
+#    one, rmmod roster (must succeed, free everything and take the
+#    net.roster sysctls away), insmod again: every table is empty and the
+#    limits are back at their defaults;
+#  - the limits are sysctls, not module parameters;
 #  - deleting a namespace that holds members frees them (checked with the
 #    module's created/destroyed debug messages);
 #  - after rmmod, a CTRL_CMD_GETFAMILY by name ("genl ctrl get name roster")
@@ -17,6 +20,7 @@
 #   | vpn C1: 2 | | vpn C1: 2 | | vpn C1: 2 |    | vpn 9: 3  | -- ip netns del
 #   | vpn C2: 1 | | vpn C2: 1 | | vpn C2: 1 |    +-----------+
 #   | vpn C3: 0 | | vpn C3: 0 | | vpn C3: 0 |
+#   |           | |           | | max_m. 1C |
 #   +-----+-----+ +-----+-----+ +-----+-----+
 #         +-------------+-------------+--------- rmmod / insmod, x5
 #                  [ roster.ko ]
@@ -30,9 +34,10 @@ set -u
 CYCLES=5
 TESTS=()
 for ((c = 1; c <= CYCLES; c++)); do
-	TESTS+=("cycle$c-filled" "cycle$c-rmmod" "cycle$c-empty-after-reload")
+	TESTS+=("cycle$c-filled" "cycle$c-rmmod" "cycle$c-empty-after-reload"
+		"cycle$c-sysctls-reset")
 done
-TESTS+=(netns-delete-frees-members autoload-by-family-name)
+TESTS+=(no-module-params netns-delete-frees-members autoload-by-family-name)
 ktap_header ${#TESTS[@]}
 
 restore() {
@@ -74,35 +79,49 @@ member_balance() {
 		awk '{ n += ($4 == "created") ? 1 : -1 } END { print n + 0 }'
 }
 
-# One python process for all cycles (see ynl_batch); answers by line.
+# IPv4 attributes are big-endian u32s: YNL takes them as integers
+ip4() {
+	local IFS=.
+	# shellcheck disable=SC2086 # split on dots on purpose
+	set -- $1
+	echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4))
+}
+A1=$(ip4 10.0.0.1) A2=$(ip4 10.0.0.2) EP=$(ip4 192.0.2.2) P1=$(ip4 10.2.0.0)
+SYS=/proc/sys/net/roster
+
+# One python process for all cycles (see ynl_batch); answers by line. The
+# "sh" commands run in the netns the batch is in (the last "ns").
 {
 	for ((c = 1; c <= CYCLES; c++)); do
 		for ns in "$ns1" "$ns2" "$ns3"; do
 			echo "ns $ns"
-			echo "do member-join {\"vpn-id\": ${c}1, \"member\": {\"dev\": \"0a000001\", \"public-key\": \"$KEY\"}}"
-			echo "do member-join {\"vpn-id\": ${c}1, \"member\": {\"dev\": \"0a000002\", \"public-key\": \"$KEY\", \"endpoint-addr\": \"c0000202\", \"endpoint-port\": 51820, \"prefix\": [{\"addr\": \"0a020000\", \"len\": 16}]}}"
-			echo "do member-join {\"vpn-id\": ${c}2, \"member\": {\"dev\": \"fd000000000000000000000000000001\", \"public-key\": \"$KEY\"}}"
+			echo "do member-join {\"vpn-id\": ${c}1, \"member\": {\"id-ipv4\": $A1, \"public-key\": \"$KEY\"}}"
+			echo "do member-join {\"vpn-id\": ${c}1, \"member\": {\"id-ipv4\": $A2, \"public-key\": \"$KEY\", \"endpoint-ipv4\": $EP, \"endpoint-port\": 51820, \"prefix\": [{\"ipv4\": $P1, \"len\": 16}]}}"
+			echo "do member-join {\"vpn-id\": ${c}2, \"member\": {\"id-ipv6\": \"fd000000000000000000000000000001\", \"public-key\": \"$KEY\"}}"
 			echo "do vpn-new {\"vpn-id\": ${c}3}"
 			echo "dump vpn-get"
 		done
+		echo "sh sh -c 'echo ${c}0 >$SYS/max_members && cat $SYS/max_members'"
 		echo "sh sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do rmmod roster && exit 0; sleep 0.5; done; exit 1'"
+		echo "sh sh -c 'test ! -e $SYS && test ! -e /sys/module/roster'"
 		echo "sh insmod $(roster_ko) dyndbg=+p"
 		echo "reset"
+		echo "sh sh -c 'cat $SYS/max_vpns $SYS/max_members'"
 		for ns in "$ns1" "$ns2" "$ns3"; do
 			echo "ns $ns"
 			echo "dump vpn-get"
 		done
 	done
 	echo "ns $ns4"
-	for d in 01 02 03; do
-		echo "do member-join {\"vpn-id\": 9, \"member\": {\"dev\": \"0a0000$d\", \"public-key\": \"$KEY\"}}"
+	for d in 1 2 3; do
+		echo "do member-join {\"vpn-id\": 9, \"member\": {\"id-ipv4\": $(ip4 10.0.0.$d), \"public-key\": \"$KEY\"}}"
 	done
 	echo "dump member-get"
 } >"$ROSTER_TMP/in"
 ynl_batch <"$ROSTER_TMP/in" >"$ROSTER_TMP/out" 2>&1
 rc=$?
 mapfile -t R <"$ROSTER_TMP/out"
-per_cycle=$((3 * 6 + 3 + 3 * 2))
+per_cycle=$((3 * 6 + 6 + 3 * 2))
 want=$((CYCLES * per_cycle + 5))
 if [[ $rc -ne 0 || ${#R[@]} -ne $want ]]; then
 	ktap_indent <"$ROSTER_TMP/out"
@@ -127,20 +146,40 @@ for ((c = 1; c <= CYCLES; c++)); do
 	done
 	if [[ $ok -eq 1 ]]; then ktap_pass "cycle$c-filled"; else ktap_fail "cycle$c-filled"; fi
 	b=$((base + 18))
-	if answer_is "$b" '.rc == 0'; then
+	if answer_is $((b + 1)) '.rc == 0'; then
 		ktap_pass "cycle$c-rmmod"
 	else
-		ktap_diag "rmmod: ${R[$b]:-}"
+		ktap_diag "rmmod: ${R[$((b + 1))]:-}"
 		ktap_fail "cycle$c-rmmod"
 	fi
 	ok=1
-	answer_is $((b + 1)) '.rc == 0' || { ok=0; ktap_diag "insmod: ${R[$((b + 1))]:-}"; }
+	answer_is $((b + 3)) '.rc == 0' || { ok=0; ktap_diag "insmod: ${R[$((b + 3))]:-}"; }
 	for ((i = 0; i < 3; i++)); do
-		answer_is $((b + 4 + 2 * i)) '.ok == []' ||
-			{ ok=0; ktap_diag "dump after reload: ${R[$((b + 4 + 2 * i))]:-}"; }
+		answer_is $((b + 7 + 2 * i)) '.ok == []' ||
+			{ ok=0; ktap_diag "dump after reload: ${R[$((b + 7 + 2 * i))]:-}"; }
 	done
 	if [[ $ok -eq 1 ]]; then ktap_pass "cycle$c-empty-after-reload"; else ktap_fail "cycle$c-empty-after-reload"; fi
+	# set in $ns3 before the rmmod, gone with the module, default after
+	ok=1
+	answer_is "$b" ".rc == 0 and .out == \"${c}0\\n\"" || { ok=0; ktap_diag "set: ${R[$b]:-}"; }
+	answer_is $((b + 2)) '.rc == 0' || { ok=0; ktap_diag "net.roster after rmmod: ${R[$((b + 2))]:-}"; }
+	answer_is $((b + 5)) '.rc == 0 and .out == "1024\n131072\n"' ||
+		{ ok=0; ktap_diag "after reload: ${R[$((b + 5))]:-}"; }
+	if [[ $ok -eq 1 ]]; then ktap_pass "cycle$c-sysctls-reset"; else ktap_fail "cycle$c-sysctls-reset"; fi
 done
+
+# The limits are per-netns sysctls now, not module parameters.
+no_module_params() {
+	local p
+	p=$(modinfo -p "$(roster_ko)")
+	echo "modinfo -p: ${p:-(none)}"
+	ls /sys/module/roster/parameters 2>/dev/null
+	! grep -qE '^(max_vpns|max_members):' <<<"$p" &&
+		[[ ! -e /sys/module/roster/parameters/max_vpns &&
+			! -e /sys/module/roster/parameters/max_members ]] &&
+		[[ -e $SYS/max_vpns && -e $SYS/max_members ]]
+}
+ktap_check no-module-params no_module_params
 
 # ns4 holds 3 members (the batch process, which had sockets in it, has
 # exited); deleting it must destroy them (netns cleanup runs async).
