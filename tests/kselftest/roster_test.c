@@ -2285,9 +2285,16 @@ TEST_F(roster, prefix_replace_checked_against_others)
 	ok_join(_metadata, &self->c, 1, &a2, 4, 2);
 	member_with(&a2, "192.0.2.1", PFX("10.1.0.0/16"));
 	ok_join(_metadata, &self->c, 1, &a2, 5, 2);
-	/* the others' do */
+	/* the others' do: inside one of them ... */
 	member_with(&a2, "192.0.2.1", PFX("10.1.0.0/16", "10.2.5.0/24"));
 	expect_pfx_taken(_metadata, &self->c, 1, &a2, 1, "192.0.2.2",
+			 "10.2.0.0/16");
+	/* ... or covering its own old prefix and, behind it, another's */
+	member_with(&a2, "192.0.2.1", PFX("10.0.0.0/8"));
+	expect_pfx_taken(_metadata, &self->c, 1, &a2, 0, "192.0.2.2",
+			 "10.2.0.0/16");
+	member_with(&a2, "192.0.2.1", PFX("10.0.0.0/14"));
+	expect_pfx_taken(_metadata, &self->c, 1, &a2, 0, "192.0.2.2",
 			 "10.2.0.0/16");
 	rnl_res_init(&r);
 	rnl_member_get(&self->c, 1, &a, &r);
