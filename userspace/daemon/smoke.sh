@@ -162,7 +162,7 @@ check "restarted gw2 re-joined: gw1 has its peer again" wait_for 30 peer_is gw1 
 check "ping lan2 -> lan1 after the re-join" wait_for 20 x lan2 ping -c1 -W1 10.11.0.2
 
 # An operator removes gw2 on the manager with the roster CLI.
-x mgr "$ROSTER" member leave vpn 7 dev 10.255.0.12 reason admin
+x mgr "$ROSTER" member leave vpn 7 id 10.255.0.12 reason admin
 check "roster member leave on the manager: gw1 dropped gw2" wait_for 20 no_peers gw1
 check "... and gw2 got the LIST and dropped its peers" wait_for 20 no_peers gw2
 
