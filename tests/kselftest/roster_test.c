@@ -2272,7 +2272,7 @@ TEST_F(roster, prefix_overlap_refused)
 
 TEST_F(roster, prefix_replace_checked_against_others)
 {
-	struct rnl_member a, a2, b;
+	struct rnl_member a, a2, b, x;
 	struct rnl_res r;
 
 	member_with(&a, "192.0.2.1", PFX("10.1.0.0/16"));
@@ -2290,11 +2290,11 @@ TEST_F(roster, prefix_replace_checked_against_others)
 	expect_pfx_taken(_metadata, &self->c, 1, &a2, 1, "192.0.2.2",
 			 "10.2.0.0/16");
 	/* ... or covering its own old prefix and, behind it, another's */
-	member_with(&a2, "192.0.2.1", PFX("10.0.0.0/8"));
-	expect_pfx_taken(_metadata, &self->c, 1, &a2, 0, "192.0.2.2",
+	member_with(&x, "192.0.2.1", PFX("10.0.0.0/8"));
+	expect_pfx_taken(_metadata, &self->c, 1, &x, 0, "192.0.2.2",
 			 "10.2.0.0/16");
-	member_with(&a2, "192.0.2.1", PFX("10.0.0.0/14"));
-	expect_pfx_taken(_metadata, &self->c, 1, &a2, 0, "192.0.2.2",
+	member_with(&x, "192.0.2.1", PFX("10.0.0.0/14"));
+	expect_pfx_taken(_metadata, &self->c, 1, &x, 0, "192.0.2.2",
 			 "10.2.0.0/16");
 	rnl_res_init(&r);
 	rnl_member_get(&self->c, 1, &a, &r);
