@@ -165,6 +165,15 @@ static u32 roster_stamp_ntf_flags(const struct roster_stamp *st)
 	       (st->resync ? ROSTER_CHANGE_FLAGS_RESYNC : 0);
 }
 
+/* Point the extack at the stamp, if any, and hand back @cur in the cookie. */
+static int roster_stamp_refuse(struct netlink_ext_ack *extack,
+			       const struct roster_stamp *st, u64 cur, int err)
+{
+	NL_SET_BAD_ATTR(extack, st->attr);
+	roster_cookie_u64(extack, cur);
+	return err;
+}
+
 /*
  * Caller holds rn->lock. May the change apply to @vpn, and which generation
  * does it make? Refusals state the VPN's generation in the cookie.
@@ -181,8 +190,7 @@ static int roster_stamp_check(struct roster_stamp *st,
 				       "VPN follows another table: change it there, or stamp the change",
 				       "VPN %u follows another table: change it there, or stamp it",
 				       vpn->id);
-			roster_cookie_u64(extack, cur);
-			return -EPERM;
+			return roster_stamp_refuse(extack, st, cur, -EPERM);
 		}
 		st->gen = cur + 1;
 		return 0;
@@ -192,18 +200,14 @@ static int roster_stamp_check(struct roster_stamp *st,
 			       "stamped change is old: the VPN's generation is in the cookie",
 			       "VPN %u is at generation %llu: change %llu is old",
 			       vpn->id, cur, st->gen);
-		NL_SET_BAD_ATTR(extack, st->attr);
-		roster_cookie_u64(extack, cur);
-		return -EALREADY;
+		return roster_stamp_refuse(extack, st, cur, -EALREADY);
 	}
 	if (st->gen > cur + 1 && !st->resync) {
 		ROSTER_ERR_FMT(extack,
 			       "stamped change skips generations: the VPN's generation is in the cookie",
 			       "VPN %u is at generation %llu: change %llu skips ahead",
 			       vpn->id, cur, st->gen);
-		NL_SET_BAD_ATTR(extack, st->attr);
-		roster_cookie_u64(extack, cur);
-		return -ESTALE;
+		return roster_stamp_refuse(extack, st, cur, -ESTALE);
 	}
 	return 0;
 }
@@ -1037,7 +1041,7 @@ int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EEXIST;
 		goto undo;
 	}
-	if (!old && vpn->nmembers >= READ_ONCE(rn->max_members)) {
+	if (!old && vpn->nmembers >= roster_max_members(rn)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "VPN is full (sysctl net.roster.max_members)");
 		err = -ENOSPC;

@@ -2,11 +2,14 @@
 /*
  * roster: the table's limits, per network namespace, as sysctls
  * (net.roster.max_vpns, net.roster.max_members), so that the administrator
- * of each namespace sets its own at run time.
+ * of each namespace sets its own at run time. In a namespace of another
+ * user namespace than the initial one, they are capped by the initial
+ * namespace's: whoever can make a user namespace must not raise them.
  */
 
 #include <linux/slab.h>
 #include <linux/sysctl.h>
+#include <linux/user_namespace.h>
 #include <net/net_namespace.h>
 
 #include "table.h"
@@ -41,6 +44,13 @@ int roster_sysctl_register(struct net *net, struct roster_net *rn)
 		return -ENOMEM;
 	table[0].data = &rn->max_vpns;
 	table[1].data = &rn->max_members;
+	if (net->user_ns != &init_user_ns) {
+		rn->cap = roster_net(&init_net);
+		table[0].extra2 = (void *)&rn->cap->max_vpns;
+		table[1].extra2 = (void *)&rn->cap->max_members;
+		rn->max_vpns = roster_max_vpns(rn);
+		rn->max_members = roster_max_members(rn);
+	}
 #ifdef ROSTER_HAVE_REGISTER_NET_SYSCTL_SZ
 	rn->sysctl = register_net_sysctl_sz(net, "net/roster", table,
 					    ARRAY_SIZE(roster_sysctl_template) - 1);

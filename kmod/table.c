@@ -297,7 +297,7 @@ struct roster_vpn *roster_vpn_create(struct roster_net *rn, u32 id, u32 flags,
 		NL_SET_ERR_MSG_MOD(extack, "VPN exists");
 		return ERR_PTR(-EEXIST);
 	}
-	if (rn->nvpns >= READ_ONCE(rn->max_vpns)) {
+	if (rn->nvpns >= roster_max_vpns(rn)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "too many VPNs in this namespace (sysctl net.roster.max_vpns)");
 		return ERR_PTR(-ENOSPC);

@@ -88,7 +88,27 @@ struct roster_net {
 	unsigned int max_vpns;
 	unsigned int max_members;
 	struct ctl_table_header *sysctl;
+	/*
+	 * The initial namespace's table, when this namespace belongs to
+	 * another user namespace: its root may lower the limits, not raise
+	 * them above the initial namespace's.
+	 */
+	const struct roster_net *cap;
 };
+
+static inline unsigned int roster_max_vpns(const struct roster_net *rn)
+{
+	unsigned int v = READ_ONCE(rn->max_vpns);
+
+	return rn->cap ? min(v, READ_ONCE(rn->cap->max_vpns)) : v;
+}
+
+static inline unsigned int roster_max_members(const struct roster_net *rn)
+{
+	unsigned int v = READ_ONCE(rn->max_members);
+
+	return rn->cap ? min(v, READ_ONCE(rn->cap->max_members)) : v;
+}
 
 struct roster_net *roster_net(const struct net *net);
 
