@@ -393,6 +393,9 @@ class Enc(json.JSONEncoder):
             return o.hex()
         if isinstance(o, set):
             return sorted(o)
+        # attributes YNL does not decode, such as the extack cookie
+        if hasattr(o, 'raw') and hasattr(o, 'type'):
+            return {'type': o.type, 'raw': o.raw.hex()}
         return json.JSONEncoder.default(self, o)
 
 def fam():
