@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include "rosterd.h"
+#include "util.h"
 
 int rd_signalfd(void)
 {

@@ -15,6 +15,10 @@
 #include <string.h>
 
 #include "rosterd.h"
+#include "log.h"
+#include "config.h"
+#include "util.h"
+#include "rel.h"
 
 enum section { SEC_NONE, SEC_MANAGER, SEC_GATEWAY, SEC_VPN };
 

@@ -16,6 +16,14 @@
 #include <unistd.h>
 
 #include "rosterd.h"
+#include "log.h"
+#include "config.h"
+#include "util.h"
+#include "token.h"
+#include "proto.h"
+#include "rel.h"
+#include "netif.h"
+#include "state.h"
 
 #define KEEPALIVE 5
 /* The manager repeats ENROLLED up to 8 times, backing off to RD_RETRY_CAP_MS. */

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "rosterd.h"
+#include "log.h"
+#include "config.h"
 
 int rd_log_level = RD_LOG_INFO;
 static const char *rd_role = "rosterd";

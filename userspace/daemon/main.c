@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include "rosterd.h"
+#include "log.h"
+#include "config.h"
+#include "state.h"
 
 static void usage(FILE *f)
 {

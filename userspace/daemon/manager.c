@@ -21,6 +21,14 @@
 #include <unistd.h>
 
 #include "rosterd.h"
+#include "log.h"
+#include "config.h"
+#include "util.h"
+#include "token.h"
+#include "proto.h"
+#include "rel.h"
+#include "netif.h"
+#include "state.h"
 
 struct vcache {
 	uint32_t id;

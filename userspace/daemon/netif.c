@@ -14,7 +14,8 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-#include "rosterd.h"
+#include "util.h"
+#include "netif.h"
 #include "wireguard.h"
 
 int rd_if_index(const char *name)

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <libmnl/libmnl.h>
 
-#include "rosterd.h"
+#include "util.h"
+#include "proto.h"
+#include "rel.h"
 
 static const char *const type_names[__RD_TYPE_MAX] = {
 	[RD_ACK] = "ACK",

@@ -21,7 +21,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "proto.h"
+#include "rel.h"
+#include "state.h"
 
 static bool win_test(const struct rd_window *w, uint32_t seq)
 {

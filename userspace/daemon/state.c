@@ -19,7 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "rel.h"
+#include "netif.h"
+#include "state.h"
 
 bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn)
 {

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rosterd.h"
+#include "util.h"
+#include "token.h"
 
 #define TOKEN_FIELDS 9
 #define RD_TOKEN_MIN_EXPIRY 1577836800ull	/* 2020-01-01 */

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rosterd.h"
+#include "util.h"
 
 size_t rd_addr_len(const struct roster_addr *a)
 {

@@ -40,6 +40,11 @@
 #include <unistd.h>
 
 #include "rosterd.h"
+#include "log.h"
+#include "util.h"
+#include "proto.h"
+#include "rel.h"
+#include "netif.h"
 
 /* ---- identities ----------------------------------------------------- */
 

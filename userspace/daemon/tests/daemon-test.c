@@ -16,6 +16,13 @@
 #include <unistd.h>
 
 #include "rosterd.h"
+#include "log.h"
+#include "config.h"
+#include "util.h"
+#include "token.h"
+#include "proto.h"
+#include "rel.h"
+#include "state.h"
 
 static int test_no, failed, cur_fail;
 

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rosterd: configuration (config.c). */
+#ifndef RD_CONFIG_H
+#define RD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <net/if.h>
+
+#include "roster.h"
+
+#define RD_MAX_VPNS 256
+
+struct rd_vpn_conf {
+	uint32_t id;
+	uint16_t listen_port;
+	uint16_t keepalive;		/* persistent keepalive of the peers, s */
+	char ifname[IFNAMSIZ];
+	unsigned int n_prefixes;
+	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
+};
+
+struct rd_config {
+	bool has_manager, has_gateway;
+	int log_level;			/* -1: not set */
+	unsigned int retry_ms;
+	/* [manager] */
+	uint16_t listen_port;
+	bool has_endpoint;
+	struct roster_addr endpoint;	/* manager: reachable at; gateway: own */
+	struct roster_addr control_addr;
+	struct roster_prefix control_prefix;
+	uint16_t control_port;
+	char ifname[IFNAMSIZ];
+	char state_dir[256];
+	/* [gateway] */
+	bool leave_on_exit;
+	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */
+	unsigned int n_vpns;
+	struct rd_vpn_conf vpns[RD_MAX_VPNS];
+};
+
+enum rd_role { RD_ROLE_MANAGER, RD_ROLE_GATEWAY };
+
+/* Parse text (NUL-terminated) for role. On error returns -EINVAL and
+ * writes "line N: what" to err. */
+int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
+		    char *err, size_t errlen);
+int rd_config_load(const char *path, enum rd_role role, struct rd_config *c,
+		   char *err, size_t errlen);
+
+#endif /* RD_CONFIG_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rosterd: reliable delivery, duplicate suppression and sessions (rel.c). */
+#ifndef RD_REL_H
+#define RD_REL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <net/if.h>
+
+#include "roster.h"
+#include "proto.h"
+
+#define RD_WINDOW 256
+#define RD_MAX_INFLIGHT 128
+#define RD_RETRY_CAP_MS 4000
+/* Retransmissions to one peer per pass: forming a mesh of 128, the
+ * manager retransmitted 45 509 times for 9 529 messages to gateways that
+ * were slow to be scheduled, not losing datagrams. */
+#define RD_RETX_BURST 4
+
+/* Duplicate suppression: sliding window over a sender's seq numbers,
+ * reset when the sender's session grows. Sessions only grow (see
+ * rd_session_next), so a message from an earlier session is stale. */
+struct rd_window {
+	bool valid;
+	uint32_t session;
+	uint32_t top;
+	uint64_t bits[RD_WINDOW / 64];
+};
+
+enum rd_window_verdict { RD_WIN_NEW, RD_WIN_DUP, RD_WIN_NEW_SESSION, RD_WIN_STALE };
+/* RD_WIN_NEW_SESSION: accepted, and the sender restarted (its session
+ * grew since the last message); the first contact is RD_WIN_NEW.
+ * RD_WIN_STALE: from a session older than the current one: drop it. */
+int rd_window_check(struct rd_window *w, uint32_t session, uint32_t seq);
+
+struct rd_pending {
+	struct rd_pending *next;
+	uint32_t seq;
+	uint8_t type;
+	uint32_t vpn;
+	bool sent;
+	int tries;
+	int timeout_ms;
+	int64_t due;
+	int64_t sent_at;		/* first transmission, for the RTT */
+	size_t len;
+	uint8_t buf[];
+};
+
+/* One remote endpoint (address + port). */
+struct rd_peer {
+	struct rd_peer *next;
+	struct rd_peer *hnext;		/* in rd_link.hash */
+	uint32_t hash;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	uint32_t next_seq;
+	struct rd_window win;
+	struct rd_pending *q;
+	/* Round-trip estimate (RFC 6298, ms; 0: no sample yet): a slow or
+	 * busy receiver gets a longer first timeout instead of a storm of
+	 * retransmissions it would have ACKed anyway. */
+	int srtt, rttvar;
+	void *priv;
+};
+
+struct rd_link;
+/* Called when a reliable message is acked (acked = true) or given up. */
+typedef void (*rd_done_cb)(struct rd_link *l, struct rd_peer *p,
+			   const struct rd_pending *pm, bool acked);
+
+/* A manager talks to every gateway: looking a sender up must not cost a
+ * walk over all of them. */
+#define RD_PEER_BUCKETS 4096
+
+struct rd_link {
+	int fd;
+	uint32_t session;
+	int retry_ms;
+	int max_tries;		/* 0: retry forever */
+	struct rd_peer *peers;
+	struct rd_peer **hash;	/* RD_PEER_BUCKETS chains */
+	int64_t next_due;	/* no retransmission is due before this */
+	rd_done_cb done;
+	void *priv;
+};
+
+void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_done_cb done);
+void rd_link_free(struct rd_link *l);
+struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, socklen_t len,
+			    bool create);
+/* Encode and send m (seq assigned unless ACK), queueing it for retransmit. */
+int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m);
+int rd_send_ack(struct rd_link *l, struct rd_peer *p, uint32_t seq);
+/* An ACK arrived. */
+void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq);
+/* Retransmit what is due; returns ms until the next deadline, -1 if none. */
+int rd_tick(struct rd_link *l, int64_t now);
+/* Something of one of the types (bit 1 << type) for vpn is still queued
+ * or unacknowledged to p. */
+bool rd_pending_of(const struct rd_peer *p, uint32_t vpn, uint32_t types);
+bool rd_idle(const struct rd_link *l);
+/* Drop everything queued for p (without callbacks). */
+void rd_peer_flush(struct rd_peer *p);
+
+#endif /* RD_REL_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rosterd: state directory files (state.c). */
+#ifndef RD_STATE_H
+#define RD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <net/if.h>
+
+#include "roster.h"
+
+#define RD_ENTRY_MAX_VPNS 64
+
+/* An enrolled gateway ("gateways") or a pending invitation ("invites"). */
+struct rd_entry {
+	struct roster_addr id;
+	uint8_t key[32];		/* gateway / invitation public key */
+	unsigned int n_vpns;
+	uint32_t vpns[RD_ENTRY_MAX_VPNS];
+	uint64_t expiry;		/* invitations only */
+};
+
+int rd_state_load(const char *dir, const char *name, struct rd_entry **out, unsigned int *n);
+int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, unsigned int n);
+bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn);
+/* The next session id for a process using DIR: larger than every id
+ * handed out before from DIR (DIR/session) and than the wall clock in
+ * seconds, so a restarted sender's session always grows even if DIR was
+ * lost. */
+uint32_t rd_session_next(const char *dir);
+/* Load DIR/private.key, creating it (and DIR) if create. */
+int rd_state_key(const char *dir, uint8_t priv[32], bool create);
+
+struct rd_identity {
+	uint8_t private_key[32];
+	struct roster_addr id;
+	uint8_t prefixlen;
+	uint8_t manager_key[32];
+	struct roster_addr manager_endpoint;
+	uint16_t manager_port;
+	struct roster_addr control_addr;
+	uint16_t control_port;
+};
+
+int rd_identity_load(const char *dir, struct rd_identity *id);
+int rd_identity_save(const char *dir, const struct rd_identity *id);
+
+#endif /* RD_STATE_H */
