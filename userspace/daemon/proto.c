@@ -47,16 +47,18 @@ static const uint32_t allowed[__RD_TYPE_MAX] = {
 			BIT(RD_A_ENDPOINT_PORT) | BIT(RD_A_PREFIX),
 	[RD_LEAVE_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN),
 	[RD_JOIN] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_MEMBER) |
-		    BIT(RD_A_PART) | BIT(RD_A_NPARTS) | BIT(RD_A_TOTAL),
-	[RD_NOTIFY] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_MEMBER),
-	[RD_REMOVE] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_DEV),
+		    BIT(RD_A_PART) | BIT(RD_A_NPARTS) | BIT(RD_A_TOTAL) | BIT(RD_A_STORE_ID),
+	[RD_NOTIFY] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_MEMBER) |
+		      BIT(RD_A_STORE_ID),
+	[RD_REMOVE] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_DEV) |
+		      BIT(RD_A_STORE_ID),
 	[RD_LIST] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_MEMBER) |
-		    BIT(RD_A_PART) | BIT(RD_A_NPARTS) | BIT(RD_A_TOTAL),
+		    BIT(RD_A_PART) | BIT(RD_A_NPARTS) | BIT(RD_A_TOTAL) | BIT(RD_A_STORE_ID),
 	/* generation + total: the sender's view, so an up-to-date view costs
 	 * the manager no list. */
 	[RD_SYNC_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_TOTAL),
 	[RD_ENROLL] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
-	[RD_ENROLLED] = BIT(RD_A_SESSION),
+	[RD_ENROLLED] = BIT(RD_A_SESSION) | BIT(RD_A_STORE_ID),
 	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE) | BIT(RD_A_ERR_TEXT) | BIT(RD_A_REF_SEQ),
 };
 static const uint32_t required[__RD_TYPE_MAX] = {
@@ -250,6 +252,8 @@ int rd_msg_encode(const struct rd_msg *m, void *buf, size_t len)
 	}
 	if (m->has_ref)
 		put_u32(&e, RD_A_REF_SEQ, m->ref_seq);
+	if (m->has_store_id)
+		put(&e, RD_A_STORE_ID, RD_STORE_ID_LEN, m->store_id);
 	if (e.full)
 		return -EMSGSIZE;
 	out = e.nlh->nlmsg_len - sizeof(struct nlmsghdr);
@@ -519,6 +523,11 @@ static int msg_cb(const struct nlattr *a, uint16_t type, const uint8_t *d, size_
 		else
 			m->ref_seq = get_u32(d);
 		break;
+	case RD_A_STORE_ID:
+		if (len != RD_STORE_ID_LEN)
+			goto bad;
+		memcpy(m->store_id, d, RD_STORE_ID_LEN);
+		break;
 	case RD_A_GENERATION:
 		if (len != 8)
 			goto bad;
@@ -642,6 +651,7 @@ int rd_msg_decode(const void *buf, size_t len, struct rd_msg *m, const char **wh
 	m->has_key = c.seen & BIT(RD_A_PUBKEY);
 	m->has_err = c.seen & BIT(RD_A_ERR_CODE);
 	m->has_ref = c.seen & BIT(RD_A_REF_SEQ);
+	m->has_store_id = c.seen & BIT(RD_A_STORE_ID);
 	m->has_parts = c.seen & BIT(RD_A_PART);
 	m->has_total = c.seen & BIT(RD_A_TOTAL);
 	m->has_endpoint = c.seen & BIT(RD_A_ENDPOINT_ADDR);

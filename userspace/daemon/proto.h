@@ -14,6 +14,7 @@
 
 #define RD_PROTO_VERSION 1
 #define RD_HDR_LEN 12
+#define RD_STORE_ID_LEN 16
 #define RD_MSG_MAX 1280		/* fits rctl0's MTU unfragmented */
 
 enum rd_type {
@@ -52,6 +53,7 @@ enum rd_attr {
 	RD_A_ERR_CODE,		/* u32 errno */
 	RD_A_ERR_TEXT,		/* NUL-terminated string */
 	RD_A_REF_SEQ,		/* u32: seq of the request an ERROR answers */
+	RD_A_STORE_ID,		/* binary 16: the identity of the manager's store */
 	__RD_A_MAX
 };
 
@@ -87,6 +89,9 @@ struct rd_msg {
 	bool has_key; uint8_t key[32];
 	bool has_err; uint32_t err; char text[128];
 	bool has_ref; uint32_t ref_seq;
+	/* JOIN, LIST, NOTIFY, REMOVE, ENROLLED: the store the manager's
+	 * membership comes from (rd_store_identity). */
+	bool has_store_id; uint8_t store_id[RD_STORE_ID_LEN];
 };
 
 const char *rd_type_name(unsigned int type);
