@@ -6,6 +6,9 @@
  * handles, backups, and a SIGKILLed writer. KTAP; needs no privileges.
  *
  *   store-test            run the tests
+ *   store-test seed DIR   create a store in DIR with VPN 7 at generation 3
+ *                         (2 members) and print its identity, for
+ *                         daemon-cli.sh's `rosterd backup` cases
  *   store-test bench DIR  time rd_store_commit (MEMBER_PUT) with
  *                         synchronous=FULL and OFF at 1 000 and 10 000
  *                         members, in DIR (a benchmark: build without
@@ -1012,6 +1015,26 @@ static int bench(const char *dir)
 	return 0;
 }
 
+static int seed(const char *dir)
+{
+	struct roster_member ms[2];
+	struct rd_store *s = NULL;
+	char err[512], hex[33];
+
+	if (rd_store_open(dir, &s, err, sizeof(err)))
+		return fprintf(stderr, "%s\n", err), 1;
+	mk_member(&ms[0], 1, 3, 2);
+	mk_member(&ms[1], 2, 3, 1);
+	if (commit_replace(s, 7, 0, 3, ms, 2)) {
+		fprintf(stderr, "%s\n", rd_store_errmsg(s));
+		rd_store_close(s);
+		return 1;
+	}
+	printf("%s\n", rd_store_identity_hex(s, hex));
+	rd_store_close(s);
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -1027,8 +1050,10 @@ int main(int argc, char **argv)
 	rd_log_level = RD_LOG_ERROR;
 	if (argc == 3 && !strcmp(argv[1], "bench"))
 		return bench(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "seed"))
+		return seed(argv[2]);
 	if (argc != 1) {
-		fprintf(stderr, "usage: store-test [bench DIR]\n");
+		fprintf(stderr, "usage: store-test [bench DIR | seed DIR]\n");
 		return 2;
 	}
 	snprintf(root, sizeof(root), "/tmp/store-test.XXXXXX");
