@@ -371,7 +371,7 @@ static int bind_member(struct rd_store *s, sqlite3_stmt *st, uint32_t vpn,
 		rc = m->has_endpoint ? bind_addr(st, 4, &m->endpoint) : sqlite3_bind_null(st, 4);
 	if (!rc)
 		rc = sqlite3_bind_int(st, 5, m->port);
-	/* zeroblob-free: a zero-length blob, never NULL (the column is NOT NULL) */
+	/* No prefixes: a zero-length blob, since the column is NOT NULL. */
 	if (!rc)
 		rc = sqlite3_bind_blob(st, 6, m->n_prefixes ? (const void *)pfx : (const void *)"",
 				       (int)(m->n_prefixes * PREFIX_REC), SQLITE_TRANSIENT);
@@ -498,7 +498,8 @@ static int legacy_entries(const char *dir, const char *name, bool invites, struc
 		lineno++;
 		if (!save && !*line)
 			break;
-		for (char *t = strtok_r(line, " \t", &s2); t && nf < 5; t = strtok_r(NULL, " \t", &s2))
+		for (char *t = strtok_r(line, " \t", &s2); t && nf < 5;
+		     t = strtok_r(NULL, " \t", &s2))
 			f[nf++] = t;
 		if (!nf || f[0][0] == '#')
 			continue;
@@ -514,12 +515,14 @@ static int legacy_entries(const char *dir, const char *name, bool invites, struc
 			goto out;
 		}
 		if (rd_key_from_b64(f[1], e.key)) {
-			legacy_fail(err, errlen, path, lineno, "invalid key (44 characters of base64)");
+			legacy_fail(err, errlen, path, lineno,
+				    "invalid key (44 characters of base64)");
 			goto out;
 		}
 		if (parse_vpns(f[2], &e)) {
 			legacy_fail(err, errlen, path, lineno,
-				    "invalid VPN list (distinct IDs 1..4294967295, comma-separated)");
+				    "invalid VPN list (distinct IDs 1..4294967295, "
+				    "comma-separated)");
 			goto out;
 		}
 		if (nf == 4) {
@@ -600,7 +603,8 @@ static int legacy_session(const char *dir, struct legacy *l, char *err, size_t e
 		l->has_session = true;
 	}
 	if (!ret && !l->has_session)
-		ret = legacy_fail(err, errlen, path, lineno ? lineno : 1, "expected one session id");
+		ret = legacy_fail(err, errlen, path, lineno ? lineno : 1,
+				  "expected one session id");
 	free(text);
 	return ret;
 }
@@ -769,7 +773,8 @@ static int schema_check(struct rd_store *s, const struct legacy *l, bool *create
 	version = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (version > RD_STORE_SCHEMA)
-		return fail(s, -EPROTO, "%s: schema version %lld is newer than this rosterd's (%d): "
+		return fail(s, -EPROTO,
+			    "%s: schema version %lld is newer than this rosterd's (%d): "
 			    "run the rosterd that wrote it, or restore a backup",
 			    s->path, (long long)version, RD_STORE_SCHEMA);
 	if (version < 1)
@@ -1634,8 +1639,8 @@ int rd_store_backup(struct rd_store *s, const char *path)
 	sqlite3_exec(dst, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 	b = sqlite3_backup_init(dst, "main", s->db, "main");
 	if (!b) {
-		ret = fail(s, rc_errno(dst, sqlite3_errcode(dst)), "%s: cannot start the backup: %s",
-			   path, sqlite3_errmsg(dst));
+		ret = fail(s, rc_errno(dst, sqlite3_errcode(dst)),
+			   "%s: cannot start the backup: %s", path, sqlite3_errmsg(dst));
 		goto out;
 	}
 	/* All pages in one step: one read snapshot of the store, which WAL
