@@ -44,6 +44,9 @@ prefix = 10.11.0.0/24
 EOC
 printf '[manager]\nlisten-port = 0\n' >"$T/bad.conf"
 printf '[manager]\nendpoint = 192.0.2.1\nstate-dir = %s\n' "$T/store" >"$T/store.conf"
+printf '[manager]\nendpoint = 192.0.2.1\nstate-dir = %s\n' "$T/old" >"$T/old.conf"
+mkdir -m 0700 "$T/old"
+echo "10.255.0.11 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= 7" >"$T/old/gateways"
 
 echo "TAP version 13"
 echo "1..25"
@@ -76,8 +79,8 @@ t "backup with two DESTs" 2 "exactly one DEST" -- "$R" backup --config "$T/store
 t "backup with --vpn" 2 "only valid for invite" -- "$R" backup --config "$T/store.conf" --vpn 7 "$T/a"
 t "backup with a gateway config" 1 "no \[manager\] section" -- "$R" backup --config "$T/gw.conf" "$T/a"
 # The text files of a manager not yet started on a store: no store is made.
-t "backup with no store" 1 "no store" -- "$R" backup --config "$T/mgr.conf" "$T/a"
-if [ -e "$T/mgr/roster.db" ] || [ -e "$T/a" ] || [ ! -e "$T/mgr/invites" ]; then
+t "backup with no store" 1 "no store" -- "$R" backup --config "$T/old.conf" "$T/a"
+if [ -e "$T/old/roster.db" ] || [ -e "$T/a" ] || [ ! -e "$T/old/gateways" ]; then
 	echo "# backup with no store created or renamed files"; fails=$((fails + 1))
 fi
 id=$("$STORE_TEST" seed "$T/store") || { echo "# cannot seed a store with $STORE_TEST"; fails=$((fails + 1)); }
