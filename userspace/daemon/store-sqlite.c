@@ -808,6 +808,15 @@ static void legacy_warn_leftovers(const struct rd_store *s)
 	}
 }
 
+/* ROSTERD_STORE_SYNC=off trades durability for speed: only for measuring
+ * what durability costs (scripts/bench-fanout), never for a deployment. */
+static const char *sync_pragma(void)
+{
+	const char *v = getenv("ROSTERD_STORE_SYNC");
+
+	return v && !strcmp(v, "off") ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL";
+}
+
 int rd_store_open(const char *dir, struct rd_store **out, char *err, size_t errlen)
 {
 	struct legacy l = { 0 };
@@ -867,7 +876,7 @@ int rd_store_open(const char *dir, struct rd_store **out, char *err, size_t errl
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	ret = pragma(s, "PRAGMA journal_mode=WAL", "wal");
 	if (!ret)
-		ret = pragma(s, "PRAGMA synchronous=FULL", NULL);
+		ret = pragma(s, sync_pragma(), NULL);
 	if (ret)
 		goto out;
 	ret = tx_begin(s);
@@ -1678,4 +1687,13 @@ out:
 		*slash = 0;
 	sync_dir(slash ? dir : ".");
 	return 0;
+}
+
+int rd_store_vpn_generation(struct rd_store *s, uint32_t id, uint64_t *gen)
+{
+	int ret = vpn_read(s, id, gen);
+
+	if (ret == -ENOENT)
+		fail(s, -ENOENT, "VPN %u is not in the store", id);
+	return ret;
 }

@@ -98,6 +98,8 @@ const char *rd_store_errmsg(const struct rd_store *s);
 int rd_store_load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n);
 /* One VPN; -ENOENT if absent. */
 int rd_store_vpn_get(struct rd_store *s, uint32_t id, struct rd_store_vpn *out);
+/* The VPN's stored generation, without its members; -ENOENT if absent. */
+int rd_store_vpn_generation(struct rd_store *s, uint32_t id, uint64_t *gen);
 void rd_store_vpn_release(struct rd_store_vpn *v);
 void rd_store_vpns_free(struct rd_store_vpn *v, unsigned int n);
 /* Commit c in one durable transaction (WAL, synchronous=FULL). -ESTALE

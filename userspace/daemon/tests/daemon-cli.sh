@@ -65,8 +65,11 @@ t "bad config: exit 1 with the line" 1 "line 2: listen-port" -- "$R" manager --c
 t "missing config file: exit 1" 1 "cannot read" -- "$R" manager --config "$T/none.conf"
 t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7
 t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 -q
-if [ "$(wc -l <"$T/out")" -ne 1 ] || ! grep -q "^10.255.0.11 .* 7,9 [0-9]*$" "$T/mgr/invites"; then
-	echo "# bad token output or invites file"; fails=$((fails + 1))
+# The store, read with sqlite3 (independent of rosterd's code): one
+# invitation for 10.255.0.11 (0AFF000B) to VPNs 7 and 9, with an expiry.
+inv=$(sqlite3 -readonly "$T/mgr/roster.db" "SELECT hex(id), vpns, expiry > 0 FROM invites" 2>&1)
+if [ "$(wc -l <"$T/out")" -ne 1 ] || [ "$inv" != "0AFF000B|7,9|1" ]; then
+	echo "# bad token output or stored invitation: $inv"; fails=$((fails + 1))
 fi
 t "redeem a malformed token" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" "AAAA"
 "$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --ttl 1 -q >"$T/tok" 2>/dev/null
