@@ -14,6 +14,7 @@
 #   iface-gone   gw1's rvpn9 deleted: each of its peers counts
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM.
+# shellcheck disable=SC2317 # functions run through rst_check
 set -u
 # shellcheck source=tests/rosterd/lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -51,7 +52,7 @@ stop_fails() {
 	for p in "$@"; do
 		grep -qE "$p" <<<"$out" || { echo "  no /$p/ in:"; echo "$out" | sed 's/^/    /'; rc=1; }
 	done
-	return $rc
+	return "$rc"
 }
 
 removals_are() {
