@@ -26,6 +26,17 @@
  *       -r: delete it first, so that it starts empty)
  *   wg-watch ping [-t SECS] [-i MS] NS DST...
  *       from NS, ICMP echo to every DST every MS until each answered once
+ *   wg-watch removals [-t SECS] [-i MS] STOPFILE NS...
+ *       the durability watcher of tests/rosterd/lib.sh (rst_watch_start):
+ *       every MS (default 50) reads every WireGuard interface's peers in
+ *       every NS (what `wg show all dump` lists) until STOPFILE exists
+ *       (then one last round) or SECS pass; prints "start T" after the
+ *       first round (the baseline), then
+ *       "removed WALL T NS IFACE KEY" as soon as a peer of one round is
+ *       absent from the next (a removed interface: each of its peers),
+ *       and at the end "stats rounds R peers P maxgap S" (P: peers in
+ *       the last round, S: the longest time between two rounds' starts).
+ *       Exits 0, or 1 on a failed query. WALL is HH:MM:SS.mmm.
  *
  * key/count/ping print "start T", then "NAME T" as each NS (DST) is
  * satisfied, then "last T" (key/count: before it "stats rounds R queries Q
@@ -43,6 +54,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -84,7 +96,8 @@ static void usage(void)
 		"       wg-watch dump IFACE NS...\n"
 		"       wg-watch conf [-p PORT] IFACE OUTDIR NS...\n"
 		"       wg-watch mkdev [-r] IFACE NS...\n"
-		"       wg-watch ping [-t SECS] [-i MS] NS DST...\n");
+		"       wg-watch ping [-t SECS] [-i MS] NS DST...\n"
+		"       wg-watch removals [-t SECS] [-i MS] STOPFILE NS...\n");
 	exit(2);
 }
 
@@ -122,6 +135,7 @@ struct opts {
 	double timeout;
 	long interval_ms;
 	bool gone, recreate;
+	bool timeout_set, interval_set;
 	int port;
 };
 
@@ -134,11 +148,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->gone = false;
 	o->recreate = false;
 	o->port = -1;
+	o->timeout_set = o->interval_set = false;
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-t") && i + 1 < argc) {
 			o->timeout = atof(argv[++i]);
+			o->timeout_set = true;
 		} else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
 			o->interval_ms = atol(argv[++i]);
+			o->interval_set = true;
 		} else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
 			o->port = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "-g")) {
@@ -513,6 +530,160 @@ static int ping(const struct opts *o, const char *ns, char **dsts, int n)
 	return 0;
 }
 
+/* One (interface, peer) of a round. */
+struct seen_peer {
+	char ifname[IFNAMSIZ];
+	wg_key key;
+};
+
+struct peer_set {
+	struct seen_peer *v;
+	size_t n, cap;
+};
+
+static void set_add(struct peer_set *s, const char *ifname, const wg_key key)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct seen_peer *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			perror("realloc");
+			exit(1);
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	snprintf(s->v[s->n].ifname, sizeof(s->v[s->n].ifname), "%s", ifname);
+	memcpy(s->v[s->n].key, key, sizeof(wg_key));
+	s->n++;
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen_peer *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	return c ? c : memcmp(x->key, y->key, sizeof(wg_key));
+}
+
+/* Every peer of every WireGuard interface of the current netns, sorted. */
+static int sample(struct peer_set *s)
+{
+	char *names = wg_list_device_names(), *name;
+	size_t len;
+
+	s->n = 0;
+	if (!names)
+		return -1;
+	for (name = names; (len = strlen(name)); name += len + 1) {
+		wg_device *dev = NULL;
+		wg_peer *p;
+
+		/* gone between the list and the query: no peers */
+		if (wg_get_device(&dev, name))
+			continue;
+		wg_for_each_peer(dev, p)
+			set_add(s, name, p->public_key);
+		wg_free_device(dev);
+	}
+	free(names);
+	qsort(s->v, s->n, sizeof(*s->v), cmp_seen);
+	return 0;
+}
+
+static void wall(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
+}
+
+/* Prints the peers of old that cur lacks; returns their count. */
+static unsigned long report_removed(const char *ns, const struct peer_set *old,
+				    const struct peer_set *cur, double t)
+{
+	unsigned long removed = 0;
+	size_t j = 0;
+
+	for (size_t i = 0; i < old->n; i++) {
+		int c = 1;
+
+		while (j < cur->n && (c = cmp_seen(&cur->v[j], &old->v[i])) < 0)
+			j++;
+		if (j < cur->n && !c)
+			continue;
+		{
+			wg_key_b64_string k;
+			char w[32];
+
+			wall(w, sizeof(w));
+			wg_key_to_base64(k, old->v[i].key);
+			printf("removed %s %.3f %s %s %s\n", w, t, ns, old->v[i].ifname, k);
+			removed++;
+		}
+	}
+	if (removed)
+		fflush(stdout);
+	return removed;
+}
+
+static int removals(const struct opts *o, const char *stop, char **names, int n)
+{
+	int *fds = ns_open(names, n);
+	struct peer_set *prev = calloc((size_t)n, sizeof(*prev));
+	struct peer_set cur = { 0 };
+	double t0 = now(), last_round = 0, maxgap = 0;
+	unsigned long rounds = 0;
+	size_t peers = 0;
+	bool stopping = false;
+
+	if (!prev) {
+		perror("calloc");
+		return 1;
+	}
+	for (;;) {
+		double t = now();
+		struct peer_set tmp;
+
+		/* the stop file is checked first, so that the round after it
+		 * still sees everything the test did before stopping us */
+		stopping = stopping || !access(stop, F_OK) || t - t0 > o->timeout;
+		if (rounds && t - last_round > maxgap)
+			maxgap = t - last_round;
+		last_round = t;
+		peers = 0;
+		for (int i = 0; i < n; i++) {
+			ns_enter(fds[i], names[i]);
+			if (sample(&cur)) {
+				fprintf(stderr, "wg-watch: %s: cannot list WireGuard interfaces\n",
+					names[i]);
+				return 1;
+			}
+			if (rounds)
+				report_removed(names[i], &prev[i], &cur, now());
+			peers += cur.n;
+			tmp = prev[i];
+			prev[i] = cur;
+			cur = tmp;
+		}
+		/* the first round is the baseline: the caller starts after it */
+		if (!rounds++) {
+			printf("start %.3f\n", t0);
+			fflush(stdout);
+		}
+		if (stopping)
+			break;
+		sleep_ms(o->interval_ms);
+	}
+	printf("stats rounds %lu peers %zu maxgap %.3f\n", rounds, peers, maxgap);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -553,6 +724,14 @@ int main(int argc, char **argv)
 		return mkdev(&o, argv[0], argv + 1, argc - 1);
 	if (!strcmp(cmd, "ping") && argc >= 2)
 		return ping(&o, argv[0], argv + 1, argc - 1);
+	if (!strcmp(cmd, "removals") && argc >= 2) {
+		/* a test's length, not a wait's */
+		if (!o.timeout_set)
+			o.timeout = 3600;
+		if (!o.interval_set)
+			o.interval_ms = 50;
+		return removals(&o, argv[0], argv + 1, argc - 1);
+	}
 	usage();
 	return 2;
 }

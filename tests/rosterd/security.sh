@@ -14,8 +14,8 @@
 #                      JOIN_REQ (rewritten as a fresh sender instance) with
 #                      the source address of gw4 (enrolled, not a member)
 #                      straight to the manager's control address 10.255.0.1
-#                      via 192.0.2.1, and gw2's JOIN_REQ turned into a
-#                      LEAVE_REQ; and the captured JOIN (0 members) the
+#                      via 192.0.2.1, and a fresh gw2 session's
+#                      LEAVE_REQ (forged); and the captured JOIN (0 members) the
 #                      manager once sent gw1, to gw1 with the manager's
 #                      address as source. rp_filter is off everywhere (the
 #                      kernel default in a new netns): only rosterd can
@@ -59,9 +59,8 @@
 # After the underlay forgeries a "heal" step undoes their damage (drops a
 # forged member, restarts the gateways) so later checks stay independent.
 #
-# Wire constants used to pick captured messages (userspace/daemon/rosterd.h):
-# header {u8 version, u8 type, u16 flags, u32 seq, u32 ack}, types
-# JOIN_REQ=2, LEAVE_REQ=3, JOIN=4; first attribute = session id.
+# Captured messages are told apart, rewritten and forged with rd-inject
+# (rst_inject, rst_msg_types), i.e. with rosterd's own codec.
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded.
 # shellcheck disable=SC2317 # functions run through rst_wait
@@ -118,10 +117,16 @@ not_member() {
 not_logged() {
 	! rst_log_since "$1" "$2" | grep -E "$3" | sed 's/^/  logged: /' | grep .
 }
-# captured FILE JQ-SELECT: payloads (hex) of captured packets matching.
-captured() { jq -r "select($2) | .$3" "$RST_DIR/$1.cap"; }
-# msg type of a hex payload
-hex_type() { echo $((16#${1:2:2})); }
+# captured FILE JQ-SELECT FIELD [TYPE]: FIELD of the captured packets
+# matching JQ-SELECT (and whose payload is a TYPE message).
+captured() {
+	if [[ -z ${4:-} ]]; then
+		jq -r "select($2) | .$3" "$RST_DIR/$1.cap"
+		return
+	fi
+	jq -r "select($2) | \"\(.$3) \(.payload)\"" "$RST_DIR/$1.cap" |
+		rst_msg_types | awk -v t="$4" '$1 == t { print $2 }'
+}
 
 check topology rst_topology 4
 check attacker-node rst_node evil 192.0.2.66
@@ -158,14 +163,15 @@ check unauthorised-error-logged-gw3 rst_wait 10 logged gw3 0 'error: .*vpn 9'
 check unauthorised-gw3-still-in-vpn7 rst_peers_ok 3 7
 
 # ---- captured messages
-J1=$(captured ctl '.src == "10.255.0.11" and .dport == 5100 and (.payload[2:4] == "02")' payload | head -n 1)
-J2=$(captured ctl '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' payload | head -n 1)
-J2SPORT=$(captured ctl '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' sport | head -n 1)
-JOIN_TO_GW1=$(captured ctl '.dst == "10.255.0.11" and .sport == 5100 and (.payload[2:4] == "04")' payload | head -n 1)
+J1=$(captured ctl '.src == "10.255.0.11" and .dport == 5100' payload JOIN_REQ | head -n 1)
+J2=$(captured ctl '.src == "10.255.0.12" and .dport == 5100' payload JOIN_REQ | head -n 1)
+J2SPORT=$(captured ctl '.src == "10.255.0.12" and .dport == 5100' sport JOIN_REQ | head -n 1)
+JOIN_TO_GW1=$(captured ctl '.dst == "10.255.0.11" and .sport == 5100' payload JOIN | head -n 1)
 ktap_diag "captured: gw1 JOIN_REQ ${J1:0:40}..., gw2 JOIN_REQ ${J2:0:40}... (sport ${J2SPORT:-?}), JOIN to gw1 ${JOIN_TO_GW1:0:40}..."
 check captured-join-reqs test -n "$J1" -a -n "$J2" -a -n "$JOIN_TO_GW1"
-# gw2's JOIN_REQ as a LEAVE_REQ (type byte 3)
-L2=${J2:0:2}03${J2:4}
+# gw2's LEAVE_REQ for VPN 7 (its session: --fresh replaces it anyway)
+L2=$(rst_inject evil encode LEAVE_REQ --session random --vpn 7)
+check forged-leave-encoded test -n "$L2"
 
 # ---- forged identity from the underlay
 rst_in evil ip addr add 10.255.0.14/32 dev eth0
@@ -175,24 +181,24 @@ rst_in evil ip route add 10.255.0.11/32 via 192.0.2.11 # towards gw1
 peers1=$(rst_wg_peers 1 7)
 snap_take
 m=$(rst_log_lines mgr)
-rst_py evil udp 10.255.0.14 5100 10.255.0.1 5100 --fresh "$J1"
+check forged-underlay-join-as-gw4-sent rst_inject evil send --from 10.255.0.14:5100 --to 10.255.0.1:5100 --fresh "$J1"
 check forged-underlay-join-as-gw4 unchanged
 check forged-underlay-gw4-not-member not_member 7 10.255.0.14
 snap_take
-rst_py evil udp 10.255.0.12 5100 10.255.0.1 5100 --fresh "$L2"
+check forged-underlay-leave-as-gw2-sent rst_inject evil send --from 10.255.0.12:5100 --to 10.255.0.1:5100 --fresh "$L2"
 check forged-underlay-leave-as-gw2 unchanged
 snap_take
 g1=$(rst_log_lines gw1)
 # (evil holds the manager's address only for this: it also talks *to* it)
 rst_in evil ip addr add 10.255.0.1/32 dev eth0
-rst_py evil udp 10.255.0.1 5100 10.255.0.11 5100 --fresh --gen 1000000 "$JOIN_TO_GW1"
+check forged-underlay-join-to-gw1-sent rst_inject evil send --from 10.255.0.1:5100 --to 10.255.0.11:5100 --fresh --gen 1000000 "$JOIN_TO_GW1"
 check forged-underlay-join-to-gw1-as-manager unchanged
 # accepted, it would empty gw1's rvpn7 (a JOIN with no members) until gw1's
 # resync (the new "session" makes it resync) restores it: look at the log
 check forged-underlay-gw1-did-not-believe-it not_logged gw1 "$g1" 'manager restarted|gen 1000000|0 peer'
 check forged-underlay-gw1-peers-kept test "$(rst_wg_peers 1 7)" == "$peers1"
 g1=$(rst_log_lines gw1)
-rst_py evil garbage 10.255.0.1:5100 10.255.0.11 5100 40
+check garbage-underlay-to-gw1-sent rst_inject evil garbage --from 10.255.0.1:5100 --to 10.255.0.11:5100 40
 rst_in evil ip addr del 10.255.0.1/32 dev eth0
 check garbage-underlay-to-gw1-as-manager test "$(sleep 1; rst_wg_peers 1 7)" == "$peers1"
 # Not "logged": the control socket is bound to rctl0, so the kernel never
@@ -226,7 +232,7 @@ check forged-underlay-heal heal
 # ---- forged identity from inside the tunnel
 snap_take
 rst_in gw1 ip addr add 10.255.0.14/32 dev rctl0
-rst_py gw1 udp 10.255.0.14 5100 10.255.0.1 5100 --fresh "$J1"
+check forged-in-tunnel-join-as-gw4-sent rst_inject gw1 send --from 10.255.0.14:5100 --to 10.255.0.1:5100 --fresh "$J1"
 rst_in gw1 ip addr del 10.255.0.14/32 dev rctl0
 check forged-in-tunnel-join-as-gw4 unchanged
 check forged-in-tunnel-mesh-intact rst_mesh_ok 7 1 2 3
@@ -278,7 +284,7 @@ check replay-gw2-restarts rst_gw_start 2
 check replay-gw2-rejoined rst_wait_mesh "$T_JOIN" 7 1 2 3
 rst_capture_stop ctl2
 # the JOIN_REQ of gw2's current session
-J2B=$(captured ctl2 '.src == "10.255.0.12" and .dport == 5100 and (.payload[2:4] == "02")' payload | tail -n 1)
+J2B=$(captured ctl2 '.src == "10.255.0.12" and .dport == 5100' payload JOIN_REQ | tail -n 1)
 check captured-second-session-join-req test -n "$J2B" -a "$J2B" != "$J2"
 
 # ---- replay: gw2's underlay frames after its removal
@@ -289,7 +295,7 @@ check replay-mesh-without-gw2 rst_wait_mesh "$T_JOIN" 7 1 3
 mapfile -t FRAMES < <(captured ul2 '.dir == "out" and .dst == "192.0.2.1" and .dport == 51800' frame)
 ktap_diag "re-sending ${#FRAMES[@]} captured WireGuard frames gw2 -> manager"
 snap_take
-[[ ${#FRAMES[@]} -eq 0 ]] || rst_py gw2 inject eth0 "${FRAMES[@]}"
+[[ ${#FRAMES[@]} -eq 0 ]] || check replay-underlay-frames-sent rst_inject gw2 frames eth0 "${FRAMES[@]}"
 check replay-underlay-frames unchanged
 check replay-underlay-frames-captured test "${#FRAMES[@]}" -gt 0
 
@@ -297,12 +303,12 @@ check replay-underlay-frames-captured test "${#FRAMES[@]}" -gt 0
 snap_take
 m=$(rst_log_lines mgr)
 rst_in gw2 ss -uanp 2>/dev/null | grep -F ":${J2SPORT:-5100}" | ktap_indent
-rst_py gw2 udp 10.255.0.12 "${J2SPORT:-5100}" 10.255.0.1 5100 "$J2"
+check replay-in-tunnel-stale-session-sent rst_inject gw2 send --from "10.255.0.12:${J2SPORT:-5100}" --to 10.255.0.1:5100 "$J2"
 check replay-in-tunnel-stale-session unchanged
 check replay-in-tunnel-stale-session-logged rst_wait 10 logged mgr "$m" 'ignoring JOIN_REQ from 10.255.0.12.*earlier session'
 not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
 snap_take
-rst_py gw2 udp 10.255.0.12 "${J2SPORT:-5100}" 10.255.0.1 5100 "$J2B"
+check replay-in-tunnel-duplicate-sent rst_inject gw2 send --from "10.255.0.12:${J2SPORT:-5100}" --to 10.255.0.1:5100 "$J2B"
 check replay-in-tunnel-duplicate unchanged
 # undo a successful replay so that the checks below stay independent
 not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
@@ -311,16 +317,16 @@ not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
 snap_take
 m=$(rst_log_lines mgr)
 g1=$(rst_log_lines gw1)
-rst_py gw1 garbage 10.255.0.11 10.255.0.1 5100 40
+check garbage-in-tunnel-to-manager-sent rst_inject gw1 garbage --from 10.255.0.11 --to 10.255.0.1:5100 40
 check garbage-in-tunnel-to-manager unchanged
 check garbage-in-tunnel-logged rst_wait 10 logged mgr "$m" 'warn: ignoring'
-rst_py mgr garbage 10.255.0.1 10.255.0.11 5100 40
+check garbage-in-tunnel-to-gw1-sent rst_inject mgr garbage --from 10.255.0.1 --to 10.255.0.11:5100 40
 check garbage-in-tunnel-to-gw1 test "$(sleep 1; rst_wg_peers 1 7)" == "$(rst_expected_peers 1 7)"
 check garbage-to-gw1-logged rst_wait 10 logged gw1 "$g1" 'warn: ignoring'
 m=$(rst_log_lines mgr)
-rst_py evil garbage 192.0.2.66 192.0.2.1 5100 20
-rst_py evil garbage 192.0.2.66 192.0.2.1 51800 20
-rst_py evil garbage 10.255.0.12 10.255.0.1 5100 20
+check garbage-underlay-sent eval 'rst_inject evil garbage --from 192.0.2.66 --to 192.0.2.1:5100 20 &&
+	rst_inject evil garbage --from 192.0.2.66 --to 192.0.2.1:51800 20 &&
+	rst_inject evil garbage --from 10.255.0.12 --to 10.255.0.1:5100 20'
 check garbage-underlay unchanged
 check garbage-daemons-alive alive mgr gw1 gw3
 check garbage-mesh-intact rst_mesh_ok 7 1 3
