@@ -240,7 +240,7 @@ journalctl() {
 
 # scp FILE... [USER@]ADDR:[PATH]: into that host's mount namespace.
 scp() {
-	local args=() a dest addr path name pid hostaddr f to
+	local args=() a dest addr path pid hostaddr f to
 	for a in "$@"; do
 		case $a in
 		-q | -p) ;;
@@ -267,6 +267,6 @@ scp() {
 		*) to=/root/$path ;;
 		esac
 		# shellcheck disable=SC2016 # expanded by the remote shell
-		nsenter -t "$pid" -m -n -- sh -c 'umask 077 && cat >"$1"' _ "$to" <"$f" || return 1
+		nsenter -t "$pid" -r -m -n -- sh -c 'umask 077 && cat >"$1"' _ "$to" <"$f" || return 1
 	done
 }

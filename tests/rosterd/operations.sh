@@ -158,7 +158,7 @@ ops_hosts_up() {
 ops_exec() {
 	local h=$1
 	shift
-	nsenter -t "${OPS_PID[$h]}" -m -n -- "$@"
+	nsenter -t "${OPS_PID[$h]}" -r -m -n -- "$@"
 }
 
 # ops_block HOST FILE LINE COND: one block of the page on HOST, with set -e
@@ -167,7 +167,7 @@ ops_exec() {
 ops_block() {
 	local h=$1 file=$2 line=$3 cond=$4
 	# shellcheck disable=SC2016 # expanded by the block's shell
-	timeout -k 5 "$OPS_BLOCK_TIMEOUT" nsenter -t "${OPS_PID[$h]}" -m -n -- \
+	timeout -k 5 "$OPS_BLOCK_TIMEOUT" nsenter -t "${OPS_PID[$h]}" -r -m -n -- \
 		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root TERM=dumb LANG=C.UTF-8 OPS_HOST="$h" OPS_DIR="$OPS_DIR" \
 		ROSTER_TOP="$ROSTER_TOP" \
