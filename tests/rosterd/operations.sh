@@ -31,14 +31,14 @@
 # out across its restart.
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded.
-# OPS_PAGE=FILE runs another copy of the page (to check that a broken page
+# ROSTER_OPS_PAGE=FILE runs another copy of the page (to check that a broken page
 # fails). RST_KEEP=1 keeps the scratch directory.
 # shellcheck disable=SC2317 # functions run through rst_wait
 set -u
 # shellcheck source=tests/rosterd/lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-OPS_PAGE=${OPS_PAGE:-$ROSTER_TOP/Documentation/operations.rst}
+OPS_PAGE=${ROSTER_OPS_PAGE:-$ROSTER_TOP/Documentation/operations.rst}
 OPS_BLOCKS=$ROSTER_TOP/tests/docs/rst-blocks
 OPS_HOSTLIB=$ROSTER_TOP/tests/docs/ops-host.sh
 OPS_BLOCK_TIMEOUT=${OPS_BLOCK_TIMEOUT:-180}
