@@ -115,6 +115,28 @@ static void request_list(struct gw *g, struct gvpn *v)
 		send_simple(g, RD_SYNC_REQ, v->conf->id);
 }
 
+/* State the local table's view (generation and member count): the
+ * manager answers with a LIST only if it is behind, and moves the VPN past
+ * it if the manager's store is the one behind (a restored backup). */
+static void state_view(struct gw *g, struct gvpn *v)
+{
+	struct gw_local t;
+	uint32_t count;
+
+	if (rd_pending_of(g->mp, v->conf->id, 1u << RD_SYNC_REQ))
+		return;
+	if (gw_table_get(g->rh, v->conf->id, &t, &count)) {
+		request_list(g, v);
+		return;
+	}
+	struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = v->conf->id,
+			    .has_gen = true, .gen = t.gen, .has_total = true, .total = count };
+
+	rd_dbg("vpn %u: SYNC_REQ (gen %llu, %u member(s))", v->conf->id,
+	       (unsigned long long)t.gen, count);
+	rd_send(&g->link, g->mp, &m);
+}
+
 /* A change the manager could not deliver (it died right after it, or gave
  * up retrying) would otherwise stay missing until the next change. So
  * every sync-interval (+-20 %, so gateways do not ask in lockstep) the
@@ -126,19 +148,8 @@ static void periodic_sync(struct gw *g, struct gvpn *v, int64_t now)
 	int64_t ival = (int64_t)g->c->sync_interval * 1000;
 	uint32_t r;
 
-	if (v->sync_at && now >= v->sync_at && !rd_pending_of(g->mp, v->conf->id, 1u << RD_SYNC_REQ)) {
-		struct gw_local t;
-		uint32_t count;
-
-		if (!gw_table_get(g->rh, v->conf->id, &t, &count)) {
-			struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = v->conf->id,
-					    .has_gen = true, .gen = t.gen,
-					    .has_total = true, .total = count };
-
-			rd_dbg("vpn %u: periodic SYNC_REQ (gen %llu, %u member(s))", v->conf->id,
-			       (unsigned long long)t.gen, count);
-			rd_send(&g->link, g->mp, &m);
-		}
+	if (v->sync_at && now >= v->sync_at) {
+		state_view(g, v);
 		gw_wg_check(&g->wg, v->conf->id);
 	}
 	if (!v->sync_at || now >= v->sync_at) {
@@ -353,10 +364,12 @@ static void handle_msg(struct gw *g, struct rd_msg *m, int verdict)
 	rd_dbg("<- manager %s seq %u vpn %u gen %llu", rd_type_name(m->type), m->seq, m->vpn,
 	       (unsigned long long)m->gen);
 	if (verdict == RD_WIN_NEW_SESSION) {
-		rd_info("the manager restarted; resyncing every VPN");
+		/* Its table is restored at the generations we know: stating
+		 * our views costs it no list unless one of us is behind. */
+		rd_info("the manager restarted; stating every VPN's view");
 		for (unsigned int i = 0; i < g->nv; i++)
 			if (!g->v[i].removed && !(m->has_vpn && m->vpn == g->v[i].conf->id))
-				request_list(g, &g->v[i]);
+				state_view(g, &g->v[i]);
 	}
 	if (m->type == RD_ERROR) {
 		for (unsigned int i = 0; i < g->nv; i++)
