@@ -248,6 +248,14 @@ static void log_sent(const struct mgr *m)
 	rd_info("messages sent:%s", off ? buf : " none");
 }
 
+static void read_events(struct mgr *m)
+{
+	int ret = roster_monitor_read(m->mon, mgr_on_event, m);
+
+	if (ret < 0 && ret != -EAGAIN)
+		rd_warn("reading notifications: %s", strerror(-ret));
+}
+
 static int min_timeout(int a, int b)
 {
 	if (a < 0)
@@ -329,6 +337,12 @@ int rd_manager_run(struct rd_config *c)
 		/* ACKs that queued up while a fan-out was being sent must be
 		 * read before anything is declared due for retransmission. */
 		recv_all(m);
+		/* The requests just handled have their notifications queued
+		 * already (the kernel sends them before it replies): commit
+		 * them now, or under a steady stream of requests the store
+		 * would always be one step behind the dumps and the lists
+		 * waiting for it would never go. */
+		read_events(m);
 		timeout = mgr_lists_flush(m);
 		now = rd_now_ms();
 		timeout = min_timeout(timeout, rd_tick(&m->link, now));
@@ -354,11 +368,8 @@ int rd_manager_run(struct rd_config *c)
 			}
 		}
 		/* Notifications first: they commit what the queued lists wait for. */
-		if (pfd[1].revents & POLLIN) {
-			ret = roster_monitor_read(m->mon, mgr_on_event, m);
-			if (ret < 0 && ret != -EAGAIN)
-				rd_warn("reading notifications: %s", strerror(-ret));
-		}
+		if (pfd[1].revents & POLLIN)
+			read_events(m);
 		if (pfd[0].revents & POLLIN)
 			recv_all(m);
 		if (rd_now_ms() >= next_ctl) {

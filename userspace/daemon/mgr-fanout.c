@@ -33,6 +33,8 @@ struct mgr_list {
 /* A list that cannot be sent yet is retried this often: the notification
  * that commits its generation is normally read long before. */
 #define LIST_RETRY_MS 200
+/* How long the kernel may stay ahead of the store before a reconcile. */
+#define MISMATCH_MS 3000
 
 void mgr_list_queue(struct mgr *m, const struct roster_addr *id, uint8_t type, uint32_t vpn,
 		    uint64_t min_gen)
@@ -148,9 +150,25 @@ static void flush_vpn(struct mgr *m, uint32_t vpn)
 		if (!roster_vpn_get(m->rh, vpn, &v))
 			dgen = v.generation;
 	}
-	/* The dump must show exactly what the store holds. */
-	if (dgen != sgen)
+	/* The dump must show exactly what the store holds. The kernel is
+	 * ahead for a moment when a change's notification is still unread;
+	 * ahead for long, a notification was lost or its commit failed, and
+	 * only a reconcile brings the store up (and sends the lists). */
+	if (dgen != sgen) {
+		int64_t now = rd_now_ms();
+
+		if (!m->mismatch_since) {
+			m->mismatch_since = now;
+		} else if (now - m->mismatch_since > MISMATCH_MS) {
+			rd_warn("vpn %u: the store stays at generation %llu, the kernel at %llu: "
+				"reconciling", vpn, (unsigned long long)sgen,
+				(unsigned long long)dgen);
+			m->mismatch_since = 0;
+			mgr_reconcile(m, vpn, NULL);
+		}
 		goto out;
+	}
+	m->mismatch_since = 0;
 	for (struct mgr_list **pl = &m->lists; *pl;) {
 		struct mgr_list *l = *pl;
 

@@ -124,7 +124,9 @@ void mgr_handle_sync_req(struct mgr *m, struct rd_peer *p, const struct roster_a
 			      rd_pending_of(p, msg->vpn, 1u << RD_NOTIFY | 1u << RD_REMOVE |
 					    1u << RD_JOIN | 1u << RD_LIST);
 
-		uint64_t ahead = msg->gen > v.generation ? msg->gen : 0;
+		/* Only a member's view counts, and never one that would wrap. */
+		uint64_t ahead = member && msg->gen > v.generation &&
+				 msg->gen < UINT64_MAX - 1 ? msg->gen : 0;
 
 		rd_store_vpn_release(&v);
 		if (ahead) {

@@ -45,6 +45,7 @@ struct mgr {
 	/* JOINs and LISTs waiting for the store to hold their generation. */
 	struct mgr_list *lists;
 	unsigned int nlists;
+	int64_t mismatch_since;		/* a list waits for a generation the store lacks */
 	/* Messages sent since start, per type (rosterd's restart storm test
 	 * reads them from the log at exit). */
 	unsigned long sent[__RD_TYPE_MAX];
