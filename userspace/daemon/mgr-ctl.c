@@ -18,7 +18,7 @@ static int addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	return memcmp(a->addr, b->addr, rd_addr_len(a));
+	return memcmp(a->addr, b->addr, roster_addr_len(a));
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -47,7 +47,7 @@ struct rd_entry *mgr_inv_find(struct mgr *m, const struct roster_addr *id)
 void mgr_host_prefix(const struct roster_addr *a, struct roster_prefix *p)
 {
 	p->addr = *a;
-	p->len = (uint8_t)(rd_addr_len(a) * 8);
+	p->len = (uint8_t)(roster_addr_len(a) * 8);
 }
 
 /* rctl0 peers = enrolled gateways + pending invitations. An invitation

@@ -32,7 +32,7 @@ static int addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	return memcmp(a->addr, b->addr, rd_addr_len(a));
+	return memcmp(a->addr, b->addr, roster_addr_len(a));
 }
 
 static int member_cmp(const void *a, const void *b)

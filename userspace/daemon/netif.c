@@ -105,8 +105,8 @@ int rd_addr_add(const char *ifname, const struct roster_addr *a, uint8_t plen)
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_index = (unsigned int)idx;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	mnl_attr_put(nlh, IFA_LOCAL, rd_addr_len(a), a->addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, rd_addr_len(a), a->addr);
+	mnl_attr_put(nlh, IFA_LOCAL, roster_addr_len(a), a->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, roster_addr_len(a), a->addr);
 	if (a->family == AF_INET6)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	ret = rtnl_talk(nlh, NULL, NULL);
@@ -132,7 +132,7 @@ static int route_msg(const char *ifname, const struct roster_prefix *p, uint16_t
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, rd_addr_len(&p->addr), p->addr.addr);
+	mnl_attr_put(nlh, RTA_DST, roster_addr_len(&p->addr), p->addr.addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
 	return rtnl_talk(nlh, NULL, NULL);
 }
@@ -181,7 +181,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	    (int)mnl_attr_get_u32(tb[RTA_OIF]) != d->ifindex)
 		return MNL_CB_OK;
 	p.addr.family = rtm->rtm_family;
-	alen = rd_addr_len(&p.addr);
+	alen = roster_addr_len(&p.addr);
 	if (mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
 		return MNL_CB_OK;
 	memcpy(p.addr.addr, mnl_attr_get_payload(tb[RTA_DST]), alen);

@@ -114,7 +114,7 @@ static void put_u64(struct enc *e, uint16_t type, uint64_t v)
 
 static void put_addr(struct enc *e, uint16_t type, const struct roster_addr *a)
 {
-	put(e, type, rd_addr_len(a), a->addr);
+	put(e, type, roster_addr_len(a), a->addr);
 }
 
 static struct nlattr *nest_start(struct enc *e, uint16_t type)
@@ -161,13 +161,13 @@ static void put_member(struct enc *e, const struct roster_member *mb)
 
 size_t rd_member_size(const struct roster_member *mb)
 {
-	size_t alen = MNL_ALIGN(rd_addr_len(&mb->id));
+	size_t alen = MNL_ALIGN(roster_addr_len(&mb->id));
 	size_t s = MNL_ATTR_HDRLEN + MNL_ATTR_HDRLEN + alen + MNL_ATTR_HDRLEN + 32;
 
 	if (mb->has_endpoint)
-		s += MNL_ATTR_HDRLEN + MNL_ALIGN(rd_addr_len(&mb->endpoint)) + MNL_ATTR_HDRLEN + 4;
+		s += MNL_ATTR_HDRLEN + MNL_ALIGN(roster_addr_len(&mb->endpoint)) + MNL_ATTR_HDRLEN + 4;
 	for (unsigned int i = 0; i < mb->n_prefixes; i++)
-		s += 3 * MNL_ATTR_HDRLEN + MNL_ALIGN(rd_addr_len(&mb->prefixes[i].addr)) + 4;
+		s += 3 * MNL_ATTR_HDRLEN + MNL_ALIGN(roster_addr_len(&mb->prefixes[i].addr)) + 4;
 	return s;
 }
 
@@ -382,7 +382,7 @@ static int get_prefix(const uint8_t *d, size_t len, struct roster_prefix *p, con
 	if (walk(d, len, prefix_cb, &c, why))
 		return -EINVAL;
 	if (c.seen != (BIT(RD_A_PREFIX_ADDR) | BIT(RD_A_PREFIX_LEN)) ||
-	    p->len > rd_addr_len(&p->addr) * 8) {
+	    p->len > roster_addr_len(&p->addr) * 8) {
 		*why = "bad prefix";
 		return -EINVAL;
 	}

@@ -126,7 +126,7 @@ static uint32_t sa_key(const struct sockaddr *sa, struct roster_addr *a, uint16_
 
 	if (rd_from_sockaddr(sa, a, port))
 		return 0;
-	for (size_t i = 0; i < rd_addr_len(a); i++)
+	for (size_t i = 0; i < roster_addr_len(a); i++)
 		h = (h ^ b[i]) * 16777619u;
 	h = (h ^ (*port & 0xff)) * 16777619u;
 	h = (h ^ (*port >> 8)) * 16777619u;

@@ -271,7 +271,7 @@ static bool addr_ok(const struct roster_addr *a)
 
 static int bind_addr(sqlite3_stmt *st, int col, const struct roster_addr *a)
 {
-	return sqlite3_bind_blob(st, col, a->addr, (int)rd_addr_len(a), SQLITE_TRANSIENT);
+	return sqlite3_bind_blob(st, col, a->addr, (int)roster_addr_len(a), SQLITE_TRANSIENT);
 }
 
 static bool col_addr(sqlite3_stmt *st, int col, struct roster_addr *a)
@@ -340,7 +340,7 @@ static int member_check(struct rd_store *s, uint32_t vpn, const struct roster_me
 	for (unsigned int i = 0; i < m->n_prefixes; i++) {
 		const struct roster_prefix *p = &m->prefixes[i];
 
-		if (!addr_ok(&p->addr) || p->len > rd_addr_len(&p->addr) * 8)
+		if (!addr_ok(&p->addr) || p->len > roster_addr_len(&p->addr) * 8)
 			return fail(s, -EINVAL, "VPN %u: member %s: prefix %u is invalid", vpn,
 				    rd_ntop(&m->id), i);
 	}
@@ -359,7 +359,7 @@ static int bind_member(struct rd_store *s, sqlite3_stmt *st, uint32_t vpn,
 		memset(r, 0, PREFIX_REC);
 		r[0] = m->prefixes[i].addr.family == AF_INET ? 4 : 6;
 		r[1] = m->prefixes[i].len;
-		memcpy(r + 2, m->prefixes[i].addr.addr, rd_addr_len(&m->prefixes[i].addr));
+		memcpy(r + 2, m->prefixes[i].addr.addr, roster_addr_len(&m->prefixes[i].addr));
 	}
 	rc = sqlite3_bind_int64(st, 1, vpn);
 	if (!rc)
@@ -418,8 +418,8 @@ static bool col_member(sqlite3_stmt *st, struct roster_member *m)
 			return false;
 		p->addr.family = r[0] == 4 ? AF_INET : AF_INET6;
 		p->len = r[1];
-		memcpy(p->addr.addr, r + 2, rd_addr_len(&p->addr));
-		if (p->len > rd_addr_len(&p->addr) * 8)
+		memcpy(p->addr.addr, r + 2, roster_addr_len(&p->addr));
+		if (p->len > roster_addr_len(&p->addr) * 8)
 			return false;
 	}
 	m->join_time = (uint64_t)sqlite3_column_int64(st, 6);

@@ -14,14 +14,9 @@
 
 #include "util.h"
 
-size_t rd_addr_len(const struct roster_addr *a)
-{
-	return a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0;
-}
-
 bool rd_addr_eq(const struct roster_addr *a, const struct roster_addr *b)
 {
-	return a->family == b->family && !memcmp(a->addr, b->addr, rd_addr_len(a));
+	return a->family == b->family && !memcmp(a->addr, b->addr, roster_addr_len(a));
 }
 
 bool rd_prefix_eq(const struct roster_prefix *a, const struct roster_prefix *b)
@@ -49,7 +44,7 @@ bool rd_prefix_contains(const struct roster_prefix *p, const struct roster_addr 
 
 void rd_prefix_mask(struct roster_prefix *p)
 {
-	size_t alen = rd_addr_len(&p->addr);
+	size_t alen = roster_addr_len(&p->addr);
 	unsigned int bits = p->len;
 
 	for (size_t i = 0; i < alen; i++) {

@@ -12,7 +12,6 @@
 
 #include "roster.h"
 
-size_t rd_addr_len(const struct roster_addr *a);
 bool rd_addr_eq(const struct roster_addr *a, const struct roster_addr *b);
 bool rd_prefix_eq(const struct roster_prefix *a, const struct roster_prefix *b);
 /* Does prefix p contain address a? */

@@ -287,6 +287,8 @@ const char *roster_event_name(enum roster_event_type t);
 /* Parsers return 0 or -EINVAL (-ERANGE for numbers out of range). */
 
 int roster_addr_parse(const char *s, struct roster_addr *a);
+/* The address's length in bytes: 4, 16, or 0 if the family is unset. */
+size_t roster_addr_len(const struct roster_addr *a);
 /* Into buf (at least ROSTER_ADDR_STRLEN). Returns buf. */
 const char *roster_addr_format(const struct roster_addr *a, char *buf, size_t len);
 

@@ -53,7 +53,6 @@ struct roster_nlerr {
 	uint8_t cookie[20];
 };
 
-size_t roster_addr_len(const struct roster_addr *a);
 
 /* Building. buf must hold ROSTER_TXBUF_LEN bytes. Attribute order in
  * every request: vpn-id, generation, flags, vpn-flags, reason, member. */
