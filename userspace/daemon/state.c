@@ -3,17 +3,18 @@
  * rosterd: state directory.
  *
  * Manager (state-dir, mode 0700):
- *   private.key  the manager's WireGuard private key (base64)
- *   gateways     "ID PUBKEY VPN[,VPN...]" per enrolled gateway
- *   invites      "ID PUBKEY VPN[,VPN...] EXPIRY" per pending invitation
- *   lock         flock()ed around every read-modify-write
- *   session      the last session id handed out (rd_session_next)
+ *   private.key  the manager's WireGuard private key (base64); everything
+ *                else is in its store (store.h)
+ *   gateways, invites, session
+ *                the plain-text files of earlier versions, imported once
+ *                by the store (store-sqlite.c)
  * Gateway:
  *   identity     "key value" lines: private-key, id, prefixlen,
  *                manager-key, manager-endpoint, control-address, control-port,
  *                and store-id (32 hex digits: the manager's store, once
  *                known; identities written by earlier versions lack it)
- *   session      as for the manager (the daemon and `rosterd leave` share it)
+ *   session      the last session id handed out (rd_session_next); the
+ *                daemon and `rosterd leave` share it
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,100 +35,6 @@ bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn)
 		if (e->vpns[i] == vpn)
 			return true;
 	return false;
-}
-
-static int parse_vpns(char *s, struct rd_entry *e)
-{
-	char *save = NULL;
-
-	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		uint32_t v;
-
-		if (e->n_vpns >= RD_ENTRY_MAX_VPNS || roster_vpn_id_parse(t, &v))
-			return -EINVAL;
-		e->vpns[e->n_vpns++] = v;
-	}
-	return e->n_vpns ? 0 : -EINVAL;
-}
-
-int rd_state_load(const char *dir, const char *name, struct rd_entry **out, unsigned int *n)
-{
-	char path[512], *text, *save = NULL;
-	struct rd_entry *arr = NULL;
-	unsigned int cnt = 0, cap = 0, lineno = 0;
-	int ret;
-
-	*out = NULL;
-	*n = 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ret = rd_read_file(path, &text);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		return ret;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[4], *s2 = NULL;
-		unsigned int nf = 0;
-		struct rd_entry e = { 0 };
-
-		lineno++;
-		if (line[0] == '#' || !line[0])
-			continue;
-		for (char *t = strtok_r(line, " \t", &s2); t && nf < 4; t = strtok_r(NULL, " \t", &s2))
-			f[nf++] = t;
-		if (nf < 3 || roster_addr_parse(f[0], &e.id) || rd_key_from_b64(f[1], e.key) ||
-		    parse_vpns(f[2], &e)) {
-			rd_warn("%s:%u: malformed line ignored", path, lineno);
-			continue;
-		}
-		if (nf == 4)
-			e.expiry = strtoull(f[3], NULL, 10);
-		if (cnt == cap) {
-			struct rd_entry *na;
-
-			cap = cap ? cap * 2 : 16;
-			na = realloc(arr, cap * sizeof(*arr));
-			if (!na) {
-				free(arr);
-				free(text);
-				return -ENOMEM;
-			}
-			arr = na;
-		}
-		arr[cnt++] = e;
-	}
-	free(text);
-	*out = arr;
-	*n = cnt;
-	return 0;
-}
-
-int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, unsigned int n)
-{
-	char path[512], *buf;
-	size_t cap = 256 + (size_t)n * (64 + 45 + RD_ENTRY_MAX_VPNS * 11 + 24), len = 0;
-	int ret;
-
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	len += (size_t)snprintf(buf, cap, "# rosterd %s: written by rosterd, do not edit while it runs\n", name);
-	for (unsigned int i = 0; i < n; i++) {
-		char key[45];
-
-		rd_key_b64(e[i].key, key);
-		len += (size_t)snprintf(buf + len, cap - len, "%s %s ", rd_ntop(&e[i].id), key);
-		for (unsigned int v = 0; v < e[i].n_vpns; v++)
-			len += (size_t)snprintf(buf + len, cap - len, "%s%u", v ? "," : "", e[i].vpns[v]);
-		if (e[i].expiry)
-			len += (size_t)snprintf(buf + len, cap - len, " %llu",
-						(unsigned long long)e[i].expiry);
-		len += (size_t)snprintf(buf + len, cap - len, "\n");
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ret = rd_write_file(path, buf, 0600);
-	free(buf);
-	return ret;
 }
 
 uint32_t rd_session_next(const char *dir)

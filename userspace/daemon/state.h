@@ -14,7 +14,7 @@
 
 #define RD_ENTRY_MAX_VPNS 64
 
-/* An enrolled gateway ("gateways") or a pending invitation ("invites"). */
+/* An enrolled gateway or a pending invitation, as the store holds them. */
 struct rd_entry {
 	struct roster_addr id;
 	uint8_t key[32];		/* gateway / invitation public key */
@@ -23,8 +23,6 @@ struct rd_entry {
 	uint64_t expiry;		/* invitations only */
 };
 
-int rd_state_load(const char *dir, const char *name, struct rd_entry **out, unsigned int *n);
-int rd_state_save(const char *dir, const char *name, const struct rd_entry *e, unsigned int n);
 bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn);
 /* The next session id for a process using DIR: larger than every id
  * handed out before from DIR (DIR/session) and than the wall clock in
