@@ -96,7 +96,8 @@ RST_VPN_BASE_PORT=${RST_VPN_BASE_PORT:-51800}
 
 rst_log() {
 	if [[ -n ${RST_LOG:-} ]]; then
-		printf '%(%T)T %s\n' -1 "$*" >>"$RST_LOG"
+		# RST_LOG may live in RST_DIR, which rst_cleanup removes last
+		[[ ! -d ${RST_LOG%/*} ]] || printf '%(%T)T %s\n' -1 "$*" >>"$RST_LOG"
 	else
 		printf '# %s\n' "$*"
 	fi
@@ -908,8 +909,13 @@ rst_watch_stop() {
 
 # ----------------------------------------------------------- cleanup ----
 
+# Runs once (EXIT trap, or called by hand first): a second call, e.g. from
+# the trap after an explicit one, finds nothing left to do and says nothing.
+RST_CLEANED=0
 rst_cleanup() {
 	local name ns i t0=$SECONDS
+	((!RST_CLEANED)) || return 0
+	RST_CLEANED=1
 	for name in "${!RST_PID[@]}"; do
 		kill -TERM "${RST_PID[$name]}" 2>/dev/null
 	done
