@@ -81,13 +81,9 @@ bl_enrol() {
 # bl_start N...: start the gateway daemons back to back, then check that
 # each survived its first half second.
 bl_start() {
-	local n ipcmd rd rc=0
-	rst_argv ip
-	ipcmd=("${RST_ARGV[@]}")
-	rst_argv "$ROSTERD"
-	rd=("${RST_ARGV[@]}")
+	local n rc=0
 	for n in "$@"; do
-		command "${ipcmd[@]}" netns exec "$RST_P-gw$n" "${rd[@]}" gateway \
+		ip netns exec "$RST_P-gw$n" "$ROSTERD" gateway \
 			--config "$(rst_conf "gw$n")" >>"$RST_DIR/gw$n.log" 2>&1 </dev/null &
 		RST_PID[gw$n]=$!
 	done
