@@ -54,10 +54,10 @@ int rd_udp_socket(const struct roster_addr *a, uint16_t port, const char *ifname
 	/*
 	 * A manager's fan-out sends one NOTIFY per member before it reads
 	 * again, and the members' ACKs pile up meanwhile: with the default
-	 * ~200 KiB they overflowed at a few thousand members and every lost
-	 * ACK came back as a retransmission; 16 MiB still dropped 8 % of a
-	 * burst of five 10 000-member fan-outs (a decrypted ACK's skb is
-	 * kilobytes of truesize). It is a limit, not an allocation. The
+	 * buffer they overflow at a few thousand members and every lost
+	 * ACK comes back as a retransmission (a decrypted ACK's skb is
+	 * kilobytes of truesize; performance.rst, "Dropped ACKs"). It is a
+	 * limit, not an allocation. The
 	 * FORCE variants need
 	 * CAP_NET_ADMIN, which rosterd has; otherwise take what rmem_max
 	 * allows.

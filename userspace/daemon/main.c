@@ -7,6 +7,7 @@
  *   rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
+ *   rosterd backup  [--config FILE] DEST
  *   rosterd --help | -V
  *
  * Exit: 0 ok, 1 runtime error (including a bad config file), 2 usage error.
@@ -17,11 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rosterd.h"
 #include "log.h"
 #include "config.h"
 #include "state.h"
+#include "store.h"
+
+/* The file the systemd unit gives the manager, so that an operator's
+ * backup needs no option. */
+#define DEFAULT_MANAGER_CONFIG "/etc/rosterd/manager.conf"
 
 static void usage(FILE *f)
 {
@@ -31,11 +38,14 @@ static void usage(FILE *f)
 		"       rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]\n"
 		"       rosterd redeem  --config FILE [-v|-q] TOKEN\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
+		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
 		"       rosterd --help | -V\n"
 		"\n"
 		"Roles: the manager keeps the VPN membership table (roster.ko) and\n"
 		"enrols gateways; a gateway joins its configured VPNs and programs\n"
 		"WireGuard peers and routes. See rosterd(8) / Documentation/rosterd.rst.\n"
+		"backup writes an online copy of the manager's store (the state-dir of\n"
+		"--config, default " DEFAULT_MANAGER_CONFIG ") to DEST, a new file.\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
 
@@ -50,6 +60,34 @@ static int usage_err(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'rosterd --help'.\n");
 	return 2;
+}
+
+/* Open the store only if it exists: a backup must not create one (nor
+ * import the text files of a manager that has not started since). */
+static int cmd_backup(const struct rd_config *c, const char *dest)
+{
+	struct rd_store *s;
+	char path[512], err[768];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", c->state_dir, RD_STORE_FILE);
+	if (access(path, F_OK)) {
+		rd_err("%s: no store (%s); the manager creates it when it starts", path,
+		       strerror(errno));
+		return -ENOENT;
+	}
+	ret = rd_store_open(c->state_dir, &s, err, sizeof(err));
+	if (ret) {
+		rd_err("%s", err);
+		return ret;
+	}
+	ret = rd_store_backup(s, dest);
+	if (ret)
+		rd_err("backup: %s", rd_store_errmsg(s));
+	else
+		rd_info("backup of %s written to %s", rd_store_describe(s), dest);
+	rd_store_close(s);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -87,7 +125,7 @@ int main(int argc, char **argv)
 		printf("rosterd %s\n", ROSTERD_VERSION);
 		return 0;
 	}
-	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite"))
+	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite") || !strcmp(cmd, "backup"))
 		role = RD_ROLE_MANAGER;
 	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave"))
 		role = RD_ROLE_GATEWAY;
@@ -150,11 +188,16 @@ int main(int argc, char **argv)
 		}
 	}
 	(void)has_ttl;
+	if (!config && !strcmp(cmd, "backup"))
+		config = DEFAULT_MANAGER_CONFIG;
 	if (!config)
 		return usage_err("--config FILE is required");
 	if (!strcmp(cmd, "redeem")) {
 		if (optind != argc - 1)
 			return usage_err("redeem takes exactly one TOKEN argument");
+	} else if (!strcmp(cmd, "backup")) {
+		if (optind != argc - 1)
+			return usage_err("backup takes exactly one DEST argument");
 	} else if (optind != argc) {
 		return usage_err("unexpected argument '%s'", argv[optind]);
 	}
@@ -183,5 +226,7 @@ int main(int argc, char **argv)
 		return rd_cmd_invite(&cfg, &id, vpns, nvpns, ttl) ? 1 : 0;
 	if (!strcmp(cmd, "redeem"))
 		return rd_cmd_redeem(&cfg, argv[optind]) ? 1 : 0;
+	if (!strcmp(cmd, "backup"))
+		return cmd_backup(&cfg, argv[optind]) ? 1 : 0;
 	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;
 }

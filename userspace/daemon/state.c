@@ -10,9 +10,12 @@
  *   session      the last session id handed out (rd_session_next)
  * Gateway:
  *   identity     "key value" lines: private-key, id, prefixlen,
- *                manager-key, manager-endpoint, control-address, control-port
+ *                manager-key, manager-endpoint, control-address, control-port,
+ *                and store-id (32 hex digits: the manager's store, once
+ *                known; identities written by earlier versions lack it)
  *   session      as for the manager (the daemon and `rosterd leave` share it)
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +185,22 @@ int rd_state_key(const char *dir, uint8_t priv[32], bool create)
 	return ret;
 }
 
+/* Exactly 2 * len hex digits. */
+static int hex_decode(const char *s, uint8_t *out, size_t len)
+{
+	if (strlen(s) != 2 * len)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)b;
+	}
+	return 0;
+}
+
 int rd_identity_load(const char *dir, struct rd_identity *id)
 {
 	char path[512], *text, *save = NULL;
@@ -234,6 +253,10 @@ int rd_identity_load(const char *dir, struct rd_identity *id)
 				goto bad;
 			id->control_port = (uint16_t)n;
 			seen |= 64;
+		} else if (!strcmp(line, "store-id")) {
+			if (hex_decode(v, id->store_id, sizeof(id->store_id)))
+				goto bad;
+			id->has_store_id = true;
 		}
 	}
 	free(text);
@@ -263,6 +286,14 @@ int rd_identity_save(const char *dir, const struct rd_identity *id)
 		 "manager-key %s\nmanager-endpoint %s\ncontrol-address %s\ncontrol-port %u\n",
 		 pk, rd_ntop(&id->id), id->prefixlen, mk, ep, rd_ntop(&id->control_addr),
 		 id->control_port);
+	if (id->has_store_id) {
+		size_t l = strlen(buf);
+
+		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "store-id ");
+		for (size_t i = 0; i < sizeof(id->store_id) && l + 3 < sizeof(buf); i++)
+			l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%02x", id->store_id[i]);
+		snprintf(buf + l, sizeof(buf) - l, "\n");
+	}
 	snprintf(path, sizeof(path), "%s/identity", dir);
 	return rd_write_file(path, buf, 0600);
 }

@@ -43,6 +43,10 @@ struct rd_identity {
 	uint16_t manager_port;
 	struct roster_addr control_addr;
 	uint16_t control_port;
+	/* The identity of the manager's store (rd_msg.store_id), once known:
+	 * optional, identities written by earlier versions have none. */
+	bool has_store_id;
+	uint8_t store_id[16];
 };
 
 int rd_identity_load(const char *dir, struct rd_identity *id);

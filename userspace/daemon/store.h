@@ -11,6 +11,12 @@
  * A change is committed in one transaction, and only if the VPN's stored
  * generation is the one the change expects (compare and set). Nothing is
  * ever half written: a failed commit changes nothing.
+ *
+ * A handle is used by one thread at a time and never across fork(); every
+ * process (the manager, `rosterd invite`, `rosterd backup`) opens its own.
+ * Writers of several processes are serialised by the engine; a commit
+ * waits a few seconds for another's and then fails with -EBUSY. Every
+ * failure returns -errno and leaves its text in rd_store_errmsg().
  */
 #ifndef RD_STORE_H
 #define RD_STORE_H
@@ -25,6 +31,9 @@
 
 struct rd_store;
 
+/* The store's file inside the state directory. */
+#define RD_STORE_FILE "roster.db"
+
 /* One VPN as committed. members is malloc'ed (rd_store_vpn_release). */
 struct rd_store_vpn {
 	uint32_t id;
@@ -35,10 +44,13 @@ struct rd_store_vpn {
 };
 
 enum rd_store_op {
-	RD_STORE_MEMBER_PUT,	/* insert or replace member (by id) */
-	RD_STORE_MEMBER_DEL,	/* delete member id (absent: no error) */
+	RD_STORE_MEMBER_PUT,	/* insert or replace member (by id); an absent
+				 * VPN is created (vpn_flags) */
+	RD_STORE_MEMBER_DEL,	/* delete member id (absent: no error; absent
+				 * VPN: -ENOENT) */
 	RD_STORE_VPN_PUT,	/* create the VPN (absent) or move its generation */
-	RD_STORE_VPN_DEL,	/* delete the VPN and its members */
+	RD_STORE_VPN_DEL,	/* delete the VPN and its members (absent: no
+				 * error; gen is not used) */
 	RD_STORE_VPN_REPLACE,	/* the VPN becomes exactly members[0..n) at gen */
 };
 
@@ -49,8 +61,10 @@ struct rd_store_change {
 	 * be absent. RD_STORE_ANY_GEN: no check (a restore of the kernel's
 	 * newer state, which wins by generation). */
 	uint64_t prev_gen;
-	uint64_t gen;			/* the VPN's generation after the change */
-	uint32_t vpn_flags;		/* VPN_PUT / VPN_REPLACE creating the VPN */
+	/* The VPN's generation after the change: not 0, not ANY_GEN, and not
+	 * below prev_gen (-EINVAL). */
+	uint64_t gen;
+	uint32_t vpn_flags;		/* a change creating the VPN; else unused */
 	const struct roster_member *member;	/* MEMBER_PUT */
 	struct roster_addr id;			/* MEMBER_DEL */
 	const struct roster_member *members;	/* VPN_REPLACE */
@@ -84,43 +98,54 @@ const char *rd_store_errmsg(const struct rd_store *s);
 int rd_store_load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n);
 /* One VPN; -ENOENT if absent. */
 int rd_store_vpn_get(struct rd_store *s, uint32_t id, struct rd_store_vpn *out);
+/* The VPN's stored generation, without its members; -ENOENT if absent. */
+int rd_store_vpn_generation(struct rd_store *s, uint32_t id, uint64_t *gen);
 void rd_store_vpn_release(struct rd_store_vpn *v);
 void rd_store_vpns_free(struct rd_store_vpn *v, unsigned int n);
 /* Commit c in one durable transaction (WAL, synchronous=FULL). -ESTALE
- * if the stored generation is not c->prev_gen (nothing changed). */
+ * if the stored generation is not c->prev_gen (nothing changed): the
+ * store and the caller's view of the VPN differ, so the caller must
+ * re-read it (rd_store_vpn_get) rather than retry. -EINVAL: a malformed
+ * change (bad generation or member; nothing changed). */
 int rd_store_commit(struct rd_store *s, const struct rd_store_change *c);
 
 /* ---- enrolment ----------------------------------------------------- */
 
-/* Enrolled gateways (ascending id) and pending invitations. *out
- * malloc'ed, free(); NULL if n = 0. */
+/* Enrolled gateways (ascending id) and pending invitations (ascending
+ * id, then key; expiry 0: never expires). *out malloc'ed, free(); NULL if
+ * n = 0. */
 int rd_store_gateways(struct rd_store *s, struct rd_entry **out, unsigned int *n);
 int rd_store_invites(struct rd_store *s, struct rd_entry **out, unsigned int *n);
 /* Add an invitation; it replaces every earlier invitation for its id.
- * *replaced (may be NULL) receives how many it replaced, and their keys
- * go to old_keys[0..*replaced) if old_keys (room for max_old). */
+ * *replaced (may be NULL) receives how many it replaced, and the keys of
+ * the first min(*replaced, max_old) go to old_keys if old_keys. */
 int rd_store_invite_put(struct rd_store *s, const struct rd_entry *inv,
 			uint8_t (*old_keys)[32], unsigned int max_old, unsigned int *replaced);
-/* Drop the invitations whose expiry is <= now; their keys go to
- * keys[0..*n) (room for max). */
+/* Drop the invitations whose expiry is not 0 and <= now; their keys go
+ * to keys[0..*n) (room for max). At most max (and 64) are dropped per
+ * call: call again while *n is that many. */
 int rd_store_invites_expire(struct rd_store *s, uint64_t now, uint8_t (*keys)[32],
 			    unsigned int max, unsigned int *n);
 /* In one transaction: the invitation (id, invite_key) is consumed and gw
  * (its id, key and the invitation's VPNs) is enrolled, replacing an
  * earlier enrolment of the same id, whose key goes to old_key (and
- * *had_old = true). -ENOENT if that invitation is gone. gw->vpns are
- * taken from the invitation and written back to *gw. */
+ * *had_old = true, even if it is gw's key). -ENOENT if that invitation is
+ * gone (expiry is not checked here). gw->vpns are taken from the
+ * invitation and written back to *gw (expiry 0). */
 int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite_key[32],
 		   uint8_t old_key[32], bool *had_old);
 
 /* ---- sessions and other processes ---------------------------------- */
 
-/* The next session id: larger than every one handed out before from this
- * store and than the wall clock in seconds. */
+/* The next session id, committed: max(last + 1, the wall clock in
+ * seconds), so larger than every one handed out before from this store. */
 int rd_store_session_next(struct rd_store *s, uint32_t *session);
-/* Another process (`rosterd invite`) committed since the last call. */
+/* Another handle (`rosterd invite`) committed since the last call (or
+ * the open); this handle's own commits do not count. True on error. */
 bool rd_store_changed(struct rd_store *s);
-/* An online copy of the store into path (which must not exist). */
+/* An online, consistent copy of the store into path (which must not
+ * exist: -EEXIST), mode 0600, one self-contained file with the same
+ * identity. Restore: put it at STATE_DIR/roster.db, manager stopped. */
 int rd_store_backup(struct rd_store *s, const char *path);
 
 #endif /* RD_STORE_H */

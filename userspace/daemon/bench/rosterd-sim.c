@@ -45,6 +45,7 @@
 #include "proto.h"
 #include "rel.h"
 #include "netif.h"
+#include "store.h"
 
 /* ---- identities ----------------------------------------------------- */
 
@@ -201,6 +202,48 @@ static int cmd_populate(const char *netns, uint32_t count, uint32_t vpn)
 	       count, t, before, after);
 	roster_close(h);
 	return 0;
+}
+
+/* The manager's store gets exactly the kernel's VPN, so that a manager
+ * starting on both has nothing to reconcile and sends nothing. */
+static int cmd_store_from_kernel(const char *netns, const char *dir, uint32_t vpn)
+{
+	struct roster_member_set *set = NULL;
+	struct roster_handle *h;
+	struct roster_vpn v;
+	struct rd_store *st;
+	char err[256];
+	size_t n = 0;
+	int ret;
+
+	ret = roster_open_netns(netns, &h);
+	if (!ret)
+		ret = roster_vpn_get(h, vpn, &v);
+	if (!ret)
+		ret = roster_member_list(h, vpn, &set, &n);
+	if (ret || n != 1) {
+		fprintf(stderr, "rosterd-sim: dump vpn %u: %s\n", vpn, strerror(ret ? -ret : ENOENT));
+		return 1;
+	}
+	ret = rd_store_open(dir, &st, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "rosterd-sim: %s\n", err);
+		return 1;
+	}
+	struct rd_store_change c = {
+		.op = RD_STORE_VPN_REPLACE, .vpn = vpn, .prev_gen = RD_STORE_ANY_GEN,
+		.gen = set[0].generation, .vpn_flags = v.flags, .members = set[0].members,
+		.n = set[0].count,
+	};
+	ret = rd_store_commit(st, &c);
+	if (ret)
+		fprintf(stderr, "rosterd-sim: store: %s\n", rd_store_errmsg(st));
+	printf("store_members %u\nstore_generation %llu\n", set[0].count,
+	       (unsigned long long)set[0].generation);
+	rd_store_close(st);
+	roster_member_sets_free(set, n);
+	roster_close(h);
+	return ret ? 1 : 0;
 }
 
 static int cmd_echo(const char *addr, uint16_t port, const char *ifname)
@@ -505,6 +548,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rosterd-sim gateways BASE COUNT VPN\n"
 		"       rosterd-sim populate NETNS BASE COUNT VPN\n"
+		"       rosterd-sim store-from-kernel NETNS STATE_DIR VPN\n"
 		"       rosterd-sim echo ADDR PORT IFNAME\n"
 		"       rosterd-sim run --base ADDR --members N [--joins J] [--burst B]\n"
 		"                       [--manager ADDR] [--port P] [--vpn V] [--floor-port P]\n"
@@ -723,6 +767,8 @@ int main(int argc, char **argv)
 		return cmd_populate(argv[2], (uint32_t)strtoul(argv[4], NULL, 10),
 				    (uint32_t)strtoul(argv[5], NULL, 10));
 	}
+	if (!strcmp(argv[1], "store-from-kernel") && argc == 5)
+		return cmd_store_from_kernel(argv[2], argv[3], (uint32_t)strtoul(argv[4], NULL, 10));
 	if (!strcmp(argv[1], "echo") && argc == 5)
 		return cmd_echo(argv[2], (uint16_t)strtoul(argv[3], NULL, 10), argv[4]);
 	if (!strcmp(argv[1], "run"))

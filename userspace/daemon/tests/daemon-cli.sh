@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # rosterd command-line checks that need no privileges and no kernel:
 # usage errors (exit 2), config errors (exit 1), invite -> token, redeem of
-# a malformed or expired token (exit 1). KTAP output.
+# a malformed or expired token (exit 1), backup of the manager's store
+# (seeded by the store unit test program beside rosterd). KTAP output.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 R=${ROSTERD:-$HERE/../rosterd}
+STORE_TEST=${STORE_TEST:-$(dirname "$R")/tests/store-test}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 n=0
@@ -41,9 +43,13 @@ listen-port = 51807
 prefix = 10.11.0.0/24
 EOC
 printf '[manager]\nlisten-port = 0\n' >"$T/bad.conf"
+printf '[manager]\nendpoint = 192.0.2.1\nstate-dir = %s\n' "$T/store" >"$T/store.conf"
+printf '[manager]\nendpoint = 192.0.2.1\nstate-dir = %s\n' "$T/old" >"$T/old.conf"
+mkdir -m 0700 "$T/old"
+echo "10.255.0.11 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= 7" >"$T/old/gateways"
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..25"
 t "no arguments: usage" 2 "Usage" -- "$R"
 t "--help" 0 "Usage: rosterd manager" -- "$R" --help
 t "-V" 0 "rosterd " -- "$R" -V
@@ -59,12 +65,37 @@ t "bad config: exit 1 with the line" 1 "line 2: listen-port" -- "$R" manager --c
 t "missing config file: exit 1" 1 "cannot read" -- "$R" manager --config "$T/none.conf"
 t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7
 t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 -q
-if [ "$(wc -l <"$T/out")" -ne 1 ] || ! grep -q "^10.255.0.11 .* 7,9 [0-9]*$" "$T/mgr/invites"; then
-	echo "# bad token output or invites file"; fails=$((fails + 1))
+# The store, read with sqlite3 (independent of rosterd's code): one
+# invitation for 10.255.0.11 (0AFF000B) to VPNs 7 and 9, with an expiry.
+inv=$(sqlite3 -readonly "$T/mgr/roster.db" "SELECT hex(id), vpns, expiry > 0 FROM invites" 2>&1)
+if [ "$(wc -l <"$T/out")" -ne 1 ] || [ "$inv" != "0AFF000B|7,9|1" ]; then
+	echo "# bad token output or stored invitation: $inv"; fails=$((fails + 1))
 fi
 t "redeem a malformed token" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" "AAAA"
 "$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --ttl 1 -q >"$T/tok" 2>/dev/null
 sleep 2
 t "redeem an expired token" 1 "expired" -- "$R" redeem --config "$T/gw.conf" "$(cat "$T/tok")"
+
+# backup
+t "backup without DEST" 2 "exactly one DEST" -- "$R" backup --config "$T/store.conf"
+t "backup with two DESTs" 2 "exactly one DEST" -- "$R" backup --config "$T/store.conf" "$T/a" "$T/b"
+t "backup with --vpn" 2 "only valid for invite" -- "$R" backup --config "$T/store.conf" --vpn 7 "$T/a"
+t "backup with a gateway config" 1 "no \[manager\] section" -- "$R" backup --config "$T/gw.conf" "$T/a"
+# The text files of a manager not yet started on a store: no store is made.
+t "backup with no store" 1 "no store" -- "$R" backup --config "$T/old.conf" "$T/a"
+if [ -e "$T/old/roster.db" ] || [ -e "$T/a" ] || [ ! -e "$T/old/gateways" ]; then
+	echo "# backup with no store created or renamed files"; fails=$((fails + 1))
+fi
+id=$("$STORE_TEST" seed "$T/store") || { echo "# cannot seed a store with $STORE_TEST"; fails=$((fails + 1)); }
+t "backup of a store" 0 "" -- "$R" backup --config "$T/store.conf" -q "$T/backup.db"
+if [ "$(sqlite3 "$T/backup.db" "SELECT id, generation FROM vpns; SELECT count(*) FROM members;
+	SELECT lower(hex(value)) FROM meta WHERE key = 'identity'; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')" \
+	!= "7|3 2 $id ok " ] || [ "$(stat -c %a "$T/backup.db")" != 600 ]; then
+	echo "# the backup is not a copy of the store"; fails=$((fails + 1))
+fi
+t "backup over an existing DEST refused" 1 "already exists" -- "$R" backup --config "$T/store.conf" "$T/backup.db"
+echo x >"$T/other"
+t "backup over any existing file refused" 1 "refusing to overwrite" -- "$R" backup --config "$T/store.conf" "$T/other"
+[ "$(cat "$T/other")" = x ] || { echo "# an existing DEST was changed"; fails=$((fails + 1)); }
 echo "# $fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rosterd gateway: the one-shot commands `rosterd redeem` (enrolment with
+ * an invitation token) and `rosterd leave`, each a short exchange with the
+ * manager on a link of its own.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rosterd.h"
+#include "log.h"
+#include "config.h"
+#include "util.h"
+#include "token.h"
+#include "proto.h"
+#include "rel.h"
+#include "netif.h"
+#include "state.h"
+#include "gw-ctl.h"
+
+/* The manager repeats ENROLLED up to 8 times, backing off to RD_RETRY_CAP_MS. */
+#define ENROLL_WAIT_MS (8 * RD_RETRY_CAP_MS + 5000)
+
+struct oneshot {
+	struct rd_link link;
+	struct rd_peer *mp;
+	const struct rd_identity *id;
+	uint32_t req_seq;
+	bool acked, answered, failed, gave_up;
+	struct rd_msg reply;
+};
+
+static void oneshot_done(struct rd_link *l, struct rd_peer *p, const struct rd_pending *pm, bool acked)
+{
+	struct oneshot *o = l->priv;
+
+	(void)p;
+	if (pm->seq != o->req_seq)
+		return;
+	if (acked)
+		o->acked = true;
+	else
+		o->gave_up = true;
+}
+
+static void oneshot_recv(struct oneshot *o, uint8_t want)
+{
+	for (;;) {
+		_Alignas(8) uint8_t buf[65536];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(o->link.fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct roster_addr a;
+		struct rd_msg m;
+		const char *why;
+
+		if (n < 0)
+			return;
+		if (rd_from_sockaddr((struct sockaddr *)&from, &a, NULL) ||
+		    !rd_addr_eq(&a, &o->id->control_addr))
+			continue;
+		if (rd_msg_decode(buf, (size_t)n, &m, &why)) {
+			rd_warn("ignoring malformed message from the manager: %s", why);
+			continue;
+		}
+		if (m.type == RD_ACK) {
+			rd_acked(&o->link, o->mp, m.ack);
+		} else {
+			int verdict = rd_window_check(&o->mp->win, m.session, m.seq);
+
+			if (verdict != RD_WIN_STALE)
+				rd_send_ack(&o->link, o->mp, m.seq);
+			if (verdict == RD_WIN_NEW || verdict == RD_WIN_NEW_SESSION) {
+				if (m.type == RD_ERROR && (!m.has_ref || m.ref_seq == o->req_seq)) {
+					o->failed = true;
+					rd_msg_release(&o->reply);
+					o->reply = m;
+					continue;
+				}
+				if (m.type == want) {
+					o->answered = true;
+					rd_msg_release(&o->reply);
+					o->reply = m;
+					continue;
+				}
+			}
+		}
+		rd_msg_release(&m);
+	}
+}
+
+/* Run the link until pred holds or deadline (ms, absolute). */
+static void oneshot_run(struct oneshot *o, uint8_t want, int64_t deadline,
+			bool (*pred)(const struct oneshot *))
+{
+	while (!pred(o)) {
+		int64_t now = rd_now_ms();
+		int timeout = rd_tick(&o->link, now);
+		struct pollfd pfd = { .fd = o->link.fd, .events = POLLIN };
+
+		if (pred(o) || (deadline && now >= deadline) || (!deadline && timeout < 0))
+			return;
+		if (deadline && (timeout < 0 || deadline - now < timeout))
+			timeout = (int)(deadline - now);
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			return;
+		if (pfd.revents & POLLIN)
+			oneshot_recv(o, want);
+	}
+}
+
+static bool pred_answer(const struct oneshot *o)
+{
+	return o->answered || o->failed || o->gave_up;
+}
+
+static bool pred_acked(const struct oneshot *o)
+{
+	return o->acked || o->failed || o->gave_up;
+}
+
+static bool pred_failed(const struct oneshot *o)
+{
+	return o->failed;
+}
+
+static bool pred_never(const struct oneshot *o)
+{
+	(void)o;
+	return false;
+}
+
+static int oneshot_open(struct oneshot *o, const struct rd_config *c, const struct rd_identity *id,
+			int tries)
+{
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	o->id = id;
+	/* An ephemeral port: a running `rosterd gateway` owns control-port. */
+	fd = rd_udp_socket(&id->id, 0, c->ifname);
+	if (fd < 0) {
+		rd_err("cannot bind %s: %s", rd_ntop(&id->id), strerror(-fd));
+		return fd;
+	}
+	rd_link_init(&o->link, fd, (int)c->retry_ms, tries, oneshot_done);
+	o->link.priv = o;
+	o->mp = gw_ctl_manager(&o->link, id);
+	return o->mp ? 0 : -ENOMEM;
+}
+
+static void oneshot_close(struct oneshot *o)
+{
+	close(o->link.fd);
+	rd_link_free(&o->link);
+	rd_msg_release(&o->reply);
+}
+
+static void redeem_undo(const struct rd_config *c, bool had_if)
+{
+	if (!had_if)
+		rd_wg_del(c->ifname);
+}
+
+int rd_cmd_redeem(struct rd_config *c, const char *token)
+{
+	struct rd_token t;
+	struct rd_identity id = { 0 }, old;
+	struct rd_msg req = { .type = RD_ENROLL, .has_key = true };
+	struct oneshot o;
+	const char *why;
+	char ep[ROSTER_ADDR_STRLEN];
+	bool had_old, had_if;
+	int ret;
+
+	if (rd_token_decode(token, &t, &why)) {
+		rd_err("invalid invitation token: %s", why);
+		return -EINVAL;
+	}
+	if (t.expiry <= (uint64_t)time(NULL)) {
+		rd_err("invitation token expired (at %llu, now %llu)", (unsigned long long)t.expiry,
+		       (unsigned long long)time(NULL));
+		return -ETIME;
+	}
+	rd_wg_genkey(id.private_key);
+	id.id = t.id;
+	id.prefixlen = t.prefixlen;
+	memcpy(id.manager_key, t.manager_key, 32);
+	id.manager_endpoint = t.manager_endpoint;
+	id.manager_port = t.manager_port;
+	id.control_addr = t.control_addr;
+	id.control_port = t.control_port;
+	roster_endpoint_format(&t.manager_endpoint, t.manager_port, ep, sizeof(ep));
+
+	/* Enrolling again would take the running gateway's control tunnel
+	 * over; the operator has to retire the old identity first. */
+	had_old = !rd_identity_load(c->state_dir, &old);
+	if (had_old) {
+		rd_err("%s/identity: already enrolled as %s; to enrol again, stop 'rosterd "
+		       "gateway' and remove that file first", c->state_dir, rd_ntop(&old.id));
+		memset(&old, 0, sizeof(old));
+		return -EEXIST;
+	}
+	/* A failed redeem changes nothing: a control interface it created
+	 * goes again. */
+	had_if = rd_if_index(c->ifname) > 0;
+	/* The control tunnel with the one-time invitation key. */
+	ret = gw_ctl_setup(c->ifname, t.invite_key, &id);
+	if (!ret)
+		ret = oneshot_open(&o, c, &id, 8);
+	if (ret) {
+		redeem_undo(c, had_if);
+		return ret;
+	}
+	rd_wg_pubkey(req.key, id.private_key);
+	o.req_seq = o.mp->next_seq;
+	rd_info("enrolling as %s with the manager at %s", rd_ntop(&id.id), ep);
+	ret = rd_send(&o.link, o.mp, &req);
+	/* The manager ACKs ENROLL and then sends ENROLLED in a datagram of its
+	 * own, so "nothing left to retransmit" is no reason to stop: wait for
+	 * the answer as long as the manager would keep repeating it. */
+	if (!ret)
+		oneshot_run(&o, RD_ENROLLED, rd_now_ms() + ENROLL_WAIT_MS, pred_answer);
+	if (ret || !o.answered) {
+		if (o.failed)
+			rd_err("the manager refused the enrolment: %s", o.reply.text[0] ? o.reply.text : strerror((int)o.reply.err));
+		else
+			rd_err("no answer from the manager at %s: the invitation is already used, "
+			       "expired or revoked, or the manager is down", ep);
+		oneshot_close(&o);
+		redeem_undo(c, had_if);
+		return -ETIMEDOUT;
+	}
+	/* The store the manager's membership comes from: the gateway obeys
+	 * "not a member" only from it (gw-view.c). A manager of an earlier
+	 * version sends none; the first JOIN or LIST then teaches it. */
+	if (o.reply.has_store_id) {
+		id.has_store_id = true;
+		memcpy(id.store_id, o.reply.store_id, sizeof(id.store_id));
+	}
+	/* Linger so a lost ACK of ENROLLED can be repeated. */
+	oneshot_run(&o, 0, rd_now_ms() + 2 * (int64_t)c->retry_ms + 500, pred_never);
+	oneshot_close(&o);
+	ret = rd_identity_save(c->state_dir, &id);
+	if (ret) {
+		rd_err("%s: cannot save identity: %s", c->state_dir, strerror(-ret));
+		return ret;
+	}
+	ret = gw_ctl_setup(c->ifname, id.private_key, &id);
+	if (ret)
+		return ret;
+	memset(&t, 0, sizeof(t));
+	rd_info("enrolled as %s; start 'rosterd gateway'", rd_ntop(&id.id));
+	return 0;
+}
+
+int rd_cmd_leave(struct rd_config *c, uint32_t vpn)
+{
+	struct rd_identity id;
+	struct rd_msg req = { .type = RD_LEAVE_REQ, .has_vpn = true, .vpn = vpn };
+	struct oneshot o;
+	int ret;
+
+	ret = rd_identity_load(c->state_dir, &id);
+	if (ret) {
+		rd_err("%s/identity: %s", c->state_dir, ret == -ENOENT ? "not enrolled" : strerror(-ret));
+		return ret;
+	}
+	ret = oneshot_open(&o, c, &id, 6);
+	if (ret)
+		return ret;
+	/* The daemon may be running: one counter orders both. */
+	o.link.session = rd_session_next(c->state_dir);
+	o.req_seq = o.mp->next_seq;
+	ret = rd_send(&o.link, o.mp, &req);
+	if (!ret)
+		oneshot_run(&o, 0, 0, pred_acked);
+	/* The manager ACKs first, then sends ERROR if the leave failed. */
+	if (o.acked && !o.failed)
+		oneshot_run(&o, 0, rd_now_ms() + 300 + (int64_t)c->retry_ms, pred_failed);
+	if (o.failed) {
+		rd_err("vpn %u: the manager refused: %s", vpn,
+		       o.reply.text[0] ? o.reply.text : strerror((int)o.reply.err));
+		ret = -EPERM;
+	} else if (!o.acked) {
+		rd_err("vpn %u: no answer from the manager", vpn);
+		ret = -ETIMEDOUT;
+	} else {
+		rd_info("vpn %u: left", vpn);
+		ret = 0;
+	}
+	oneshot_close(&o);
+	return ret;
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rosterd manager unit tests, with no kernel: the restart rule (which of
+ * roster.ko and the store wins), and the fan-out of notifications through
+ * a real store in a scratch directory to gateways that are UDP sockets on
+ * loopback. KTAP on stdout; exit status non-zero if any test failed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mgr.h"
+#include "proto.h"
+#include "rel.h"
+#include "store.h"
+#include "util.h"
+
+static int test_no, failed, cur_fail;
+
+#define EXPECT(cond) do {						\
+	if (!(cond)) {							\
+		printf("# %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
+		cur_fail = 1;						\
+	}								\
+} while (0)
+
+static void run(const char *name, void (*fn)(void))
+{
+	cur_fail = 0;
+	fn();
+	test_no++;
+	printf("%s %d - %s\n", cur_fail ? "not ok" : "ok", test_no, name);
+	failed += cur_fail;
+}
+
+static struct roster_member member(unsigned int n)
+{
+	struct roster_member m = { .has_key = true, .n_prefixes = 1 };
+
+	roster_addr_parse("127.0.0.1", &m.id);
+	m.id.addr[3] = (uint8_t)n;
+	memset(m.key, (int)n, 32);
+	roster_prefix_parse("10.0.0.0/24", &m.prefixes[0], NULL);
+	m.prefixes[0].addr.addr[1] = (uint8_t)n;
+	m.join_generation = n;
+	return m;
+}
+
+static void t_verdict(void)
+{
+	EXPECT(mgr_verdict(5, 5, true) == MGR_SAME);
+	EXPECT(mgr_verdict(5, 5, false) == MGR_STORE_WINS);
+	EXPECT(mgr_verdict(6, 5, true) == MGR_KERNEL_WINS);
+	EXPECT(mgr_verdict(6, 5, false) == MGR_KERNEL_WINS);
+	EXPECT(mgr_verdict(4, 5, true) == MGR_STORE_WINS);
+	/* lost table (reboot, rmmod): restored */
+	EXPECT(mgr_verdict(0, 5, false) == MGR_STORE_WINS);
+	/* made by hand while the daemon was down: committed */
+	EXPECT(mgr_verdict(3, 0, false) == MGR_KERNEL_WINS);
+	EXPECT(mgr_verdict(0, 0, true) == MGR_SAME);
+}
+
+static void t_same_members(void)
+{
+	struct roster_member a[3] = { member(2), member(3), member(4) };
+	struct roster_member b[3] = { member(4), member(2), member(3) };
+
+	EXPECT(mgr_same_members(a, 3, b, 3));
+	EXPECT(mgr_same_members(a, 0, b, 0));
+	EXPECT(!mgr_same_members(a, 3, b, 2));
+	b[1].port = 1;
+	b[1].has_endpoint = true;
+	EXPECT(!mgr_same_members(a, 3, b, 3));
+	b[1] = member(2);
+	b[1].key[0] ^= 1;
+	EXPECT(!mgr_same_members(a, 3, b, 3));
+	b[1] = member(2);
+	b[1].join_generation++;
+	EXPECT(!mgr_same_members(a, 3, b, 3));
+	b[1] = member(2);
+	roster_prefix_parse("10.9.0.0/24", &b[1].prefixes[0], NULL);
+	EXPECT(!mgr_same_members(a, 3, b, 3));
+}
+
+/* ---- fan-out through a store ---------------------------------------- */
+
+#define NGW 3
+static char dir[64];
+static struct rd_config conf;
+static struct mgr m;
+static int gw_fd[NGW + 2];	/* gateway n listens on 127.0.0.n */
+
+static int udp_on(const char *addr, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	return fd;
+}
+
+static int setup(void)
+{
+	char err[256];
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	snprintf(dir, sizeof(dir), "/tmp/mgr-test.XXXXXX");
+	if (!mkdtemp(dir) || rd_store_open(dir, &m.st, err, sizeof(err)))
+		return -1;
+	memcpy(m.store_id, rd_store_identity(m.st), RD_STORE_ID_LEN);
+	m.c = &conf;
+	m.fd = udp_on("127.0.0.1", 0);
+	if (m.fd < 0 || getsockname(m.fd, (struct sockaddr *)&sa, &sl))
+		return -1;
+	/* The gateways' control port: any free one, the same for all. */
+	gw_fd[2] = udp_on("127.0.0.2", 0);
+	if (gw_fd[2] < 0 || getsockname(gw_fd[2], (struct sockaddr *)&sa, &sl))
+		return -1;
+	conf.control_port = ntohs(sa.sin_port);
+	for (unsigned int n = 3; n < NGW + 2; n++) {
+		char a[16];
+
+		snprintf(a, sizeof(a), "127.0.0.%u", n);
+		gw_fd[n] = udp_on(a, conf.control_port);
+		if (gw_fd[n] < 0)
+			return -1;
+	}
+	rd_link_init(&m.link, m.fd, 1000, 8, NULL);
+	m.link.priv = &m;
+	/* Enrol gateways 2..NGW+1 through the store's own path. */
+	for (unsigned int n = 2; n < NGW + 2; n++) {
+		struct rd_entry inv = { .n_vpns = 1, .vpns = { 7 }, .expiry = 4000000000u };
+		struct roster_member mb = member(n);
+		uint8_t old[32];
+		bool had;
+
+		inv.id = mb.id;
+		memset(inv.key, 0x40 + (int)n, 32);
+		if (rd_store_invite_put(m.st, &inv, NULL, 0, NULL))
+			return -1;
+		inv.expiry = 0;
+		memcpy(inv.key, mb.key, 32);
+		{
+			uint8_t ik[32];
+
+			memset(ik, 0x40 + (int)n, 32);
+			if (rd_store_enrol(m.st, &inv, ik, old, &had))
+				return -1;
+		}
+	}
+	if (rd_store_gateways(m.st, &m.gws, &m.ngws) || m.ngws != NGW)
+		return -1;
+	return 0;
+}
+
+/* Everything gateway n received, decoded; returns the count. */
+static unsigned int drain(unsigned int n, struct rd_msg *out, unsigned int max)
+{
+	unsigned int k = 0;
+
+	for (;;) {
+		_Alignas(8) uint8_t buf[RD_MSG_MAX];
+		struct pollfd pfd = { .fd = gw_fd[n], .events = POLLIN };
+		ssize_t len;
+		struct rd_msg msg;
+		const char *why;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			break;
+		len = recv(gw_fd[n], buf, sizeof(buf), 0);
+		if (len <= 0 || rd_msg_decode(buf, (size_t)len, &msg, &why))
+			break;
+		if (k < max)
+			out[k++] = msg;
+		else
+			rd_msg_release(&msg);
+	}
+	return k;
+}
+
+static void drain_all(void)
+{
+	struct rd_msg msg[8];
+
+	for (unsigned int n = 2; n < NGW + 2; n++)
+		for (unsigned int k = drain(n, msg, 8); k; k--)
+			rd_msg_release(&msg[k - 1]);
+}
+
+static void t_fanout(void)
+{
+	struct roster_event ev = { .type = ROSTER_EVENT_VPN_NEW, .vpn_id = 7, .generation = 1 };
+	struct rd_msg msg[8];
+	struct rd_store_vpn v;
+	unsigned int k;
+	uint64_t gen;
+
+	EXPECT(!mgr_on_event(&ev, &m));
+	EXPECT(!rd_store_vpn_generation(m.st, 7, &gen) && gen == 1);
+	/* gateways 2, 3, 4 join at generations 2, 3, 4 */
+	for (unsigned int n = 2; n < NGW + 2; n++) {
+		ev.type = ROSTER_EVENT_MEMBER_JOINED;
+		ev.generation = n;
+		ev.has_member = true;
+		ev.member = member(n);
+		EXPECT(!mgr_on_event(&ev, &m));
+		EXPECT(!rd_store_vpn_generation(m.st, 7, &gen) && gen == n);
+	}
+	/* gateway 2 heard of 3 and 4; 4 of nobody (it joins last) */
+	k = drain(2, msg, 8);
+	EXPECT(k == 2);
+	for (unsigned int i = 0; i < k; i++) {
+		EXPECT(msg[i].type == RD_NOTIFY && msg[i].vpn == 7 && msg[i].gen == 3 + i);
+		EXPECT(msg[i].has_store_id && !memcmp(msg[i].store_id, m.store_id, 16));
+		EXPECT(msg[i].n_members == 1 && msg[i].members[0].id.addr[3] == 3 + i);
+		rd_msg_release(&msg[i]);
+	}
+	k = drain(4, msg, 8);
+	EXPECT(k == 0);
+	drain_all();
+
+	/* an echo (a restore at the store's generation) is neither
+	 * committed again nor fanned out */
+	ev.generation = 4;
+	ev.change_flags = ROSTER_CHANGE_F_STAMPED | ROSTER_CHANGE_F_RESYNC;
+	EXPECT(!mgr_on_event(&ev, &m));
+	EXPECT(!rd_store_vpn_generation(m.st, 7, &gen) && gen == 4);
+	for (unsigned int n = 2; n < NGW + 2; n++)
+		EXPECT(drain(n, msg, 8) == 0);
+
+	/* 3 leaves at 5: 2 and 4 get REMOVE, 3 waits for its list */
+	ev.change_flags = 0;
+	ev.type = ROSTER_EVENT_MEMBER_LEFT;
+	ev.generation = 5;
+	ev.member = member(3);
+	EXPECT(!mgr_on_event(&ev, &m));
+	EXPECT(!rd_store_vpn_get(m.st, 7, &v));
+	EXPECT(v.generation == 5 && v.n == 2);
+	rd_store_vpn_release(&v);
+	for (unsigned int n = 2; n < NGW + 2; n += 2) {
+		k = drain(n, msg, 8);
+		EXPECT(k == 1 && msg[0].type == RD_REMOVE && msg[0].gen == 5 &&
+		       msg[0].dev.addr[3] == 3);
+		while (k)
+			rd_msg_release(&msg[--k]);
+	}
+	EXPECT(drain(3, msg, 8) == 0);
+	EXPECT(m.nlists == 1);
+	mgr_lists_free(&m);
+}
+
+int main(void)
+{
+	rd_log_level = RD_LOG_ERROR;
+	printf("KTAP version 1\n1..3\n");
+	run("restart rule: higher generation wins, store at a tie", t_verdict);
+	run("member sets compare every field roster.ko keeps", t_same_members);
+	if (setup()) {
+		printf("# setup failed: %s\n", strerror(errno));
+		printf("not ok 3 - fan-out\n");
+		return 1;
+	}
+	run("notifications are committed, then fanned out; echoes are not", t_fanout);
+	rd_link_free(&m.link);
+	close(m.fd);
+	for (unsigned int n = 2; n < NGW + 2; n++)
+		close(gw_fd[n]);
+	free(m.gws);
+	rd_store_close(m.st);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			return 1;
+	}
+	printf("# %d failure(s)\n", failed);
+	return failed ? 1 : 0;
+}
