@@ -197,7 +197,7 @@ bl_stamp_peers() {
 			t = substr($0, 2, index($0, "]") - 2) + 0
 			if (t < t0 || index($0, "vpn " vpn " gen ") == 0) next
 			if (match($0, /: [0-9]+ peer\(s\) on /)) { split(substr($0, RSTART + 2), f, " "); c = f[1] + 0 }
-			else if ($0 ~ /: peer [^ ]+ added/) c++
+			else if ($0 ~ /: peer [^ ]+ (added|set)/) c++   # v1 | v2 daemon
 			else if ($0 ~ /: peer [^ ]+ removed/) c--
 			else next
 			if (c == want) { print t; exit }
