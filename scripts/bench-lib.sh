@@ -81,13 +81,9 @@ bl_enrol() {
 # bl_start N...: start the gateway daemons back to back, then check that
 # each survived its first half second.
 bl_start() {
-	local n ipcmd rd rc=0
-	rst_argv ip
-	ipcmd=("${RST_ARGV[@]}")
-	rst_argv "$ROSTERD"
-	rd=("${RST_ARGV[@]}")
+	local n rc=0
 	for n in "$@"; do
-		command "${ipcmd[@]}" netns exec "$RST_P-gw$n" "${rd[@]}" gateway \
+		ip netns exec "$RST_P-gw$n" "$ROSTERD" gateway \
 			--config "$(rst_conf "gw$n")" >>"$RST_DIR/gw$n.log" 2>&1 </dev/null &
 		RST_PID[gw$n]=$!
 	done
@@ -201,7 +197,7 @@ bl_stamp_peers() {
 			t = substr($0, 2, index($0, "]") - 2) + 0
 			if (t < t0 || index($0, "vpn " vpn " gen ") == 0) next
 			if (match($0, /: [0-9]+ peer\(s\) on /)) { split(substr($0, RSTART + 2), f, " "); c = f[1] + 0 }
-			else if ($0 ~ /: peer [^ ]+ added/) c++
+			else if ($0 ~ /: peer [^ ]+ (added|set)/) c++   # v1 | v2 daemon
 			else if ($0 ~ /: peer [^ ]+ removed/) c--
 			else next
 			if (c == want) { print t; exit }

@@ -14,8 +14,8 @@
 #                      JOIN_REQ (rewritten as a fresh sender instance) with
 #                      the source address of gw4 (enrolled, not a member)
 #                      straight to the manager's control address 10.255.0.1
-#                      via 192.0.2.1, and a fresh gw2 session's
-#                      LEAVE_REQ (forged); and the captured JOIN (0 members) the
+#                      via 192.0.2.1, and a LEAVE_REQ for VPN 7 as gw2
+#                      (forged); and the captured JOIN (0 members) the
 #                      manager once sent gw1, to gw1 with the manager's
 #                      address as source. rp_filter is off everywhere (the
 #                      kernel default in a new netns): only rosterd can
@@ -47,8 +47,9 @@
 #                      both): exactly one of them joins and holds the
 #                      prefix, the other is refused with EADDRINUSE naming
 #                      the winner.
-#   garbage            random datagrams (random length, truncated headers,
-#                      valid header + junk attributes) to the control port
+#   garbage            datagrams rosterd's decoder refuses (random bytes,
+#                      encoded messages cut short, with bytes flipped or
+#                      with a lying attribute length) to the control port
 #                      from inside the tunnel (gw1 -> manager, manager ->
 #                      gw1) and from the underlay (to 192.0.2.1:5100, to the
 #                      WireGuard port 51800, and spoofed as gw1 to

@@ -12,6 +12,8 @@
 #                naming gw2, rvpn7 and K; 1 removal
 #   flap         a peer removed and re-added 0.3 s later on gw1: caught
 #   iface-gone   gw1's rvpn9 deleted: each of its peers counts
+#   lib-exit-clean  a script whose RST_LOG is in RST_DIR (the demo's)
+#                prints nothing after its last line
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM.
 # shellcheck disable=SC2317 # functions run through rst_check
@@ -100,6 +102,21 @@ sleep 0.5
 check iface-gone-fails stop_fails gone "^  gw1 rvpn9: peer ${K19[0]//+/\\+} removed" \
 	"^  gw1 rvpn9: peer ${K19[1]//+/\\+} removed"
 check iface-gone-counted removals_are gone 2
+
+# ---- lib.sh's own exit (scripts/demo-netns: RST_LOG inside RST_DIR):
+# nothing after the script's last line, even if rst_cleanup runs twice
+# (by hand, then from the EXIT trap)
+lib_exit_clean() {
+	local out
+	out=$(RST_P=rst-exit-$$ bash -c '. "$1"; rst_init; RST_LOG=$RST_DIR/netns.log
+		rst_log one; echo verdict; rst_cleanup; exit 0' _ "$ROSTER_TOP/tests/rosterd/lib.sh" 2>&1)
+	[[ $out == verdict ]] || {
+		echo "  want only 'verdict', got:"
+		echo "$out" | sed 's/^/    /'
+		return 1
+	}
+}
+check lib-exit-clean lib_exit_clean
 
 ktap_diag "watch.sh: $((SECONDS - RST_T0)) s"
 ktap_finish
