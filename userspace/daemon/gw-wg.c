@@ -346,9 +346,9 @@ static void reconcile_one(struct gw_wg *w, struct gw_wg_vpn *v)
 		 * [vpn] keepalive (off by default) keeps NAT mappings open. It
 		 * is off by default because setting it makes every peer start
 		 * a handshake at once: a whole mesh formed at the same moment
-		 * then performs N^2 handshakes together, which starved the
-		 * control channel for ~10 s at N=32 in the emulator
-		 * (bench-mesh), and keeps every pair re-keying every 2 minutes.
+		 * then performs N^2 handshakes together, which starves the
+		 * control channel (performance.rst, "The first ping"), and
+		 * keeps every pair re-keying every 2 minutes.
 		 */
 		p->keepalive = v->conf->keepalive;
 		memcpy(p->key, mb[i].key, 32);
