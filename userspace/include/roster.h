@@ -202,6 +202,16 @@ int roster_vpn_list(struct roster_handle *h, struct roster_vpn **vpns, size_t *n
 int roster_member_add(struct roster_handle *h, uint32_t vpn_id,
 		      const struct roster_member *m, unsigned int flags,
 		      uint64_t stamp, struct roster_change *out);
+/* roster_member_add() of m[0..n), pipelined: up to 64 requests per
+ * sendmsg and their acknowledgements read together, for a restore (every
+ * member stamped with the same generation and ROSTER_F_RESYNC). On a
+ * refusal returns its error (roster_errmsg() and the other accessors
+ * describe it) and *failed (may be NULL) = the index of the first
+ * refused member; requests sent in the same batch after it may have
+ * applied. 0: all stored. */
+int roster_member_add_many(struct roster_handle *h, uint32_t vpn_id,
+			   const struct roster_member *m, size_t n, unsigned int flags,
+			   uint64_t stamp, size_t *failed);
 /* Remove the member id. flags: ROSTER_F_DELETE_EMPTY (unstamped only: the
  * deletion would be a second change), ROSTER_F_RESYNC. out may be NULL. */
 int roster_member_del(struct roster_handle *h, uint32_t vpn_id,

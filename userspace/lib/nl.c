@@ -520,6 +520,112 @@ int roster_member_add(struct roster_handle *h, uint32_t vpn_id,
 	return err;
 }
 
+/* A batch: at most this many requests, or this many bytes, per sendmsg
+ * (the socket's default send buffer takes a few times as much). */
+#define ADD_BATCH 64
+#define ADD_BATCH_BYTES (32 * 1024)
+
+/* Send the len bytes of n queued requests (seq first..first+n-1) and read
+ * their n acknowledgements. The first refusal (lowest seq) goes to *err;
+ * returns a negative errno only if the exchange itself failed. */
+static int add_flush(struct roster_handle *h, const void *tx, size_t len, uint32_t first,
+		     unsigned int n, struct roster_nlerr *err, uint32_t *err_seq)
+{
+	int fd = mnl_socket_get_fd(h->nl);
+	unsigned int got = 0;
+	ssize_t s;
+
+	do
+		s = send(fd, tx, len, 0);
+	while (s < 0 && errno == EINTR);
+	if (s < 0)
+		return -errno;
+	while (got < n) {
+		ssize_t r = recv_one(fd, h->rx, ROSTER_RXBUF_LEN, 0);
+		const struct nlmsghdr *nlh = (const void *)h->rx;
+		int left = (int)r;
+
+		if (r < 0)
+			return (int)r;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			struct roster_nlerr e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - first >= n)
+				continue;
+			got++;
+			roster_parse_nlerr(nlh, &e);
+			if (e.error && (!err->error || nlh->nlmsg_seq - first < *err_seq - first)) {
+				*err = e;
+				*err_seq = nlh->nlmsg_seq;
+			}
+		}
+	}
+	return 0;
+}
+
+int roster_member_add_many(struct roster_handle *h, uint32_t vpn_id,
+			   const struct roster_member *m, size_t n, unsigned int flags,
+			   uint64_t stamp, size_t *failed)
+{
+	struct roster_nlerr err = { 0 };
+	uint32_t seq0 = h->seq + 1, first = seq0, err_seq = 0;
+	size_t len = 0;
+	unsigned int queued = 0;
+	char *tx, buf[ROSTER_TXBUF_LEN];
+	int ret = 0;
+
+	clear_err(h);
+	if (failed)
+		*failed = n;
+	/* Nothing is sent unless every member is well formed. */
+	for (size_t i = 0; i < n; i++) {
+		bool bad = !roster_addr_len(&m[i].id) || m[i].n_prefixes > ROSTER_PREFIX_MAX ||
+			   (m[i].has_endpoint && !roster_addr_len(&m[i].endpoint));
+
+		for (unsigned int k = 0; k < m[i].n_prefixes && !bad; k++)
+			bad = !roster_addr_len(&m[i].prefixes[k].addr);
+		if (bad) {
+			if (failed)
+				*failed = i;
+			return set_errno(h, -EINVAL);
+		}
+	}
+	tx = malloc(ADD_BATCH_BYTES);
+	if (!tx)
+		return set_errno(h, -ENOMEM);
+	for (size_t i = 0; i < n && !ret && !err.error; i++) {
+		struct nlmsghdr *nlh;
+
+		nlh = roster_build_join(buf, h->family_id, ++h->seq, vpn_id, &m[i], flags, stamp);
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		if (len + NLMSG_ALIGN(nlh->nlmsg_len) > ADD_BATCH_BYTES) {
+			ret = add_flush(h, tx, len, first, queued, &err, &err_seq);
+			first += queued;
+			len = 0;
+			queued = 0;
+			if (ret || err.error)
+				break;
+		}
+		memcpy(tx + len, nlh, nlh->nlmsg_len);
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (++queued == ADD_BATCH || i + 1 == n) {
+			ret = add_flush(h, tx, len, first, queued, &err, &err_seq);
+			first += queued;
+			len = 0;
+			queued = 0;
+		}
+	}
+	free(tx);
+	if (ret)
+		return set_errno(h, ret);
+	if (err.error) {
+		if (failed)
+			*failed = err_seq - seq0;
+		return set_nlerr(h, &err);
+	}
+	return 0;
+}
+
 int roster_member_del(struct roster_handle *h, uint32_t vpn_id,
 		      const struct roster_addr *id, enum roster_reason reason,
 		      unsigned int flags, uint64_t stamp, struct roster_change *out)
