@@ -227,7 +227,7 @@ static int setup_table(struct mgr *m)
 		rd_err("cannot subscribe to roster notifications: %s", strerror(-ret));
 		return ret;
 	}
-	ret = mgr_reconcile(m, 0, &restored);
+	ret = mgr_reconcile_changed(m, &restored);
 	if (ret)
 		return ret;
 	if (restored)

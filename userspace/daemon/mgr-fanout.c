@@ -286,8 +286,8 @@ int mgr_on_event(const struct roster_event *ev, void *arg)
 	uint64_t s;
 
 	if (ev->type == ROSTER_EVENT_OVERRUN) {
-		rd_warn("notification overrun: reconciling the store with a dump");
-		mgr_reconcile(m, 0, NULL);
+		rd_warn("notification overrun: reconciling the store with the table");
+		mgr_reconcile_changed(m, NULL);
 		return 0;
 	}
 	if (ev->has_member)

@@ -225,6 +225,41 @@ static int reconcile_one(struct mgr *m, uint32_t vpn, const struct side *k, cons
 	return 0;
 }
 
+int mgr_reconcile_changed(struct mgr *m, unsigned long *restored)
+{
+	struct roster_vpn *kv = NULL;
+	struct rd_store_vpn *sv = NULL;
+	size_t nkv = 0, ki = 0;
+	unsigned int nsv = 0, si = 0;
+	int ret, err = 0;
+
+	ret = roster_vpn_list(m->rh, &kv, &nkv);
+	if (ret) {
+		rd_err("cannot list the roster table's VPNs: %s", roster_strerror_ext(m->rh, ret));
+		return ret;
+	}
+	ret = rd_store_vpn_list(m->st, &sv, &nsv);
+	if (ret) {
+		rd_err("store: cannot list the VPNs: %s", rd_store_errmsg(m->st));
+		free(kv);
+		return ret;
+	}
+	while (ki < nkv || si < nsv) {
+		bool k = si >= nsv || (ki < nkv && kv[ki].id <= sv[si].id);
+		bool s = ki >= nkv || (si < nsv && sv[si].id <= kv[ki].id);
+		uint32_t id = k ? kv[ki].id : sv[si].id;
+
+		if (!(k && s && kv[ki].generation == sv[si].generation) &&
+		    mgr_reconcile(m, id, restored))
+			err = -EIO;
+		ki += k;
+		si += s;
+	}
+	free(kv);
+	rd_store_vpns_free(sv, nsv);
+	return err;
+}
+
 int mgr_reconcile(struct mgr *m, uint32_t vpn, unsigned long *restored)
 {
 	struct roster_member_set *sets = NULL;

@@ -97,6 +97,11 @@ bool mgr_same_members(const struct roster_member *a, unsigned int na,
 /* Make the kernel table and the store agree, VPN by VPN (all if vpn is 0).
  * *restored (may be NULL) counts the members written into the kernel. */
 int mgr_reconcile(struct mgr *m, uint32_t vpn, unsigned long *restored);
+/* The same, but only for the VPNs whose generations differ (or that one
+ * side lacks): a change always makes a new generation, so equal ones are
+ * the same table. Cheap at any size: after an overrun, and at start once
+ * the full pass is done. */
+int mgr_reconcile_changed(struct mgr *m, unsigned long *restored);
 
 /* mgr-request.c: requests from gateways. */
 void mgr_handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,

@@ -1000,7 +1000,19 @@ static void vpn_row(sqlite3_stmt *st, int col, struct rd_store_vpn *v)
 	v->flags = (uint32_t)sqlite3_column_int64(st, col + 1);
 }
 
+static int load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n, bool members);
+
 int rd_store_load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n)
+{
+	return load(s, out, n, true);
+}
+
+int rd_store_vpn_list(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n)
+{
+	return load(s, out, n, false);
+}
+
+static int load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n, bool members)
 {
 	struct rd_store_vpn *v = NULL;
 	unsigned int cnt = 0, cap = 0, mcap = 0, cur = 0;
@@ -1040,6 +1052,8 @@ int rd_store_load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n
 		ret = rc;
 		goto out;
 	}
+	if (!members)
+		goto out;
 	st = stmt(s, ST_MEMBERS_ALL);
 	if (!st) {
 		ret = -EIO;

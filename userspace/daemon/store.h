@@ -96,6 +96,8 @@ const char *rd_store_errmsg(const struct rd_store *s);
 /* Every VPN with its members, ascending id. *out malloc'ed
  * (rd_store_vpns_free); NULL if n = 0. */
 int rd_store_load(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n);
+/* The same without the members (n = 0): the VPNs and their generations. */
+int rd_store_vpn_list(struct rd_store *s, struct rd_store_vpn **out, unsigned int *n);
 /* One VPN; -ENOENT if absent. */
 int rd_store_vpn_get(struct rd_store *s, uint32_t id, struct rd_store_vpn *out);
 /* The VPN's stored generation, without its members; -ENOENT if absent. */
