@@ -517,6 +517,14 @@ static void t_load_order(void)
 		EXPECT(v[0].id == 3 && v[1].id == 70 && v[2].id == 900 && v[3].id == 4000000000u &&
 		       v[3].flags == 2);
 	rd_store_vpns_free(v, n);
+	/* The list without members: the same VPNs, generations and flags. */
+	EXPECT(rd_store_vpn_list(s, &v, &n) == 0 && n == 4);
+	for (unsigned int i = 0; i < n; i++)
+		EXPECT(v[i].n == 0 && !v[i].members && v[i].generation == 6);
+	if (n == 4)
+		EXPECT(v[0].id == 3 && v[1].id == 70 && v[2].id == 900 && v[3].id == 4000000000u &&
+		       v[3].flags == 2);
+	rd_store_vpns_free(v, n);
 	rd_store_close(s);
 }
 
