@@ -129,14 +129,14 @@ bl_stop() {
 	done
 }
 
-# bl_pubkey N: gwN's key, from the manager's "gateways" state file
-# ("ID PUBKEY VPN,..." per enrolled gateway).
+# bl_pubkey N: gwN's public key (rctl0's and its VPNs'), from its own
+# identity file ("private-key B64"; the manager's membership is in its
+# store, no longer in a text file).
 bl_pubkey() {
-	local id key rest want
-	want=$(rst_gw_id "$1")
-	while read -r id key rest; do
-		[[ $id != "$want" ]] || { echo "$key"; return 0; }
-	done <"$RST_DIR/mgr/state/gateways"
+	local k v
+	while read -r k v; do
+		[[ $k != private-key ]] || { wg pubkey <<<"$v"; return; }
+	done <"$RST_DIR/gw$1/state/identity"
 	return 1
 }
 

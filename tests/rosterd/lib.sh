@@ -76,7 +76,9 @@
 #
 # Environment: ROSTERD (default userspace/daemon/rosterd), ROSTER_CLI
 # (default userspace/cli/roster), RST_DAEMON_ARGS (extra daemon flags, e.g.
-# -v), RST_VPN_BASE_PORT (default 51800: VPN V listens on BASE+V).
+# -v), RST_VPN_BASE_PORT (default 51800: VPN V listens on BASE+V),
+# RD_INJECT (default userspace/daemon/tests/rd-inject), RST_WG_WATCH
+# (default build/bench/wg-watch), RST_WATCH_MS (the watcher's period, 50).
 
 # shellcheck disable=SC2034 # RST_* results are read by the sourcing scripts
 # shellcheck source=tests/lib.sh
