@@ -117,10 +117,29 @@ static void send_list(struct mgr *m, const struct mgr_list *l, uint64_t gen,
 	free(starts);
 }
 
+/* The kernel is ahead of the store for a moment when a change's
+ * notification is still unread; ahead for long, a notification was lost
+ * or its commit failed, and only a reconcile brings the store up (and
+ * sends the lists). */
+static void mismatch(struct mgr *m, uint32_t vpn, uint64_t sgen, uint64_t kgen)
+{
+	int64_t now = rd_now_ms();
+
+	if (!m->mismatch_since) {
+		m->mismatch_since = now;
+	} else if (now - m->mismatch_since > MISMATCH_MS) {
+		rd_warn("vpn %u: the store stays at generation %llu, the kernel at %llu: reconciling",
+			vpn, (unsigned long long)sgen, (unsigned long long)kgen);
+		m->mismatch_since = 0;
+		mgr_reconcile(m, vpn, NULL);
+	}
+}
+
 /* Send every queued list of vpn whose generation the store holds. */
 static void flush_vpn(struct mgr *m, uint32_t vpn)
 {
 	struct roster_member_set *set = NULL;
+	struct roster_vpn kv;
 	uint64_t sgen = 0, dgen = 0;
 	bool ready = false;
 	size_t n = 0;
@@ -136,6 +155,18 @@ static void flush_vpn(struct mgr *m, uint32_t vpn)
 		ready = l->vpn == vpn && (!sgen || sgen >= l->min_gen);
 	if (!ready)
 		return;
+	/* The kernel's generation next, without its members: a dump of a
+	 * large VPN is worth taking only when it will show what the store
+	 * holds. */
+	ret = roster_vpn_get(m->rh, vpn, &kv);
+	if (ret && ret != -ENOENT) {
+		rd_warn("vpn %u: %s", vpn, roster_strerror_ext(m->rh, ret));
+		return;
+	}
+	if ((ret ? 0 : kv.generation) != sgen) {
+		mismatch(m, vpn, sgen, ret ? 0 : kv.generation);
+		return;
+	}
 	ret = roster_member_list(m->rh, vpn, &set, &n);
 	if (ret && ret != -ENOENT) {
 		rd_warn("vpn %u: cannot dump: %s", vpn, roster_strerror_ext(m->rh, ret));
@@ -150,22 +181,9 @@ static void flush_vpn(struct mgr *m, uint32_t vpn)
 		if (!roster_vpn_get(m->rh, vpn, &v))
 			dgen = v.generation;
 	}
-	/* The dump must show exactly what the store holds. The kernel is
-	 * ahead for a moment when a change's notification is still unread;
-	 * ahead for long, a notification was lost or its commit failed, and
-	 * only a reconcile brings the store up (and sends the lists). */
+	/* The dump must show exactly what the store holds. */
 	if (dgen != sgen) {
-		int64_t now = rd_now_ms();
-
-		if (!m->mismatch_since) {
-			m->mismatch_since = now;
-		} else if (now - m->mismatch_since > MISMATCH_MS) {
-			rd_warn("vpn %u: the store stays at generation %llu, the kernel at %llu: "
-				"reconciling", vpn, (unsigned long long)sgen,
-				(unsigned long long)dgen);
-			m->mismatch_since = 0;
-			mgr_reconcile(m, vpn, NULL);
-		}
+		mismatch(m, vpn, sgen, dgen);
 		goto out;
 	}
 	m->mismatch_since = 0;
