@@ -201,8 +201,9 @@ check reboot-gw2-no-peer-removed not_logged gw2 "$mark2" 'peer .* (removed|set)'
 
 # ---- (d) roster monitor on a gateway ------------------------------------
 mon=$RST_DIR/monitor.gw1
-rst_argv ip
-command "${RST_ARGV[@]}" netns exec "$RST_P-gw1" "$ROSTER_CLI" monitor >"$mon" 2>&1 </dev/null &
+# A simple command (not lib.sh's ip() function) in the background, so that
+# $! is the monitor itself: ip netns exec execs it in place.
+command ip netns exec "$RST_P-gw1" "$ROSTER_CLI" monitor >"$mon" 2>&1 </dev/null &
 monpid=$!
 sleep 1
 check gw4-enrols rst_enrol 4 7
