@@ -358,6 +358,9 @@ int mgr_on_event(const struct roster_event *ev, void *arg)
 			return 0;
 		rd_info("vpn %u gen %llu: %s %s", ev->vpn_id, (unsigned long long)ev->generation,
 			dev, ev->type == ROSTER_EVENT_MEMBER_JOINED ? "joined" : "updated");
+		/* The joiner's JOIN before the members' NOTIFYs: it is one
+		 * message to one gateway, they are one each to all of them. */
+		flush_vpn(m, ev->vpn_id);
 		notify_members(m, ev->vpn_id, ev->generation, &ev->member, NULL);
 		break;
 	case ROSTER_EVENT_MEMBER_LEFT:
