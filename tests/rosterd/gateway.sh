@@ -216,14 +216,7 @@ wait "$monpid" 2>/dev/null
 ktap_diag "monitor on gw1: $(wc -l <"$mon") line(s); last: $(tail -n 1 "$mon")"
 check ping-gw4-gw1 rst_ping 4 1
 
-alive() {
-	local d rc=0
-	for d in mgr gw1 gw2 gw3 gw4; do
-		rst_alive "$d" || { echo "  $d died"; rc=1; }
-	done
-	return "$rc"
-}
-check daemons-alive alive
+check daemons-alive rst_all_alive mgr gw1 gw2 gw3 gw4
 
 ((RST_FAILED == 0)) || rst_dump_logs 30
 ktap_diag "gateway.sh: $((SECONDS - RST_T0)) s"

@@ -47,6 +47,7 @@
 #   rst_mgr_config / rst_gw_config N VPN...   write the rosterd configs
 #   rst_mgr_start / rst_gw_start N            start a daemon (background)
 #   rst_daemon_stop NAME [SIG]                stop one (TERM: waits)
+#   rst_all_alive NAME...     every named daemon still runs
 #   rst_invite N VPN...       invitation token for gwN (printed)
 #   rst_redeem N TOKEN        redeem it in gwN's netns
 #   rst_enrol N VPN...        config + invite + redeem + start gwN
@@ -307,6 +308,15 @@ rst_gw_start() { rst_daemon_start "gw$1" "gw$1" gateway --config "$(rst_conf "gw
 rst_alive() {
 	local pid=${RST_PID[$1]:-}
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# rst_all_alive NAME...: every named daemon still runs (the dead are named).
+rst_all_alive() {
+	local d rc=0
+	for d in "$@"; do
+		rst_alive "$d" || { echo "  $d died"; rc=1; }
+	done
+	return "$rc"
 }
 
 # rst_daemon_stop NAME [SIG]: TERM (default) waits up to 10 s, then KILL.

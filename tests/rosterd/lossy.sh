@@ -114,12 +114,7 @@ check C-converges-without-gw3 wait_conv "$T_CONV" 1 2 4
 check C-mirrors-without-gw3 rst_wait_mirrors "$T_CONV" 7 1 2 3 4
 check C-ping-remaining ping_lossy 1 2 4
 
-alive() {
-	local d rc=0
-	for d in mgr gw1 gw2 gw3 gw4; do rst_alive "$d" || { echo "  $d died"; rc=1; }; done
-	return "$rc"
-}
-check daemons-alive alive
+check daemons-alive rst_all_alive mgr gw1 gw2 gw3 gw4
 if ((RST_FAILED)); then
 	rst_mesh_ok 7 1 2 3 4 | ktap_indent
 	rst_dump_logs 30

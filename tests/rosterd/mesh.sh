@@ -142,14 +142,7 @@ check ping-remaining-pair rst_ping_all 1 2
 check vpn-set-no-gap not_logged "${gmark[1]}" 'generation gap' gw1
 check vpn-set-no-gap-gw2 not_logged "${gmark[2]}" 'generation gap' gw2
 
-alive() {
-	local d rc=0
-	for d in mgr gw1 gw2 gw3 gw4; do
-		rst_alive "$d" || { echo "  $d died"; rc=1; }
-	done
-	return "$rc"
-}
-check daemons-alive alive
+check daemons-alive rst_all_alive mgr gw1 gw2 gw3 gw4
 check no-table-write-failed not_logged 0 "table: |the table is not the manager's" gw1 gw2 gw3 gw4
 
 ((RST_FAILED == 0)) || rst_dump_logs 30

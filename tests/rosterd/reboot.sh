@@ -189,14 +189,7 @@ check identity-tables rst_wait_mirrors "$T_JOIN" 7 1 2 3 4 5 6
 check identity-no-peer-removed rst_watch_stop identity
 check ping-after-all rst_ping_all 1 2 6
 
-alive() {
-	local d rc=0
-	for d in mgr gw1 gw2 gw3 gw5 gw6; do
-		rst_alive "$d" || { echo "  $d died"; rc=1; }
-	done
-	return "$rc"
-}
-check daemons-alive alive
+check daemons-alive rst_all_alive mgr gw1 gw2 gw3 gw5 gw6
 
 ((RST_FAILED == 0)) || rst_dump_logs 40
 ktap_diag "reboot.sh: $((SECONDS - RST_T0)) s"

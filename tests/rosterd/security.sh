@@ -93,11 +93,6 @@ unchanged() {
 		return 1
 	}
 }
-alive() {
-	local d rc=0
-	for d in "$@"; do rst_alive "$d" || { echo "  $d died"; rc=1; }; done
-	return "$rc"
-}
 # logged NAME MARK REGEX: NAME's log has a matching line after line MARK.
 logged() {
 	rst_log_since "$1" "$2" | grep -qE "$3" || {
@@ -205,7 +200,7 @@ check garbage-underlay-to-gw1-as-manager test "$(sleep 1; rst_wg_peers 1 7)" == 
 # Not "logged": the control socket is bound to rctl0, so the kernel never
 # hands underlay datagrams to the daemon; the forged-underlay-* checks prove
 # that nothing they carry is believed.
-check forged-underlay-daemons-alive alive mgr gw1 gw2 gw3
+check forged-underlay-daemons-alive rst_all_alive mgr gw1 gw2 gw3
 
 # Undo whatever the forged packets did, so that the checks below do not
 # inherit the damage: drop a forged member, restart the gateways (a forged
@@ -329,7 +324,7 @@ check garbage-underlay-sent eval 'rst_inject evil garbage --from 192.0.2.66 --to
 	rst_inject evil garbage --from 192.0.2.66 --to 192.0.2.1:51800 20 &&
 	rst_inject evil garbage --from 10.255.0.12 --to 10.255.0.1:5100 20'
 check garbage-underlay unchanged
-check garbage-daemons-alive alive mgr gw1 gw3
+check garbage-daemons-alive rst_all_alive mgr gw1 gw3
 check garbage-mesh-intact rst_mesh_ok 7 1 3
 
 # ---- prefix theft: gw4 also claims half of gw1's site
@@ -393,7 +388,7 @@ if [[ -n $RACE_WINNER ]]; then
 	check prefix-race-error-loser rst_wait 20 logged "gw$RACE_LOSER" "${MARK[$RACE_LOSER]}" 'error: vpn 7: the manager refused to join us: .*\(Address already in use\)'
 fi
 check prefix-race-mesh rst_wait_mesh "$T_JOIN" 7 1 2 3 4
-check prefix-race-daemons-alive alive mgr gw1 gw2 gw3 gw4
+check prefix-race-daemons-alive rst_all_alive mgr gw1 gw2 gw3 gw4
 for n in 2 4; do
 	rst_daemon_stop "gw$n"
 	sed -i '/^prefix = 10.9.0.0\/24$/d' "$(rst_conf "gw$n")"

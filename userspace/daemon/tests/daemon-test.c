@@ -24,23 +24,7 @@
 #include "rel.h"
 #include "state.h"
 
-static int test_no, failed, cur_fail;
-
-#define EXPECT(cond) do {						\
-	if (!(cond)) {							\
-		printf("# %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-		cur_fail = 1;						\
-	}								\
-} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	cur_fail = 0;
-	fn();
-	test_no++;
-	printf("%s %d - %s\n", cur_fail ? "not ok" : "ok", test_no, name);
-	failed += cur_fail;
-}
+#include "unit.h"
 
 /* ---- config ---------------------------------------------------------- */
 
