@@ -32,17 +32,7 @@ int gw_table_get(struct roster_handle *rh, uint32_t vpn, struct gw_local *out,
 
 static bool same_prefixes(const struct roster_member *a, const struct roster_member *b)
 {
-	if (a->n_prefixes != b->n_prefixes)
-		return false;
-	for (unsigned int i = 0; i < a->n_prefixes; i++) {
-		bool found = false;
-
-		for (unsigned int k = 0; k < b->n_prefixes && !found; k++)
-			found = rd_prefix_eq(&a->prefixes[i], &b->prefixes[k]);
-		if (!found)
-			return false;
-	}
-	return true;
+	return rd_prefixes_same(a->prefixes, a->n_prefixes, b->prefixes, b->n_prefixes);
 }
 
 bool gw_member_same(const struct roster_member *a, const struct roster_member *b)

@@ -112,17 +112,7 @@ void gw_wg_check(struct gw_wg *w, uint32_t vpn)
 
 static bool same_allowed(const struct rd_wg_peer *a, const struct rd_wg_peer *b)
 {
-	if (a->n_allowed != b->n_allowed)
-		return false;
-	for (unsigned int i = 0; i < a->n_allowed; i++) {
-		bool found = false;
-
-		for (unsigned int k = 0; k < b->n_allowed && !found; k++)
-			found = rd_prefix_eq(&a->allowed[i], &b->allowed[k]);
-		if (!found)
-			return false;
-	}
-	return true;
+	return rd_prefixes_same(a->allowed, a->n_allowed, b->allowed, b->n_allowed);
 }
 
 /* An endpoint the table does not give is the one WireGuard learnt from

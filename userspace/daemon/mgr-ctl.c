@@ -14,16 +14,9 @@
 #include "netif.h"
 #include "util.h"
 
-static int addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->addr, b->addr, roster_addr_len(a));
-}
-
 static int entry_cmp(const void *a, const void *b)
 {
-	return addr_cmp(&((const struct rd_entry *)a)->id, &((const struct rd_entry *)b)->id);
+	return rd_addr_cmp(&((const struct rd_entry *)a)->id, &((const struct rd_entry *)b)->id);
 }
 
 /* Every packet and every fan-out target is looked up here: O(log n). */

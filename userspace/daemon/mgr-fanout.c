@@ -163,8 +163,10 @@ static void flush_vpn(struct mgr *m, uint32_t vpn)
 		rd_warn("vpn %u: %s", vpn, roster_strerror_ext(m->rh, ret));
 		return;
 	}
-	if ((ret ? 0 : kv.generation) != sgen) {
-		mismatch(m, vpn, sgen, ret ? 0 : kv.generation);
+	if (ret)
+		kv.generation = 0;	/* absent */
+	if (kv.generation != sgen) {
+		mismatch(m, vpn, sgen, kv.generation);
 		return;
 	}
 	ret = roster_member_list(m->rh, vpn, &set, &n);
@@ -172,15 +174,9 @@ static void flush_vpn(struct mgr *m, uint32_t vpn)
 		rd_warn("vpn %u: cannot dump: %s", vpn, roster_strerror_ext(m->rh, ret));
 		return;
 	}
-	if (!ret && n) {
-		dgen = set[0].generation;
-	} else {
-		struct roster_vpn v;
-
-		/* An empty VPN is not in a member dump. */
-		if (!roster_vpn_get(m->rh, vpn, &v))
-			dgen = v.generation;
-	}
+	/* An empty VPN is not in a member dump: its generation is the one
+	 * just read. */
+	dgen = !ret && n ? set[0].generation : kv.generation;
 	/* The dump must show exactly what the store holds. */
 	if (dgen != sgen) {
 		mismatch(m, vpn, sgen, dgen);

@@ -28,40 +28,22 @@ enum mgr_verdict mgr_verdict(uint64_t k_gen, uint64_t s_gen, bool same_members)
 	return same_members ? MGR_SAME : MGR_STORE_WINS;
 }
 
-static int addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->addr, b->addr, roster_addr_len(a));
-}
-
 static int member_cmp(const void *a, const void *b)
 {
-	return addr_cmp(&((const struct roster_member *)a)->id,
+	return rd_addr_cmp(&((const struct roster_member *)a)->id,
 			&((const struct roster_member *)b)->id);
-}
-
-static bool has_prefix(const struct roster_member *m, const struct roster_prefix *p)
-{
-	for (unsigned int i = 0; i < m->n_prefixes; i++)
-		if (rd_prefix_eq(&m->prefixes[i], p))
-			return true;
-	return false;
 }
 
 /* Every field roster.ko keeps; prefixes as a set. */
 static bool member_eq(const struct roster_member *a, const struct roster_member *b)
 {
 	if (!rd_addr_eq(&a->id, &b->id) || memcmp(a->key, b->key, 32) ||
-	    a->has_endpoint != b->has_endpoint || a->n_prefixes != b->n_prefixes ||
+	    a->has_endpoint != b->has_endpoint ||
 	    a->join_generation != b->join_generation || a->join_time != b->join_time)
 		return false;
 	if (a->has_endpoint && (!rd_addr_eq(&a->endpoint, &b->endpoint) || a->port != b->port))
 		return false;
-	for (unsigned int i = 0; i < a->n_prefixes; i++)
-		if (!has_prefix(b, &a->prefixes[i]))
-			return false;
-	return true;
+	return rd_prefixes_same(a->prefixes, a->n_prefixes, b->prefixes, b->n_prefixes);
 }
 
 static struct roster_member *sorted_copy(const struct roster_member *m, unsigned int n)

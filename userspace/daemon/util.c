@@ -24,6 +24,29 @@ bool rd_prefix_eq(const struct roster_prefix *a, const struct roster_prefix *b)
 	return a->len == b->len && rd_addr_eq(&a->addr, &b->addr);
 }
 
+int rd_addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, roster_addr_len(a));
+}
+
+bool rd_prefixes_same(const struct roster_prefix *a, unsigned int na,
+		      const struct roster_prefix *b, unsigned int nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned int i = 0; i < na; i++) {
+		bool found = false;
+
+		for (unsigned int k = 0; k < nb && !found; k++)
+			found = rd_prefix_eq(&a[i], &b[k]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 bool rd_prefix_contains(const struct roster_prefix *p, const struct roster_addr *a)
 {
 	unsigned int bits = p->len, i;

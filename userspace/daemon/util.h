@@ -14,6 +14,12 @@
 
 bool rd_addr_eq(const struct roster_addr *a, const struct roster_addr *b);
 bool rd_prefix_eq(const struct roster_prefix *a, const struct roster_prefix *b);
+/* Order by family, then address bytes (sorting and bsearch by id). */
+int rd_addr_cmp(const struct roster_addr *a, const struct roster_addr *b);
+/* The two prefix lists hold the same prefixes, in any order (a member's
+ * lists have no duplicates: roster.ko refuses them). */
+bool rd_prefixes_same(const struct roster_prefix *a, unsigned int na,
+		      const struct roster_prefix *b, unsigned int nb);
 /* Does prefix p contain address a? */
 bool rd_prefix_contains(const struct roster_prefix *p, const struct roster_addr *a);
 void rd_prefix_mask(struct roster_prefix *p);
