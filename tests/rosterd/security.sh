@@ -51,9 +51,9 @@
 #                      encoded messages cut short, with bytes flipped or
 #                      with a lying attribute length) to the control port
 #                      from inside the tunnel (gw1 -> manager, manager ->
-#                      gw1) and from the underlay (to 192.0.2.1:5100, to the
+#                      gw1) and from the underlay (to 192.0.2.1:851, to the
 #                      WireGuard port 51800, and spoofed as gw1 to
-#                      10.255.0.1:5100): nothing changes, daemons alive,
+#                      10.255.0.1:851): nothing changes, daemons alive,
 #                      "ignoring" logged.
 #   still-works        afterwards gw4 starts and joins: the mesh converges.
 #
@@ -159,10 +159,10 @@ check unauthorised-error-logged-gw3 rst_wait 10 logged gw3 0 'error: .*vpn 9'
 check unauthorised-gw3-still-in-vpn7 rst_peers_ok 3 7
 
 # ---- captured messages
-J1=$(captured ctl '.src == "10.255.0.11" and .dport == 5100' payload JOIN_REQ | head -n 1)
-J2=$(captured ctl '.src == "10.255.0.12" and .dport == 5100' payload JOIN_REQ | head -n 1)
-J2SPORT=$(captured ctl '.src == "10.255.0.12" and .dport == 5100' sport JOIN_REQ | head -n 1)
-JOIN_TO_GW1=$(captured ctl '.dst == "10.255.0.11" and .sport == 5100' payload JOIN | head -n 1)
+J1=$(captured ctl '.src == "10.255.0.11" and .dport == 851' payload JOIN_REQ | head -n 1)
+J2=$(captured ctl '.src == "10.255.0.12" and .dport == 851' payload JOIN_REQ | head -n 1)
+J2SPORT=$(captured ctl '.src == "10.255.0.12" and .dport == 851' sport JOIN_REQ | head -n 1)
+JOIN_TO_GW1=$(captured ctl '.dst == "10.255.0.11" and .sport == 851' payload JOIN | head -n 1)
 ktap_diag "captured: gw1 JOIN_REQ ${J1:0:40}..., gw2 JOIN_REQ ${J2:0:40}... (sport ${J2SPORT:-?}), JOIN to gw1 ${JOIN_TO_GW1:0:40}..."
 check captured-join-reqs test -n "$J1" -a -n "$J2" -a -n "$JOIN_TO_GW1"
 # gw2's LEAVE_REQ for VPN 7 (its session: --fresh replaces it anyway)
@@ -177,24 +177,24 @@ rst_in evil ip route add 10.255.0.11/32 via 192.0.2.11 # towards gw1
 peers1=$(rst_wg_peers 1 7)
 snap_take
 m=$(rst_log_lines mgr)
-check forged-underlay-join-as-gw4-sent rst_inject evil send --from 10.255.0.14:5100 --to 10.255.0.1:5100 --fresh "$J1"
+check forged-underlay-join-as-gw4-sent rst_inject evil send --from 10.255.0.14:851 --to 10.255.0.1:851 --fresh "$J1"
 check forged-underlay-join-as-gw4 unchanged
 check forged-underlay-gw4-not-member not_member 7 10.255.0.14
 snap_take
-check forged-underlay-leave-as-gw2-sent rst_inject evil send --from 10.255.0.12:5100 --to 10.255.0.1:5100 --fresh "$L2"
+check forged-underlay-leave-as-gw2-sent rst_inject evil send --from 10.255.0.12:851 --to 10.255.0.1:851 --fresh "$L2"
 check forged-underlay-leave-as-gw2 unchanged
 snap_take
 g1=$(rst_log_lines gw1)
 # (evil holds the manager's address only for this: it also talks *to* it)
 rst_in evil ip addr add 10.255.0.1/32 dev eth0
-check forged-underlay-join-to-gw1-sent rst_inject evil send --from 10.255.0.1:5100 --to 10.255.0.11:5100 --fresh --gen 1000000 "$JOIN_TO_GW1"
+check forged-underlay-join-to-gw1-sent rst_inject evil send --from 10.255.0.1:851 --to 10.255.0.11:851 --fresh --gen 1000000 "$JOIN_TO_GW1"
 check forged-underlay-join-to-gw1-as-manager unchanged
 # accepted, it would empty gw1's rvpn7 (a JOIN with no members) until gw1's
 # resync (the new "session" makes it resync) restores it: look at the log
 check forged-underlay-gw1-did-not-believe-it not_logged gw1 "$g1" 'manager restarted|gen 1000000|0 peer'
 check forged-underlay-gw1-peers-kept test "$(rst_wg_peers 1 7)" == "$peers1"
 g1=$(rst_log_lines gw1)
-check garbage-underlay-to-gw1-sent rst_inject evil garbage --from 10.255.0.1:5100 --to 10.255.0.11:5100 40
+check garbage-underlay-to-gw1-sent rst_inject evil garbage --from 10.255.0.1:851 --to 10.255.0.11:851 40
 rst_in evil ip addr del 10.255.0.1/32 dev eth0
 check garbage-underlay-to-gw1-as-manager test "$(sleep 1; rst_wg_peers 1 7)" == "$peers1"
 # Not "logged": the control socket is bound to rctl0, so the kernel never
@@ -228,7 +228,7 @@ check forged-underlay-heal heal
 # ---- forged identity from inside the tunnel
 snap_take
 rst_in gw1 ip addr add 10.255.0.14/32 dev rctl0
-check forged-in-tunnel-join-as-gw4-sent rst_inject gw1 send --from 10.255.0.14:5100 --to 10.255.0.1:5100 --fresh "$J1"
+check forged-in-tunnel-join-as-gw4-sent rst_inject gw1 send --from 10.255.0.14:851 --to 10.255.0.1:851 --fresh "$J1"
 rst_in gw1 ip addr del 10.255.0.14/32 dev rctl0
 check forged-in-tunnel-join-as-gw4 unchanged
 check forged-in-tunnel-mesh-intact rst_mesh_ok 7 1 2 3
@@ -280,7 +280,7 @@ check replay-gw2-restarts rst_gw_start 2
 check replay-gw2-rejoined rst_wait_mesh "$T_JOIN" 7 1 2 3
 rst_capture_stop ctl2
 # the JOIN_REQ of gw2's current session
-J2B=$(captured ctl2 '.src == "10.255.0.12" and .dport == 5100' payload JOIN_REQ | tail -n 1)
+J2B=$(captured ctl2 '.src == "10.255.0.12" and .dport == 851' payload JOIN_REQ | tail -n 1)
 check captured-second-session-join-req test -n "$J2B" -a "$J2B" != "$J2"
 
 # ---- replay: gw2's underlay frames after its removal
@@ -298,13 +298,13 @@ check replay-underlay-frames-captured test "${#FRAMES[@]}" -gt 0
 # ---- replay: the exact plaintext JOIN_REQs through the tunnel
 snap_take
 m=$(rst_log_lines mgr)
-rst_in gw2 ss -uanp 2>/dev/null | grep -F ":${J2SPORT:-5100}" | ktap_indent
-check replay-in-tunnel-stale-session-sent rst_inject gw2 send --from "10.255.0.12:${J2SPORT:-5100}" --to 10.255.0.1:5100 "$J2"
+rst_in gw2 ss -uanp 2>/dev/null | grep -F ":${J2SPORT:-851}" | ktap_indent
+check replay-in-tunnel-stale-session-sent rst_inject gw2 send --from "10.255.0.12:${J2SPORT:-851}" --to 10.255.0.1:851 "$J2"
 check replay-in-tunnel-stale-session unchanged
 check replay-in-tunnel-stale-session-logged rst_wait 10 logged mgr "$m" 'ignoring JOIN_REQ from 10.255.0.12.*earlier session'
 not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
 snap_take
-check replay-in-tunnel-duplicate-sent rst_inject gw2 send --from "10.255.0.12:${J2SPORT:-5100}" --to 10.255.0.1:5100 "$J2B"
+check replay-in-tunnel-duplicate-sent rst_inject gw2 send --from "10.255.0.12:${J2SPORT:-851}" --to 10.255.0.1:851 "$J2B"
 check replay-in-tunnel-duplicate unchanged
 # undo a successful replay so that the checks below stay independent
 not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
@@ -313,16 +313,16 @@ not_member 7 10.255.0.12 >/dev/null || rst_kick 2 7
 snap_take
 m=$(rst_log_lines mgr)
 g1=$(rst_log_lines gw1)
-check garbage-in-tunnel-to-manager-sent rst_inject gw1 garbage --from 10.255.0.11 --to 10.255.0.1:5100 40
+check garbage-in-tunnel-to-manager-sent rst_inject gw1 garbage --from 10.255.0.11 --to 10.255.0.1:851 40
 check garbage-in-tunnel-to-manager unchanged
 check garbage-in-tunnel-logged rst_wait 10 logged mgr "$m" 'warn: ignoring'
-check garbage-in-tunnel-to-gw1-sent rst_inject mgr garbage --from 10.255.0.1 --to 10.255.0.11:5100 40
+check garbage-in-tunnel-to-gw1-sent rst_inject mgr garbage --from 10.255.0.1 --to 10.255.0.11:851 40
 check garbage-in-tunnel-to-gw1 test "$(sleep 1; rst_wg_peers 1 7)" == "$(rst_expected_peers 1 7)"
 check garbage-to-gw1-logged rst_wait 10 logged gw1 "$g1" 'warn: ignoring'
 m=$(rst_log_lines mgr)
-check garbage-underlay-sent eval 'rst_inject evil garbage --from 192.0.2.66 --to 192.0.2.1:5100 20 &&
+check garbage-underlay-sent eval 'rst_inject evil garbage --from 192.0.2.66 --to 192.0.2.1:851 20 &&
 	rst_inject evil garbage --from 192.0.2.66 --to 192.0.2.1:51800 20 &&
-	rst_inject evil garbage --from 10.255.0.12 --to 10.255.0.1:5100 20'
+	rst_inject evil garbage --from 10.255.0.12 --to 10.255.0.1:851 20'
 check garbage-underlay unchanged
 check garbage-daemons-alive rst_all_alive mgr gw1 gw3
 check garbage-mesh-intact rst_mesh_ok 7 1 3

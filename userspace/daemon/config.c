@@ -124,7 +124,8 @@ static int parse_bool(struct parser *p, const char *key, const char *v, bool *b)
 
 static const char *const manager_keys[] = {
 	"listen-port", "endpoint", "control-address", "control-prefix", "control-port",
-	"interface", "state-dir", "log-level", "retry-ms", NULL,
+	"interface", "state-dir", "log-level", "retry-ms", "request-rate", "request-burst",
+	"peer-queue-kib", NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
@@ -175,6 +176,7 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 {
 	struct rd_config *c = p->c;
 	int r = common_key(p, k, v);
+	unsigned long n;
 
 	if (r <= 0)
 		return r;
@@ -182,6 +184,21 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 		return parse_port(p, k, v, &c->listen_port);
 	if (!strcmp(k, "control-port"))
 		return parse_port(p, k, v, &c->control_port);
+	if (!strcmp(k, "request-rate") || !strcmp(k, "request-burst") ||
+	    !strcmp(k, "peer-queue-kib")) {
+		/* Ranges that keep mgr-limit.c's arithmetic in 64 bits. */
+		unsigned long lo = strcmp(k, "request-rate") ? 1 : 0, hi = 100000;
+
+		if (parse_ulong(v, lo, hi, &n))
+			return fail(p, "%s: expected %lu..%lu, got '%s'", k, lo, hi, v);
+		if (!strcmp(k, "request-rate"))
+			c->request_rate = (unsigned int)n;
+		else if (!strcmp(k, "request-burst"))
+			c->request_burst = (unsigned int)n;
+		else
+			c->peer_queue_kib = (unsigned int)n;
+		return 0;
+	}
 	if (!strcmp(k, "control-address")) {
 		if (parse_host(p, k, v, &c->control_addr))
 			return -EINVAL;
@@ -314,7 +331,12 @@ static void defaults(struct rd_config *c, enum rd_role role)
 	c->retry_ms = 500;
 	c->sync_interval = 30;
 	c->listen_port = 51800;
-	c->control_port = 5100;
+	/* Privileged, so that only root on a gateway host speaks for it
+	 * (manager.c, privileged_port); in no /etc/services. */
+	c->control_port = 851;
+	c->request_rate = 20;
+	c->request_burst = 100;
+	c->peer_queue_kib = 1024;
 	strcpy(c->ifname, "rctl0");
 	roster_addr_parse("10.255.0.1", &c->control_addr);
 	c->control_prefix.len = 0;

@@ -34,6 +34,10 @@ struct rd_config {
 	struct roster_addr control_addr;
 	struct roster_prefix control_prefix;
 	uint16_t control_port;
+	/* Bounds per gateway (Documentation/security.rst, "Flooding the
+	 * manager"): requests per second and their burst (rate 0: no
+	 * limit), and the send queue to one peer, KiB. */
+	unsigned int request_rate, request_burst, peer_queue_kib;
 	char ifname[IFNAMSIZ];
 	char state_dir[256];
 	/* [gateway] */

@@ -209,3 +209,11 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 		(unsigned long long)ne.expiry);
 	return 0;
 }
+
+bool mgr_enrol_uses(const struct mgr *m, const struct rd_peer *p)
+{
+	for (const struct mgr_enrol *e = m->enrols; e; e = e->next)
+		if (e->peer == p)
+			return true;
+	return false;
+}

@@ -142,8 +142,16 @@ static int oneshot_open(struct oneshot *o, const struct rd_config *c, const stru
 
 	memset(o, 0, sizeof(*o));
 	o->id = id;
-	/* An ephemeral port: a running `rosterd gateway` owns control-port. */
-	fd = rd_udp_socket(&id->id, 0, c->ifname);
+	/* A privileged port other than control-port (a running `rosterd
+	 * gateway` owns that): the manager takes a gateway's requests only
+	 * from privileged ports (manager.c). Without the privilege, an
+	 * ephemeral one: enough for redeem. */
+	fd = -EADDRINUSE;
+	for (uint16_t port = 1023; port >= 600 && fd == -EADDRINUSE; port--)
+		if (port != id->control_port)
+			fd = rd_udp_socket(&id->id, port, c->ifname);
+	if (fd < 0)
+		fd = rd_udp_socket(&id->id, 0, c->ifname);
 	if (fd < 0) {
 		rd_err("cannot bind %s: %s", rd_ntop(&id->id), strerror(-fd));
 		return fd;

@@ -17,8 +17,31 @@
 #include "rosterd.h"
 #include "log.h"
 #include "mgr.h"
+#include "mgr-limit.h"
 #include "netif.h"
 #include "util.h"
+
+/* A peer record that is silent this long, with nothing queued, is freed
+ * unless it is an enrolled gateway's control endpoint (one per gateway:
+ * it keeps the rate limit and the seq numbers). */
+#define PEER_IDLE_MS (120 * 1000)
+/* At most one report per gateway this often of refused requests or sends. */
+#define REPORT_MS (10 * 1000)
+/* Peer records in all: a bound, not a size (one per gateway is usual). */
+#define MAX_PEERS 65536
+
+/* What the manager keeps per peer (rd_peer.priv, freed with it). */
+struct mgr_peer {
+	struct mgr_bucket req;		/* requests (on the control endpoint's) */
+	struct mgr_bucket full;		/* sends refused: queue full (reports) */
+};
+
+static struct mgr_peer *peer_state(struct rd_peer *p)
+{
+	if (!p->priv)
+		p->priv = calloc(1, sizeof(struct mgr_peer));
+	return p->priv;
+}
 
 /* ---- sending ---------------------------------------------------------- */
 
@@ -28,6 +51,26 @@ struct rd_peer *mgr_gw_peer(struct mgr *m, const struct roster_addr *id)
 	socklen_t len = rd_sockaddr(id, m->c->control_port, &ss);
 
 	return rd_peer_get(&m->link, (struct sockaddr *)&ss, len, true);
+}
+
+/* A full queue refuses the send (rel.c). Nothing is lost for good: a
+ * gateway that misses a NOTIFY or REMOVE sees the gap at the next change
+ * or at its periodic SYNC_REQ and asks for a list, and a list is sent
+ * again when asked. Reported once per REPORT_MS, not per message. */
+static void queue_full(struct mgr *m, struct rd_peer *p, const struct rd_msg *msg)
+{
+	struct mgr_peer *ps = peer_state(p);
+	uint32_t n;
+
+	m->refused_sends++;
+	if (!ps)
+		return;
+	ps->full.refused++;
+	n = mgr_bucket_report(&ps->full, rd_now_ms(), REPORT_MS);
+	if (n)
+		rd_warn("queue to %s full (%u message(s), %zu bytes): %u send(s) refused, the "
+			"last a %s for vpn %u; it will ask again", rd_sa_ntop((struct sockaddr *)&p->sa),
+			p->nq, p->qbytes, n, rd_type_name(msg->type), msg->vpn);
 }
 
 /* Every membership message names the store it comes from: a gateway
@@ -48,8 +91,18 @@ int mgr_send(struct mgr *m, struct rd_peer *p, struct rd_msg *msg)
 		memcpy(msg->store_id, m->store_id, RD_STORE_ID_LEN);
 		break;
 	}
+	/* One list per (peer, VPN): a new one replaces the parts of older
+	 * ones still waiting for a slot (those in flight are not recalled;
+	 * the gateway drops an older list when a newer one starts). A JOIN
+	 * replaces JOINs and LISTs, a LIST only LISTs: the JOIN answers the
+	 * gateway's JOIN_REQ. */
+	if ((msg->type == RD_JOIN || msg->type == RD_LIST) && (!msg->has_parts || msg->part <= 1))
+		m->replaced += rd_drop_unsent(p, msg->vpn, 1u << RD_LIST |
+					      (msg->type == RD_JOIN ? 1u << RD_JOIN : 0));
 	ret = rd_send(&m->link, p, msg);
-	if (ret)
+	if (ret == -ENOBUFS)
+		queue_full(m, p, msg);
+	else if (ret)
 		rd_err("%s to %s: %s", rd_type_name(msg->type), rd_sa_ntop((struct sockaddr *)&p->sa),
 		       strerror(-ret));
 	else if (msg->type < __RD_TYPE_MAX)
@@ -68,25 +121,85 @@ void mgr_send_error(struct mgr *m, struct rd_peer *p, uint32_t ref, int err, con
 
 /* ---- the packet path ---------------------------------------------------- */
 
+/* The record of an enrolled gateway's control endpoint stays: it holds
+ * the gateway's rate limit, and one per gateway is a bound already. So
+ * does one an enrolment still refers to. */
+static bool keep_peer(struct rd_link *l, const struct rd_peer *p)
+{
+	struct mgr *m = l->priv;
+	struct roster_addr a;
+	uint16_t port;
+
+	if (mgr_enrol_uses(m, p))
+		return true;
+	return !rd_from_sockaddr((const struct sockaddr *)&p->sa, &a, &port) &&
+	       port == m->c->control_port && mgr_gw_find(m, &a);
+}
+
 static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pending *pm, bool acked)
 {
 	mgr_enrol_done(l->priv, p, pm, acked);
 }
 
-static void handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
-			  const struct sockaddr *from, socklen_t fromlen)
+/* Only a privileged process can send from a port below 1024 on a
+ * gateway host (ip_unprivileged_port_start at its default): the gateway
+ * daemon on the control port, `rosterd leave` on another privileged one
+ * (gw-oneshot.c). Any other port is an unprivileged local user, whose
+ * datagram rctl0 encrypts with the gateway's key all the same. */
+static bool privileged_port(const struct mgr *m, uint16_t port)
+{
+	return port == m->c->control_port || port < 1024;
+}
+
+/* Requests per gateway: a token bucket on its control endpoint's record,
+ * whatever port the request came from. Over the limit, a request is
+ * dropped without an ACK (the gateway retransmits it, backing off) and
+ * reported in the log and, in one ERROR, to the gateway. */
+static bool request_allowed(struct mgr *m, const struct roster_addr *src, struct rd_peer *from)
+{
+	struct rd_peer *cp = mgr_gw_peer(m, src);
+	struct mgr_peer *ps = cp ? peer_state(cp) : NULL;
+	int64_t now = rd_now_ms();
+	uint32_t n;
+
+	if (!ps)
+		return false;	/* out of memory: as if over the limit */
+	if (mgr_bucket_take(&ps->req, &m->limit, now))
+		return true;
+	m->refused_requests++;
+	n = mgr_bucket_report(&ps->req, now, REPORT_MS);
+	if (n) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "request rate over %u/s (burst %u): %u request(s) "
+			 "dropped", m->limit.rate, m->limit.burst, n);
+		rd_warn("%s: %s", rd_ntop(src), text);
+		/* No ref: the gateway reports it whatever it was. */
+		struct rd_msg e = { .type = RD_ERROR, .has_err = true, .err = EBUSY };
+
+		snprintf(e.text, sizeof(e.text), "%s", text);
+		mgr_send(m, from, &e);
+	}
+	return false;
+}
+
+void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
+		       const struct sockaddr *from, socklen_t fromlen)
 {
 	struct roster_addr src;
-	struct rd_entry *gw;
+	struct rd_entry *gw, *inv;
+	struct rd_window win;
 	struct rd_peer *p;
 	struct rd_msg msg;
 	const char *why;
+	uint16_t sport;
 	int verdict;
 
-	if (rd_from_sockaddr(from, &src, NULL))
+	if (rd_from_sockaddr(from, &src, &sport))
 		return;
 	gw = mgr_gw_find(m, &src);
-	if (!gw && !mgr_inv_find(m, &src)) {
+	inv = mgr_inv_find(m, &src);
+	if (!gw && !inv) {
 		rd_warn("ignoring packet from %s: not an enrolled gateway", rd_sa_ntop(from));
 		return;
 	}
@@ -99,14 +212,39 @@ static void handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 			rd_sa_ntop(from));
 		goto out;
 	}
-	p = rd_peer_get(&m->link, from, fromlen, true);
-	if (!p)
+	/* An invitee enrols from any port (rosterd redeem binds an
+	 * ephemeral one); an enrolled gateway speaks from a privileged one. */
+	if (gw && !privileged_port(m, sport) &&
+	    !(inv && (msg.type == RD_ENROLL || msg.type == RD_ACK))) {
+		uint32_t n;
+
+		m->port_refused.refused++;
+		n = mgr_bucket_report(&m->port_refused, rd_now_ms(), REPORT_MS);
+		if (n)
+			rd_warn("ignoring %s from %s: not from a privileged port (the control port "
+				"is %u), %u such message(s) dropped", rd_type_name(msg.type),
+				rd_sa_ntop(from), m->c->control_port, n);
 		goto out;
+	}
+	p = rd_peer_get(&m->link, from, fromlen, true);
+	if (!p) {
+		rd_dbg("dropping %s from %s: no peer record (out of memory or %u peers)",
+		       rd_type_name(msg.type), rd_sa_ntop(from), m->link.npeers);
+		goto out;
+	}
 	if (msg.type == RD_ACK) {
 		rd_acked(&m->link, p, msg.ack);
 		goto out;
 	}
-	verdict = rd_window_check(&p->win, msg.session, msg.seq);
+	/* The window on a copy: a request over the rate limit must stay
+	 * new, so that its retransmission is handled once tokens are back;
+	 * duplicates cost no token (an ACK is all they get). */
+	win = p->win;
+	verdict = rd_window_check(&win, msg.session, msg.seq);
+	if ((verdict == RD_WIN_NEW || verdict == RD_WIN_NEW_SESSION) &&
+	    !request_allowed(m, &src, p))
+		goto out;
+	p->win = win;
 	if (verdict == RD_WIN_STALE) {
 		rd_warn("ignoring %s from %s: from an earlier session (%u, now %u)",
 			rd_type_name(msg.type), rd_sa_ntop(from), msg.session, p->win.session);
@@ -156,7 +294,7 @@ static void recv_all(struct mgr *m)
 				rd_sa_ntop((struct sockaddr *)&from));
 			continue;
 		}
-		handle_packet(m, buf, (size_t)n, (struct sockaddr *)&from, fl);
+		mgr_handle_packet(m, buf, (size_t)n, (struct sockaddr *)&from, fl);
 	}
 }
 
@@ -236,6 +374,24 @@ static int setup_table(struct mgr *m)
 	return 0;
 }
 
+/* The manager's queues and bounds (on SIGHUP and at exit). */
+static void log_queues(const struct mgr *m)
+{
+	unsigned long nq = 0, bytes = 0;
+	unsigned int most = 0;
+
+	for (const struct rd_peer *p = m->link.peers; p; p = p->next) {
+		nq += p->nq;
+		bytes += p->qbytes;
+		if (p->nq > most)
+			most = p->nq;
+	}
+	rd_info("queues: %u peer(s), %lu message(s) queued (%lu bytes, at most %u to one "
+		"peer); %lu list part(s) replaced, %lu send(s) refused (queue full), %lu "
+		"request(s) over the rate limit, %lu peer(s) expired", m->link.npeers, nq, bytes,
+		most, m->replaced, m->refused_sends, m->refused_requests, m->expired);
+}
+
 static void log_sent(const struct mgr *m)
 {
 	char buf[256];
@@ -310,7 +466,15 @@ int rd_manager_run(struct rd_config *c)
 		rd_link_init(&m->link, m->fd, (int)c->retry_ms, 8, on_done);
 		m->link.session = session;
 		m->link.priv = m;
+		m->link.max_queue = (size_t)c->peer_queue_kib * 1024;
+		m->link.max_peers = MAX_PEERS;
 	}
+	m->limit.rate = c->request_rate;
+	m->limit.burst = c->request_burst;
+	if (c->control_port >= 1024)
+		rd_warn("control-port %u is not privileged: a local user on a gateway host can "
+			"send as that gateway while its daemon is down (Documentation/security.rst)",
+			c->control_port);
 	ret = setup_table(m);
 	if (ret)
 		goto out;
@@ -361,6 +525,7 @@ int rd_manager_run(struct rd_config *c)
 				if (si.ssi_signo == SIGHUP) {
 					rd_info("SIGHUP: reloading gateways and invitations");
 					mgr_ctl_reload(m);
+					log_queues(m);
 				} else {
 					rd_info("signal %u: shutting down (tunnels stay up)", si.ssi_signo);
 					stop = true;
@@ -374,11 +539,13 @@ int rd_manager_run(struct rd_config *c)
 			recv_all(m);
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
+			m->expired += rd_link_expire(&m->link, rd_now_ms(), PEER_IDLE_MS, keep_peer);
 			next_ctl = rd_now_ms() + 1000;
 		}
 	}
 	ret = 0;
 	log_sent(m);
+	log_queues(m);
 out:
 	if (sfd >= 0)
 		close(sfd);

@@ -12,6 +12,37 @@
 #include "mgr.h"
 #include "util.h"
 
+/* What a JOIN_REQ sets, and the member as roster.ko holds it: equal, the
+ * join changes nothing. */
+static bool same_member(const struct roster_member *want, const struct roster_member *have)
+{
+	if (!have->has_key || memcmp(want->key, have->key, sizeof(want->key)) ||
+	    want->has_endpoint != have->has_endpoint)
+		return false;
+	if (want->has_endpoint &&
+	    (!rd_addr_eq(&want->endpoint, &have->endpoint) || want->port != have->port))
+		return false;
+	return rd_prefixes_same(want->prefixes, want->n_prefixes, have->prefixes,
+				have->n_prefixes);
+}
+
+/* A re-join that changes nothing (a gateway restarted, or repeats its
+ * JOIN_REQ) is answered with the JOIN at the current generation: no new
+ * generation, no NOTIFY to every member. The kernel is asked, not the
+ * store: a change it holds may not be committed yet. */
+static bool join_unchanged(struct mgr *m, uint32_t vpn, const struct roster_member *mb)
+{
+	struct roster_member cur;
+	uint64_t gen = 0;
+
+	if (roster_member_get(m->rh, vpn, &mb->id, &cur, &gen) || !same_member(mb, &cur))
+		return false;
+	rd_info("%s re-joins vpn %u unchanged (gen %llu)", rd_ntop(&mb->id), vpn,
+		(unsigned long long)gen);
+	mgr_list_queue(m, &mb->id, RD_JOIN, vpn, gen);
+	return true;
+}
+
 void mgr_handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,
 			 const struct rd_entry *gw, const struct rd_msg *msg)
 {
@@ -34,6 +65,8 @@ void mgr_handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_a
 	mb.port = msg->port;
 	mb.n_prefixes = msg->n_prefixes;
 	memcpy(mb.prefixes, msg->prefixes, sizeof(mb.prefixes));
+	if (join_unchanged(m, msg->vpn, &mb))
+		return;
 	/* A prefix is routed to exactly one member: a newcomer announcing (part
 	 * of) another member's site would take its traffic, since WireGuard
 	 * moves an allowed-ip to the last peer that claims it. roster.ko

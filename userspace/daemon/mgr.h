@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mgr-limit.h"
 #include "proto.h"
 #include "rel.h"
 #include "state.h"
@@ -49,6 +50,11 @@ struct mgr {
 	/* Messages sent since start, per type (rosterd's restart storm test
 	 * reads them from the log at exit). */
 	unsigned long sent[__RD_TYPE_MAX];
+	/* Bounds (manager.c, Documentation/security.rst "Flooding the
+	 * manager"): the request rate per gateway, and what they refused. */
+	struct mgr_limit limit;
+	struct mgr_bucket port_refused;	/* reports only */
+	unsigned long replaced, refused_sends, refused_requests, expired;
 };
 
 /* mgr-ctl.c: the gateway index and rctl0. */
@@ -66,6 +72,9 @@ void mgr_host_prefix(const struct roster_addr *a, struct roster_prefix *p);
 struct rd_peer *mgr_gw_peer(struct mgr *m, const struct roster_addr *id);
 int mgr_send(struct mgr *m, struct rd_peer *p, struct rd_msg *msg);
 void mgr_send_error(struct mgr *m, struct rd_peer *p, uint32_t ref, int err, const char *text);
+/* One datagram from the control socket (exposed for the unit tests). */
+void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len, const struct sockaddr *from,
+		       socklen_t fromlen);
 
 /* mgr-fanout.c: the kernel's notifications, committed then fanned out. */
 int mgr_on_event(const struct roster_event *ev, void *arg);
@@ -116,5 +125,7 @@ void mgr_handle_enroll(struct mgr *m, struct rd_peer *p, const struct roster_add
 		       const struct rd_msg *msg);
 void mgr_enrol_done(struct mgr *m, struct rd_peer *p, const struct rd_pending *pm, bool acked);
 void mgr_enrols_free(struct mgr *m);
+/* An enrolment under way refers to p. */
+bool mgr_enrol_uses(const struct mgr *m, const struct rd_peer *p);
 
 #endif /* RD_MGR_H */

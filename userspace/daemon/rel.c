@@ -15,6 +15,12 @@
  * receiver's window. At most RD_RETX_BURST of them are retransmitted to one
  * destination at a time; the others due wait, their timeouts doubled as
  * for a try (without counting one).
+ *
+ * A destination's queue is bounded (max_queue bytes): past it a send is
+ * refused, and the caller's protocol recovers (a gateway that misses a
+ * change sees a gap and asks for a list). A send costs O(1): the queue
+ * keeps its tail, its first unsent message and its counts. Peer records
+ * that are idle and empty can be expired (rd_link_expire).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -91,6 +97,8 @@ void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_don
 	l->done = done;
 	l->hash = calloc(RD_PEER_BUCKETS, sizeof(*l->hash));
 	l->next_due = INT64_MAX;
+	l->max_queue = RD_QUEUE_BYTES_DEFAULT;
+	l->seq_floor = 1;
 	/* Callers with a state directory replace this (rd_session_next). */
 	rd_random(&l->session, sizeof(l->session));
 }
@@ -103,6 +111,59 @@ void rd_peer_flush(struct rd_peer *p)
 		p->q = pm->next;
 		free(pm);
 	}
+	p->qtail = &p->q;
+	p->unsent = NULL;
+	p->nq = 0;
+	p->ninflight = 0;
+	p->qbytes = 0;
+}
+
+static size_t pm_size(const struct rd_pending *pm)
+{
+	return sizeof(*pm) + pm->len;
+}
+
+/* Unlink *pp (pm) from p's queue; the caller frees it. */
+static void q_unlink(struct rd_peer *p, struct rd_pending **pp, struct rd_pending *pm)
+{
+	*pp = pm->next;
+	if (p->qtail == &pm->next)
+		p->qtail = pp;
+	if (p->unsent == pm)
+		p->unsent = pm->next;
+	if (pm->sent)
+		p->ninflight--;
+	p->nq--;
+	p->qbytes -= pm_size(pm);
+}
+
+unsigned int rd_drop_unsent(struct rd_peer *p, uint32_t vpn, uint32_t types)
+{
+	unsigned int n = 0;
+	struct rd_pending **pp = &p->q;
+
+	/* The unsent messages are the queue's tail: skip the sent ones. */
+	while (*pp && *pp != p->unsent)
+		pp = &(*pp)->next;
+	while (*pp) {
+		struct rd_pending *pm = *pp;
+
+		if (pm->vpn == vpn && pm->type < 32 && (types & (1u << pm->type))) {
+			q_unlink(p, pp, pm);
+			free(pm);
+			n++;
+			continue;
+		}
+		pp = &pm->next;
+	}
+	return n;
+}
+
+static void peer_free(struct rd_peer *p)
+{
+	rd_peer_flush(p);
+	free(p->priv);
+	free(p);
 }
 
 void rd_link_free(struct rd_link *l)
@@ -111,11 +172,43 @@ void rd_link_free(struct rd_link *l)
 		struct rd_peer *p = l->peers;
 
 		l->peers = p->next;
-		rd_peer_flush(p);
-		free(p);
+		peer_free(p);
 	}
+	l->npeers = 0;
 	free(l->hash);
 	l->hash = NULL;
+}
+
+unsigned int rd_link_expire(struct rd_link *l, int64_t now, int64_t idle_ms,
+			    bool (*keep)(struct rd_link *l, const struct rd_peer *p))
+{
+	unsigned int n = 0;
+
+	for (struct rd_peer **pp = &l->peers; *pp;) {
+		struct rd_peer *p = *pp;
+
+		if (p->q || now - p->last_active < idle_ms || (keep && keep(l, p))) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		for (struct rd_peer **hp = &l->hash[p->hash % RD_PEER_BUCKETS]; *hp;
+		     hp = &(*hp)->hnext) {
+			if (*hp == p) {
+				*hp = p->hnext;
+				break;
+			}
+		}
+		/* Seq numbers only grow per destination, also across records;
+		 * the gap keeps clear of the receiver's window. */
+		if (p->next_seq + RD_WINDOW > l->seq_floor)
+			l->seq_floor = p->next_seq + RD_WINDOW;
+		rd_dbg("expiring idle peer %s", rd_sa_ntop((struct sockaddr *)&p->sa));
+		peer_free(p);
+		l->npeers--;
+		n++;
+	}
+	return n;
 }
 
 /* Address and port (FNV-1a); 0 for what rd_from_sockaddr rejects. */
@@ -145,15 +238,23 @@ struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, sockle
 	for (p = l->hash[h % RD_PEER_BUCKETS]; p; p = p->hnext)
 		if (p->hash == h && !rd_from_sockaddr((const struct sockaddr *)&p->sa, &pa, &pport) &&
 		    pport == port && rd_addr_eq(&pa, &a))
-			return p;
-	if (!create || len > sizeof(p->sa))
+			break;
+	if (p || !create || len > sizeof(p->sa)) {
+		if (p)
+			p->last_active = rd_now_ms();
+		return p;
+	}
+	if (l->max_peers && l->npeers >= l->max_peers)
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	memcpy(&p->sa, sa, len);
 	p->salen = len;
-	p->next_seq = 1;
+	p->next_seq = l->seq_floor;
+	p->qtail = &p->q;
+	p->last_active = rd_now_ms();
+	l->npeers++;
 	p->hash = h;
 	p->next = l->peers;
 	l->peers = p;
@@ -198,6 +299,9 @@ static void xmit(struct rd_link *l, struct rd_peer *p, const void *buf, size_t l
 static void first_send(struct rd_link *l, struct rd_peer *p, struct rd_pending *pm, int64_t now)
 {
 	pm->sent = true;
+	p->ninflight++;
+	if (p->unsent == pm)
+		p->unsent = pm->next;
 	pm->tries = 1;
 	pm->timeout_ms = first_timeout(l, p);
 	pm->sent_at = now;
@@ -207,19 +311,10 @@ static void first_send(struct rd_link *l, struct rd_peer *p, struct rd_pending *
 	xmit(l, p, pm->buf, pm->len);
 }
 
-static unsigned int inflight(const struct rd_peer *p)
-{
-	unsigned int n = 0;
-
-	for (const struct rd_pending *pm = p->q; pm; pm = pm->next)
-		n += pm->sent;
-	return n;
-}
-
 int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 {
 	uint8_t buf[RD_MSG_MAX];
-	struct rd_pending *pm, **tail;
+	struct rd_pending *pm;
 	int len;
 
 	m->has_session = true;
@@ -231,10 +326,13 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 		return len;
 	rd_dbg("-> %s %s seq %u vpn %u gen %llu", rd_sa_ntop((struct sockaddr *)&p->sa),
 	       rd_type_name(m->type), m->seq, m->vpn, (unsigned long long)m->gen);
+	p->last_active = rd_now_ms();
 	if (m->type == RD_ACK) {
 		xmit(l, p, buf, (size_t)len);
 		return 0;
 	}
+	if (l->max_queue && p->qbytes + sizeof(*pm) + (size_t)len > l->max_queue)
+		return -ENOBUFS;
 	pm = malloc(sizeof(*pm) + (size_t)len);
 	if (!pm)
 		return -ENOMEM;
@@ -249,12 +347,14 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 	memcpy(pm->buf, buf, (size_t)len);
 	pm->timeout_ms = first_timeout(l, p);
 	pm->due = rd_now_ms();
-	for (tail = &p->q; *tail; tail = &(*tail)->next)
-		;
-	*tail = pm;
-	if (inflight(p) < RD_MAX_INFLIGHT) {
+	*p->qtail = pm;
+	p->qtail = &pm->next;
+	p->nq++;
+	p->qbytes += pm_size(pm);
+	if (!p->unsent)
+		p->unsent = pm;
+	if (p->ninflight < RD_MAX_INFLIGHT)
 		first_send(l, p, pm, rd_now_ms());
-	}
 	return 0;
 }
 
@@ -267,12 +367,13 @@ int rd_send_ack(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 
 void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 {
-	for (struct rd_pending **pp = &p->q; *pp; pp = &(*pp)->next) {
+	/* Only the in-flight prefix can be acknowledged. */
+	for (struct rd_pending **pp = &p->q; *pp && *pp != p->unsent; pp = &(*pp)->next) {
 		struct rd_pending *pm = *pp;
 
-		if (pm->seq != seq || !pm->sent)
+		if (pm->seq != seq)
 			continue;
-		*pp = pm->next;
+		q_unlink(p, pp, pm);
 		rd_dbg("<- %s ACK %u (%s)", rd_sa_ntop((struct sockaddr *)&p->sa), seq,
 		       rd_type_name(pm->type));
 		/* Karn: a retransmitted message's ACK says nothing of the RTT. */
@@ -282,12 +383,8 @@ void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq)
 			l->done(l, p, pm, true);
 		free(pm);
 		/* The freed slot goes to the next message waiting for one. */
-		for (pm = p->q; pm; pm = pm->next) {
-			if (pm->sent)
-				continue;
-			first_send(l, p, pm, rd_now_ms());
-			break;
-		}
+		if (p->unsent && p->ninflight < RD_MAX_INFLIGHT)
+			first_send(l, p, p->unsent, rd_now_ms());
 		return;
 	}
 }
@@ -302,23 +399,25 @@ int rd_tick(struct rd_link *l, int64_t now)
 		return l->next_due == INT64_MAX ? -1 : (int)(l->next_due - now);
 
 	for (struct rd_peer *p = l->peers; p; p = p->next) {
-		unsigned int n = inflight(p), retx = 0;
+		unsigned int retx = 0;
 
+		/* The in-flight prefix, then unsent ones while slots are free:
+		 * never the whole of a long queue. */
 		for (struct rd_pending **pp = &p->q; *pp;) {
 			struct rd_pending *pm = *pp;
 
-			if (!pm->sent && n < RD_MAX_INFLIGHT) {
+			if (!pm->sent && p->ninflight >= RD_MAX_INFLIGHT)
+				break;
+			if (!pm->sent) {
 				first_send(l, p, pm, now);
-				n++;
-			} else if (pm->sent && pm->due <= now) {
+			} else if (pm->due <= now) {
 				if (l->max_tries && pm->tries >= l->max_tries) {
-					*pp = pm->next;
+					q_unlink(p, pp, pm);
 					rd_warn("%s seq %u to %s not acknowledged after %d tries, giving up",
 						rd_type_name(pm->type), pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
 					if (l->done)
 						l->done(l, p, pm, false);
 					free(pm);
-					n--;
 					continue;
 				}
 				pm->timeout_ms *= 2;

@@ -21,6 +21,11 @@
  * again only costs both sides decryptions (performance.rst, "ACKs behind
  * netlink calls"). */
 #define RD_RETX_BURST 4
+/* What may wait for one destination, in bytes of pending records: past
+ * it rd_send refuses (-ENOBUFS). A manager's queue to a gateway holds at
+ * most one list per VPN (rd_drop_unsent) plus the changes it has not
+ * ACKed yet; only a gateway that never ACKs reaches this. */
+#define RD_QUEUE_BYTES_DEFAULT (1024 * 1024)
 
 /* Duplicate suppression: sliding window over a sender's seq numbers,
  * reset when the sender's session grows. Sessions only grow (see
@@ -61,12 +66,18 @@ struct rd_peer {
 	socklen_t salen;
 	uint32_t next_seq;
 	struct rd_window win;
-	struct rd_pending *q;
+	/* The queue: the in-flight messages first (sent in order, so they
+	 * are a prefix of it), then those waiting for a slot from unsent
+	 * on. Its tail and counts make a send O(1). */
+	struct rd_pending *q, **qtail, *unsent;
+	unsigned int nq, ninflight;
+	size_t qbytes;
+	int64_t last_active;		/* last message from or to it, ms */
 	/* Round-trip estimate (RFC 6298, ms; 0: no sample yet): a slow or
 	 * busy receiver gets a longer first timeout instead of a storm of
 	 * retransmissions it would have ACKed anyway. */
 	int srtt, rttvar;
-	void *priv;
+	void *priv;			/* the owner's; free()d with the peer */
 };
 
 struct rd_link;
@@ -86,6 +97,13 @@ struct rd_link {
 	struct rd_peer *peers;
 	struct rd_peer **hash;	/* RD_PEER_BUCKETS chains */
 	int64_t next_due;	/* no retransmission is due before this */
+	size_t max_queue;	/* per peer, bytes (RD_QUEUE_BYTES_DEFAULT) */
+	unsigned int npeers;
+	unsigned int max_peers;	/* 0: no bound; past it rd_peer_get fails */
+	/* A peer record made again after expiry starts its seq numbers
+	 * here: past anything the one before sent, so its receiver's
+	 * window takes them as new. */
+	uint32_t seq_floor;
 	rd_done_cb done;
 	void *priv;
 };
@@ -94,8 +112,16 @@ void rd_link_init(struct rd_link *l, int fd, int retry_ms, int max_tries, rd_don
 void rd_link_free(struct rd_link *l);
 struct rd_peer *rd_peer_get(struct rd_link *l, const struct sockaddr *sa, socklen_t len,
 			    bool create);
-/* Encode and send m (seq assigned unless ACK), queueing it for retransmit. */
+/* Encode and send m (seq assigned unless ACK), queueing it for
+ * retransmit; -ENOBUFS if p's queue is at l->max_queue. */
 int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m);
+/* Drop the messages to p for vpn of the types (bit 1 << type) that are
+ * queued and not sent yet (no callbacks); returns how many. */
+unsigned int rd_drop_unsent(struct rd_peer *p, uint32_t vpn, uint32_t types);
+/* Free the peers that have nothing queued, were silent for idle_ms and
+ * that keep (may be NULL) does not want kept; returns how many. */
+unsigned int rd_link_expire(struct rd_link *l, int64_t now, int64_t idle_ms,
+			    bool (*keep)(struct rd_link *l, const struct rd_peer *p));
 int rd_send_ack(struct rd_link *l, struct rd_peer *p, uint32_t seq);
 /* An ACK arrived. */
 void rd_acked(struct rd_link *l, struct rd_peer *p, uint32_t seq);

@@ -85,7 +85,7 @@ listen-port = 51800
 endpoint = 192.0.2.1
 control-address = 10.255.0.1
 control-prefix = 10.255.0.0/16
-control-port = 5100
+control-port = 851
 interface = rctl0
 state-dir = $D/mgr
 EOC

@@ -589,7 +589,7 @@ static int cmd_run(int argc, char **argv)
 	S.joins = 20;
 	S.burst = 20;
 	S.vpn = 7;
-	S.mgr_port = 5100;
+	S.mgr_port = 851;
 	S.floor_port = 5101;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {

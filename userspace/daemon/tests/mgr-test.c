@@ -242,10 +242,146 @@ static void t_fanout(void)
 	mgr_lists_free(&m);
 }
 
+/* ---- the packet path: ports, rate, peer bound ------------------------ */
+
+static struct sockaddr_storage addr_of(unsigned int n, uint16_t port, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	struct roster_addr a = member(n).id;
+
+	*len = rd_sockaddr(&a, port, &ss);
+	return ss;
+}
+
+/* A SYNC_REQ (no generation: it always earns a list) from 127.0.0.n:port. */
+static void sync_req(unsigned int n, uint16_t port, uint32_t seq)
+{
+	struct rd_msg msg = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = 7, .seq = seq,
+			      .has_session = true, .session = 77 };
+	uint8_t buf[RD_MSG_MAX];
+	socklen_t sl;
+	struct sockaddr_storage from = addr_of(n, port, &sl);
+	int len = rd_msg_encode(&msg, buf, sizeof(buf));
+
+	EXPECT(len > 0);
+	if (len > 0)
+		mgr_handle_packet(&m, buf, (size_t)len, (struct sockaddr *)&from, sl);
+}
+
+static unsigned int count_type(const struct rd_msg *msg, unsigned int k, uint8_t type)
+{
+	unsigned int c = 0;
+
+	for (unsigned int i = 0; i < k; i++)
+		c += msg[i].type == type;
+	return c;
+}
+
+static void release_all(struct rd_msg *msg, unsigned int k)
+{
+	while (k)
+		rd_msg_release(&msg[--k]);
+}
+
+/* A local user on a gateway host sends from an unprivileged port: its
+ * request is dropped unanswered; the daemon's, from the control port, is
+ * taken. */
+static void t_ports(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int user = udp_on("127.0.0.2", 0);
+	struct rd_msg msg[8];
+	unsigned int k;
+
+	drain_all();
+	mgr_lists_free(&m);
+	EXPECT(user >= 0 && !getsockname(user, (struct sockaddr *)&sa, &sl));
+	EXPECT(ntohs(sa.sin_port) >= 1024 && ntohs(sa.sin_port) != conf.control_port);
+	sync_req(2, ntohs(sa.sin_port), 1);
+	EXPECT(m.nlists == 0);
+	{
+		_Alignas(8) uint8_t buf[RD_MSG_MAX];
+		struct pollfd pfd = { .fd = user, .events = POLLIN };
+
+		EXPECT(poll(&pfd, 1, 50) == 0);	/* not even an ACK */
+		(void)buf;
+	}
+	close(user);
+	sync_req(2, conf.control_port, 1);
+	EXPECT(m.nlists == 1);
+	k = drain(2, msg, 8);
+	EXPECT(k == 1 && msg[0].type == RD_ACK && msg[0].ack == 1);
+	release_all(msg, k);
+	mgr_lists_free(&m);
+}
+
+/* 20 requests against a bucket of 5 refilling at 1/s: 5 are ACKed and
+ * handled, 15 dropped without an ACK (the gateway retransmits them),
+ * reported once in an ERROR; a duplicate costs no token. */
+static void t_rate(void)
+{
+	struct rd_msg msg[32];
+	unsigned int k;
+
+	drain_all();
+	m.limit = (struct mgr_limit){ .rate = 1, .burst = 5 };
+	m.refused_requests = 0;
+	for (uint32_t seq = 1; seq <= 20; seq++)
+		sync_req(3, conf.control_port, seq);
+	EXPECT(m.refused_requests == 15);
+	k = drain(3, msg, 32);
+	EXPECT(count_type(msg, k, RD_ACK) == 5);
+	EXPECT(count_type(msg, k, RD_ERROR) == 1);
+	for (unsigned int i = 0; i < k; i++)
+		if (msg[i].type == RD_ERROR)
+			EXPECT(strstr(msg[i].text, "request rate over 1/s (burst 5): 1 request(s) dropped") &&
+			       !msg[i].has_ref);
+	release_all(msg, k);
+	sync_req(3, conf.control_port, 1);
+	EXPECT(m.refused_requests == 15);
+	k = drain(3, msg, 32);
+	EXPECT(k == 1 && msg[0].type == RD_ACK && msg[0].ack == 1);
+	release_all(msg, k);
+	/* gateway 4 has a bucket of its own */
+	sync_req(4, conf.control_port, 1);
+	EXPECT(m.refused_requests == 15);
+	m.limit = (struct mgr_limit){ 0 };
+	mgr_lists_free(&m);
+	drain_all();
+}
+
+/* rd_peer_get fails (the peer bound stands in for malloc): nothing on the
+ * packet path may use the NULL. */
+static void t_no_peer(void)
+{
+	struct rd_msg msg[8];
+	struct rd_msg n = { .type = RD_NOTIFY, .has_vpn = true, .vpn = 7 };
+	struct roster_addr id3 = member(3).id;
+
+	rd_link_free(&m.link);
+	rd_link_init(&m.link, m.fd, 1000, 8, NULL);
+	m.link.priv = &m;
+	m.link.max_peers = 1;
+	m.limit = (struct mgr_limit){ .rate = 10, .burst = 10 };
+	/* its own record is made, its gateway's control endpoint's is not */
+	sync_req(4, 700, 1);
+	EXPECT(m.link.npeers == 1 && m.nlists == 0);
+	/* no record at all */
+	sync_req(3, conf.control_port, 1);
+	EXPECT(m.link.npeers == 1 && m.nlists == 0);
+	EXPECT(mgr_gw_peer(&m, &id3) == NULL);
+	EXPECT(mgr_send(&m, mgr_gw_peer(&m, &id3), &n) == -ENOMEM);
+	mgr_send_error(&m, NULL, 1, EPERM, "x");
+	EXPECT(drain(3, msg, 8) == 0);
+	m.link.max_peers = 0;
+	m.limit = (struct mgr_limit){ 0 };
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..3\n");
+	printf("KTAP version 1\n1..6\n");
 	run("restart rule: higher generation wins, store at a tie", t_verdict);
 	run("member sets compare every field roster.ko keeps", t_same_members);
 	if (setup()) {
@@ -254,6 +390,9 @@ int main(void)
 		return 1;
 	}
 	run("notifications are committed, then fanned out; echoes are not", t_fanout);
+	run("requests only from privileged ports: a local user's are dropped", t_ports);
+	run("requests per gateway are rate-limited, reported in one ERROR", t_rate);
+	run("no peer record (allocation failure): dropped, no crash", t_no_peer);
 	rd_link_free(&m.link);
 	close(m.fd);
 	for (unsigned int n = 2; n < NGW + 2; n++)
