@@ -55,6 +55,12 @@
 #                      WireGuard port 51800, and spoofed as gw1 to
 #                      10.255.0.1:851): nothing changes, daemons alive,
 #                      "ignoring" logged.
+#   local-user         a process running as uid 65534 on gw1 (setpriv)
+#                      sends a LEAVE_REQ for VPN 7 to the manager's control
+#                      address: rctl0 encrypts it with gw1's key, but it
+#                      comes from an unprivileged port, so the manager
+#                      drops it (logged) and gw1 stays a member with every
+#                      gateway's peers intact.
 #   still-works        afterwards gw4 starts and joins: the mesh converges.
 #
 # After the underlay forgeries a "heal" step undoes their damage (drops a
@@ -157,6 +163,26 @@ check unauthorised-vpn9-absent test -z "$(rst_members 9)"
 check unauthorised-refusal-logged-manager rst_wait 10 logged mgr "$m3" 'vpn 9.*(refused|not invited)'
 check unauthorised-error-logged-gw3 rst_wait 10 logged gw3 0 'error: .*vpn 9'
 check unauthorised-gw3-still-in-vpn7 rst_peers_ok 3 7
+
+# ---- a local user on a gateway host
+LEAVE7=$(rst_inject gw1 encode LEAVE_REQ --session "$(date +%s)" --vpn 7)
+local_user_leave() {
+	rst_in gw1 setpriv --reuid 65534 --regid 65534 --clear-groups python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(bytes.fromhex(sys.argv[1]), (sys.argv[2], int(sys.argv[3])))
+print("  uid %d sent %d bytes from port %d" % (os.getuid(), len(sys.argv[1]) // 2,
+                                            s.getsockname()[1]))' \
+		"$LEAVE7" "$RST_MGR_CTL" "$RST_CTL_PORT"
+}
+snap_take
+m=$(rst_log_lines mgr)
+check local-user-leave-sent local_user_leave
+check local-user-leave-table-unchanged unchanged
+check local-user-gw1-still-member rst_table_is 7 1 2 3
+check local-user-mesh-intact rst_mesh_ok 7 1 2 3
+check local-user-refusal-logged rst_wait 10 logged mgr "$m" \
+	'ignoring LEAVE_REQ from 10\.255\.0\.11:[0-9]+: not from a privileged port'
 
 # ---- captured messages
 J1=$(captured ctl '.src == "10.255.0.11" and .dport == 851' payload JOIN_REQ | head -n 1)

@@ -21,6 +21,13 @@
  *                                           COUNT datagrams that do not
  *                                           decode, 10 ms apart
  *   rd-inject frames IFACE HEX...           transmit raw link-layer frames
+ *   rd-inject flood --from ADDR:PORT --to ADDR:PORT --count N [--gap-us U]
+ *                   [--session S] [--first-seq Q] HEX...
+ *                                           N messages, the HEXes in turn,
+ *                                           each as a new message of one
+ *                                           sender instance (session S,
+ *                                           default random; seq Q.., default
+ *                                           1), U us apart (default 500)
  *
  * FIELD: --seq N (default 1) --ack N --flags N --session N|random --vpn N --gen N
  *        --endpoint ADDR:PORT --prefix ADDR/LEN (repeatable) --dev ADDR
@@ -456,6 +463,53 @@ static int cmd_send(int argc, char **argv, bool garbage)
 	return 0;
 }
 
+/* A request flood from one sender: every message new to the receiver. */
+static int cmd_flood(int argc, char **argv)
+{
+	struct rewrite rw = { .seq = -1, .ack = -1, .session = -1, .any = true };
+	struct endpoints ep = { 0 };
+	struct sockaddr_storage to;
+	unsigned long long count = 0, gap_us = 500, first = 1;
+	uint8_t buf[RD_MSG_MAX];
+	socklen_t tl;
+	int i, fd;
+
+	for (i = 0; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (endpoint_opt(&ep, argc, argv, &i))
+			continue;
+		if (i + 1 < argc && !strcmp(argv[i], "--count"))
+			count = num(argv[++i], 100000000);
+		else if (i + 1 < argc && !strcmp(argv[i], "--gap-us"))
+			gap_us = num(argv[++i], 1000000);
+		else if (i + 1 < argc && !strcmp(argv[i], "--session"))
+			rw.session = (long long)num(argv[++i], UINT32_MAX);
+		else if (i + 1 < argc && !strcmp(argv[i], "--first-seq"))
+			first = num(argv[++i], UINT32_MAX);
+		else
+			die("unknown option %s", argv[i]);
+	}
+	if (!ep.from || !ep.to || !count || i >= argc)
+		die("flood: --from, --to, --count and a message are required");
+	tl = parse_sockaddr(ep.to, &to);
+	fd = udp_socket(ep.from);
+	if (rw.session < 0)
+		rw.session = random_u32();
+	for (unsigned long long k = 0; k < count; k++) {
+		struct timespec ts = { .tv_sec = (time_t)(gap_us / 1000000),
+				       .tv_nsec = (long)(gap_us % 1000000) * 1000 };
+		size_t n;
+
+		rw.seq = (long long)(first + k);
+		n = prepare(argv[i + (int)(k % (unsigned long long)(argc - i))], &rw, buf, sizeof(buf));
+		if (sendto(fd, buf, n, 0, (struct sockaddr *)&to, tl) < 0)
+			die("sendto: %s", strerror(errno));
+		if (gap_us)
+			nanosleep(&ts, NULL);
+	}
+	close(fd);
+	return 0;
+}
+
 /* ---- encode / rewrite / decode ------------------------------------ */
 
 static int cmd_encode(int argc, char **argv)
@@ -644,7 +698,9 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 2, argv + 2, true);
 	if (!strcmp(cmd, "frames"))
 		return cmd_frames(argc - 2, argv + 2);
-	fprintf(stderr, "usage: rd-inject encode|rewrite|decode|send|garbage|frames ... "
+	if (!strcmp(cmd, "flood"))
+		return cmd_flood(argc - 2, argv + 2);
+	fprintf(stderr, "usage: rd-inject encode|rewrite|decode|send|garbage|frames|flood ... "
 		"(see the comment at the top of userspace/daemon/tests/rd-inject.c)\n");
 	return 2;
 }
