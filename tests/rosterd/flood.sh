@@ -12,7 +12,7 @@
 #                ever ACKed, the worst case) and ROSTER_FLOOD_COUNT (2000)
 #                SYNC_REQs without a generation, each of which once queued
 #                a whole list (36 parts), are sent from gw1's control port
-#                as fast as the sender goes;
+#                500 us apart, while gw2 joins;
 #                gw2, removed meanwhile, joins again during the flood
 #   re-join      then 200 identical copies of gw1's own JOIN_REQ: none makes
 #                a new generation (the VPN's generation is unchanged) and
@@ -115,7 +115,7 @@ tf=$(now_ms)
 # a session newer than the stopped daemon's, older than its next start's.
 SESSION=$(date +%s)
 rst_inject gw1 flood --from "10.255.0.11:$RST_CTL_PORT" --to "$RST_MGR_CTL:$RST_CTL_PORT" \
-	--session "$SESSION" --count "$COUNT" --gap-us 0 "$SYNC" >"$RST_DIR/flood.out" 2>&1 &
+	--session "$SESSION" --count "$COUNT" --gap-us 500 "$SYNC" >"$RST_DIR/flood.out" 2>&1 &
 flood_pid=$!
 sleep 0.3
 g2=$(rst_log_lines gw2)
