@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-policy.h"
 #include "netif.h"
 #include "token.h"
 #include "util.h"
@@ -118,7 +119,8 @@ void mgr_enrols_free(struct mgr *m)
 /* ---- rosterd invite ------------------------------------------------- */
 
 int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint32_t *vpns,
-		  unsigned int nvpns, uint64_t ttl)
+		  unsigned int nvpns, const struct roster_prefix *pfx, unsigned int npfx,
+		  uint64_t ttl)
 {
 	uint8_t mpriv[32], ipriv[32], old[RD_ENTRY_MAX_VPNS][32];
 	struct rd_wg_peer peers[RD_ENTRY_MAX_VPNS + 1];
@@ -138,6 +140,22 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 		rd_err("--id %s is not a free address inside control-prefix %s/%u", rd_ntop(id),
 		       rd_ntop(&c->control_prefix.addr), c->control_prefix.len);
 		return -EINVAL;
+	}
+	/* A list entry may be a supernet of what the gateway announces; only
+	 * what no announcement could use is refused here (the manager checks
+	 * every JOIN_REQ, mgr-policy.h). */
+	for (unsigned int i = 0; i < npfx; i++) {
+		char b[ROSTER_ADDR_STRLEN];
+
+		roster_prefix_format(&pfx[i], b, sizeof(b));
+		if (!pfx[i].len || mgr_prefix_covers(&c->control_prefix, &pfx[i])) {
+			rd_err("--prefix %s: %s", b, pfx[i].len ? "inside the control prefix" :
+			       "length 0 is never routed into a VPN");
+			return -EINVAL;
+		}
+		if (rd_prefix_contains(&pfx[i], &c->endpoint))
+			rd_warn("--prefix %s covers the manager's endpoint %s: the gateway may "
+				"announce only parts of it that do not", b, rd_ntop(&c->endpoint));
 	}
 	ret = rd_mkdir_p(c->state_dir, 0700);
 	if (ret) {
@@ -160,6 +178,9 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 	ne.n_vpns = nvpns;
 	memcpy(ne.vpns, vpns, nvpns * sizeof(*vpns));
 	ne.expiry = (uint64_t)time(NULL) + ttl;
+	ne.has_prefixes = true;
+	ne.n_prefixes = npfx;
+	memcpy(ne.prefixes, pfx, npfx * sizeof(*pfx));
 	/* A new invitation for an id replaces older ones. */
 	ret = rd_store_invite_put(st, &ne, old, RD_ENTRY_MAX_VPNS, &nold);
 	if (ret) {
@@ -205,7 +226,7 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 	}
 	printf("%s\n", token);
 	fflush(stdout);
-	rd_info("invitation for %s (%u VPN(s)) valid until %llu", rd_ntop(id), nvpns,
-		(unsigned long long)ne.expiry);
+	rd_info("invitation for %s (%u VPN(s), %u prefix(es)) valid until %llu", rd_ntop(id),
+		nvpns, npfx, (unsigned long long)ne.expiry);
 	return 0;
 }

@@ -4,7 +4,8 @@
  *
  *   rosterd manager --config FILE [-v|-q]
  *   rosterd gateway --config FILE [-v|-q]
- *   rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]
+ *   rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]...
+ *                   --prefix P [--prefix P]... [--ttl SECS]
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
  *   rosterd backup  [--config FILE] DEST
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: rosterd manager --config FILE [-v|-q]\n"
 		"       rosterd gateway --config FILE [-v|-q]\n"
-		"       rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]\n"
+		"       rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]...\n"
+		"                       --prefix P [--prefix P]... [--ttl SECS]\n"
 		"       rosterd redeem  --config FILE [-v|-q] TOKEN\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
 		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'i' },
 		{ "vpn", required_argument, NULL, 'n' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "prefix", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -106,7 +109,8 @@ int main(int argc, char **argv)
 	static struct rd_config cfg;
 	const char *cmd, *config = NULL;
 	uint32_t vpns[RD_ENTRY_MAX_VPNS];
-	unsigned int nvpns = 0;
+	unsigned int nvpns = 0, npfx = 0;
+	struct roster_prefix pfx[ROSTER_PREFIX_MAX];
 	struct roster_addr id = { 0 };
 	bool has_id = false, has_ttl = false;
 	unsigned long long ttl = 3600;
@@ -158,6 +162,18 @@ int main(int argc, char **argv)
 					return usage_err("duplicate --vpn %s", optarg);
 			nvpns++;
 			break;
+		case 'p':
+			if (strcmp(cmd, "invite"))
+				return usage_err("--prefix is only valid for invite");
+			if (npfx >= ROSTER_PREFIX_MAX)
+				return usage_err("too many --prefix (at most %u)", ROSTER_PREFIX_MAX);
+			if (roster_prefix_parse(optarg, &pfx[npfx], NULL))
+				return usage_err("invalid --prefix '%s' (ADDR/LEN)", optarg);
+			for (unsigned int i = 0; i < npfx; i++)
+				if (!memcmp(&pfx[i], &pfx[npfx], sizeof(pfx[i])))
+					return usage_err("duplicate --prefix %s", optarg);
+			npfx++;
+			break;
 		case 't': {
 			char *end;
 
@@ -201,8 +217,9 @@ int main(int argc, char **argv)
 	} else if (optind != argc) {
 		return usage_err("unexpected argument '%s'", argv[optind]);
 	}
-	if (!strcmp(cmd, "invite") && (!has_id || !nvpns))
-		return usage_err("invite needs --id ADDR and at least one --vpn ID");
+	if (!strcmp(cmd, "invite") && (!has_id || !nvpns || !npfx))
+		return usage_err("invite needs --id ADDR, at least one --vpn ID and at least one "
+				 "--prefix P (what the gateway may announce)");
 	if (!strcmp(cmd, "leave") && nvpns != 1)
 		return usage_err("leave needs exactly one --vpn ID");
 
@@ -223,7 +240,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "gateway"))
 		return rd_gateway_run(&cfg) ? 1 : 0;
 	if (!strcmp(cmd, "invite"))
-		return rd_cmd_invite(&cfg, &id, vpns, nvpns, ttl) ? 1 : 0;
+		return rd_cmd_invite(&cfg, &id, vpns, nvpns, pfx, npfx, ttl) ? 1 : 0;
 	if (!strcmp(cmd, "redeem"))
 		return rd_cmd_redeem(&cfg, argv[optind]) ? 1 : 0;
 	if (!strcmp(cmd, "backup"))

@@ -14,8 +14,11 @@
 #define ROSTERD_VERSION "0.1.0"
 
 int rd_manager_run(struct rd_config *c);
+/* An invitation for id to vpns, that may announce what lies inside
+ * pfx[0..npfx) (at least one). */
 int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id,
-		  const uint32_t *vpns, unsigned int nvpns, uint64_t ttl);
+		  const uint32_t *vpns, unsigned int nvpns,
+		  const struct roster_prefix *pfx, unsigned int npfx, uint64_t ttl);
 int rd_gateway_run(struct rd_config *c);
 int rd_cmd_redeem(struct rd_config *c, const char *token);
 int rd_cmd_leave(struct rd_config *c, uint32_t vpn);

@@ -21,6 +21,12 @@ struct rd_entry {
 	unsigned int n_vpns;
 	uint32_t vpns[RD_ENTRY_MAX_VPNS];
 	uint64_t expiry;		/* invitations only */
+	/* What the gateway may announce (`rosterd invite --prefix`): each
+	 * prefix of a JOIN_REQ inside one of these. has_prefixes false: a
+	 * record from before the lists, unrestricted by a list (mgr-policy.h). */
+	bool has_prefixes;
+	unsigned int n_prefixes;
+	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
 };
 
 bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn);

@@ -49,7 +49,7 @@ mkdir -m 0700 "$T/old"
 echo "10.255.0.11 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= 7" >"$T/old/gateways"
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..29"
 t "no arguments: usage" 2 "Usage" -- "$R"
 t "--help" 0 "Usage: rosterd manager" -- "$R" --help
 t "-V" 0 "rosterd " -- "$R" -V
@@ -57,22 +57,27 @@ t "unknown command" 2 "unknown command" -- "$R" frobnicate
 t "manager without --config" 2 "--config" -- "$R" manager
 t "unknown option" 2 "invalid option" -- "$R" manager --config "$T/mgr.conf" --bogus
 t "invite without --vpn" 2 "--vpn" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11
-t "invite with a bad --id" 2 "invalid --id" -- "$R" invite --config "$T/mgr.conf" --id nope --vpn 7
-t "invite with --ttl 0" 2 "invalid --ttl" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --ttl 0
+t "invite with a bad --id" 2 "invalid --id" -- "$R" invite --config "$T/mgr.conf" --id nope --vpn 7 --prefix 10.11.0.0/24
+t "invite with --ttl 0" 2 "invalid --ttl" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix 10.11.0.0/24 --ttl 0
+t "invite without --prefix" 2 "at least one --prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7
+t "invite with a bad --prefix" 2 "invalid --prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix 10.11.0.1/24
+t "invite with --prefix ::/0" 1 "length 0" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix ::/0
+t "invite with --prefix in the control prefix" 1 "inside the control prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix 10.255.7.0/24
 t "redeem without a token" 2 "TOKEN" -- "$R" redeem --config "$T/gw.conf"
 t "leave without --vpn" 2 "--vpn" -- "$R" leave --config "$T/gw.conf"
 t "bad config: exit 1 with the line" 1 "line 2: listen-port" -- "$R" manager --config "$T/bad.conf"
 t "missing config file: exit 1" 1 "cannot read" -- "$R" manager --config "$T/none.conf"
-t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7
-t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 -q
+t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7 --prefix 10.11.0.0/24
+t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 --prefix 10.11.0.0/24 --prefix fd00:11::/48 -q
 # The store, read with sqlite3 (independent of rosterd's code): one
 # invitation for 10.255.0.11 (0AFF000B) to VPNs 7 and 9, with an expiry.
-inv=$(sqlite3 -readonly "$T/mgr/roster.db" "SELECT hex(id), vpns, expiry > 0 FROM invites" 2>&1)
-if [ "$(wc -l <"$T/out")" -ne 1 ] || [ "$inv" != "0AFF000B|7,9|1" ]; then
+# Its prefixes: two 18-byte records.
+inv=$(sqlite3 -readonly "$T/mgr/roster.db" "SELECT hex(id), vpns, expiry > 0, length(prefixes) FROM invites" 2>&1)
+if [ "$(wc -l <"$T/out")" -ne 1 ] || [ "$inv" != "0AFF000B|7,9|1|36" ]; then
 	echo "# bad token output or stored invitation: $inv"; fails=$((fails + 1))
 fi
 t "redeem a malformed token" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" "AAAA"
-"$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --ttl 1 -q >"$T/tok" 2>/dev/null
+"$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --prefix 10.12.0.0/24 --ttl 1 -q >"$T/tok" 2>/dev/null
 sleep 2
 t "redeem an expired token" 1 "expired" -- "$R" redeem --config "$T/gw.conf" "$(cat "$T/tok")"
 
