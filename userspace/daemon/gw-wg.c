@@ -237,17 +237,12 @@ static bool has_prefix(const struct roster_prefix *set, unsigned int n,
 	return false;
 }
 
-/* Would a route to p take away the underlay path of the control tunnel
- * or of a peer's tunnel? Their packets would then be routed into the VPN
- * interface itself, and every tunnel through that address goes down. The
- * manager refuses such prefixes; this holds on a gateway whatever a
- * manager sends. Returns the address it covers, or NULL. */
-static const struct roster_addr *covers_underlay(const struct gw_wg *w,
-						 const struct roster_prefix *p,
-						 const struct rd_wg_peer *want, unsigned int nwant)
+const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *manager,
+						 const struct rd_wg_peer *want, unsigned int nwant,
+						 const struct roster_prefix *p)
 {
-	if (w->has_manager && rd_prefix_contains(p, &w->manager))
-		return &w->manager;
+	if (manager && rd_prefix_contains(p, manager))
+		return manager;
 	for (unsigned int i = 0; i < nwant; i++)
 		if (want[i].has_endpoint && rd_prefix_contains(p, &want[i].endpoint))
 			return &want[i].endpoint;
@@ -297,7 +292,8 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 			if (own_prefix(v->conf, p) || has_prefix(rt, nrt, p) ||
 			    has_prefix(held, nheld, p))
 				continue;
-			u = covers_underlay(w, p, want, nwant);
+			u = gw_wg_covers_underlay(w->has_manager ? &w->manager : NULL, want,
+						   nwant, p);
 			if (u) {
 				char why[96];
 

@@ -69,4 +69,14 @@ unsigned int gw_wg_diff(const struct rd_wg_peer *have, unsigned int nhave,
 			const struct rd_wg_peer *want, unsigned int nwant,
 			struct rd_wg_peer *out);
 
+/* Would a route to p take away the underlay path of the control tunnel
+ * (to manager, NULL if unknown) or of a peer's tunnel (want's endpoints)?
+ * Their packets would then be routed into the VPN interface itself, and
+ * every tunnel through that address would go down. The manager refuses
+ * such prefixes (mgr-policy.h); this holds on a gateway whatever a manager
+ * sends. Returns the address p covers, or NULL. */
+const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *manager,
+						 const struct rd_wg_peer *want, unsigned int nwant,
+						 const struct roster_prefix *p);
+
 #endif /* RD_GW_WG_H */
