@@ -4,10 +4,11 @@
 # What an enrolled gateway may announce (topology in tests/rosterd/lib.sh,
 # three gateways; Documentation/security.rst, "Address space: what a
 # gateway may announce"). gw1 and gw2 are invited for their sites'
-# 10.N.0.0/16; gw3, the rogue, for 10.3.0.0/24 and, to show that the fixed
-# rules hold whatever an invitation says, for 192.0.0.0/8 (the underlay,
-# with the manager's and every gateway's endpoint) and 10.254.0.0/15 (a
-# supernet of the control prefix 10.255.0.0/16).
+# 10.N.0.0/16; gw3, the rogue (VPNs 7 and 11..15), for 10.3.0.0/24 and,
+# to show that the fixed rules hold whatever an invitation says, for
+# 192.0.0.0/8 (the underlay, with the manager's and every gateway's
+# endpoint) and 10.254.0.0/15 (a supernet of the control prefix
+# 10.255.0.0/16).
 #
 #   inside             gw3 joins with 10.3.0.0/24: accepted, routed by gw2
 #                      with rosterd's own protocol (82).
@@ -15,11 +16,12 @@
 #                      create (an administrator's, proto static via eth0,
 #                      as main's rosterd made its own): gw1's rosterd
 #                      leaves it alone (logged) instead of replacing it.
-#   refused            gw3 restarted announcing, besides 10.3.0.0/24, each
-#                      of ::/0, 0.0.0.0/0, the control prefix, the
-#                      manager's underlay address /32, gw1's endpoint /32,
-#                      and 10.9.0.0/24 (outside its invitation): each
-#                      JOIN_REQ is refused with an ERROR naming the prefix
+#   refused            gw3 restarted announcing in VPN 7, besides
+#                      10.3.0.0/24, gw1's endpoint /32, and in VPNs 11..15
+#                      one each of ::/0, 0.0.0.0/0, the control prefix, the
+#                      manager's underlay address /32 and 10.9.0.0/24
+#                      (outside its invitation): each JOIN_REQ is refused
+#                      with an ERROR naming the prefix
 #                      (logged by the manager and by gw3), and nothing
 #                      changes (checked once after the pinned case): the
 #                      manager's table, `ip -j route` and the WireGuard
@@ -105,7 +107,8 @@ check mesh-gw1-gw2 rst_wait_mesh "$T_JOIN" 7 1 2
 check foreign-route-added rst_in gw1 ip route add 10.3.0.0/24 via 192.0.2.13 dev eth0 proto static
 m1=$(rst_log_lines gw1)
 rst_gw_config 3 7
-tok=$(RST_INVITE_PREFIXES="10.3.0.0/24 192.0.0.0/8 10.254.0.0/15" rst_invite 3 7)
+# invited for VPN 7 and five more, for the rogue's JOIN_REQs below
+tok=$(RST_INVITE_PREFIXES="10.3.0.0/24 192.0.0.0/8 10.254.0.0/15" rst_invite 3 7 11 12 13 14 15)
 check gw3-redeems rst_redeem 3 "$tok"
 check gw3-starts rst_gw_start 3
 check inside-table rst_wait "$T_JOIN" rst_table_is 7 1 2 3
@@ -115,32 +118,40 @@ check foreign-route-logged rst_wait 10 logged gw1 "$m1" \
 	"route 10.3.0.0/24 dev rvpn7 not installed: a route to it that rosterd did not create exists; left alone"
 check foreign-route-left-alone route_is 1 10.3.0.0/24 eth0 static
 
-# ---- refused, whatever the invitation says
+# ---- refused, whatever the invitation says. One restart of gw3 for all:
+# each [vpn] section sends its own JOIN_REQ. VPN 7 (gw1's and gw2's) gets
+# gw1's endpoint besides gw3's site; VPNs 11..15 one rogue prefix each.
 STATE=$(state)
-refused() {
-	local name=$1 pfx=$2 text=$3 m g
-	rst_daemon_stop gw3
-	sed -i '/^prefix = /d' "$(rst_conf gw3)"
-	printf 'prefix = 10.3.0.0/24\nprefix = %s\n' "$pfx" >>"$(rst_conf gw3)"
-	m=$(rst_log_lines mgr)
-	g=$(rst_log_lines gw3)
-	check "$name-gw3-starts" rst_gw_start 3
-	check "$name-refused-manager" rst_wait 20 logged mgr "$m" \
-		"JOIN_REQ from 10.255.0.13 for vpn 7 refused: $text"
-	check "$name-error-gw3" rst_wait 20 logged gw3 "$g" \
-		"error: vpn 7: the manager refused to join us: $text (Operation not permitted)"
-}
-refused v6-default ::/0 "prefix ::/0 has length 0: never routed into a VPN"
-refused v4-default 0.0.0.0/0 "prefix 0.0.0.0/0 has length 0: never routed into a VPN"
-refused control-prefix 10.255.0.0/16 "prefix 10.255.0.0/16 overlaps the control prefix 10.255.0.0/16"
-refused manager-endpoint 192.0.2.1/32 "prefix 192.0.2.1/32 covers the manager's endpoint 192.0.2.1"
-refused member-endpoint 192.0.2.11/32 "prefix 192.0.2.11/32 covers the endpoint 192.0.2.11 of member 10.255.0.11"
-refused outside 10.9.0.0/24 "prefix 10.9.0.0/24 is outside the invitation's prefixes"
+declare -A ROGUE=([7]=192.0.2.11/32 [11]=::/0 [12]=0.0.0.0/0 [13]=10.255.0.0/16
+	[14]=192.0.2.1/32 [15]=10.9.0.0/24)
+declare -A WHY=(
+	[7]="prefix 192.0.2.11/32 covers the endpoint 192.0.2.11 of member 10.255.0.11"
+	[11]="prefix ::/0 has length 0: never routed into a VPN"
+	[12]="prefix 0.0.0.0/0 has length 0: never routed into a VPN"
+	[13]="prefix 10.255.0.0/16 overlaps the control prefix 10.255.0.0/16"
+	[14]="prefix 192.0.2.1/32 covers the manager's endpoint 192.0.2.1"
+	[15]="prefix 10.9.0.0/24 is outside the invitation's prefixes")
+declare -A CASE=([7]=member-endpoint [11]=v6-default [12]=v4-default [13]=control-prefix
+	[14]=manager-endpoint [15]=outside)
+rst_daemon_stop gw3
+echo "prefix = ${ROGUE[7]}" >>"$(rst_conf gw3)"   # [vpn 7] is the last section
+for v in 11 12 13 14 15; do
+	printf '\n[vpn %s]\nlisten-port = %s\ninterface = rvpn%s\nprefix = %s\n' \
+		"$v" "$(rst_vpn_port "$v")" "$v" "${ROGUE[$v]}" >>"$(rst_conf gw3)"
+done
+m=$(rst_log_lines mgr)
+g=$(rst_log_lines gw3)
+check rogue-gw3-starts rst_gw_start 3
+for v in 7 11 12 13 14 15; do
+	check "${CASE[$v]}-refused-manager" rst_wait 20 logged mgr "$m" \
+		"JOIN_REQ from 10.255.0.13 for vpn $v refused: ${WHY[$v]}"
+	check "${CASE[$v]}-error-gw3" rst_wait 20 logged gw3 "$g" \
+		"error: vpn $v: the manager refused to join us: ${WHY[$v]} (Operation not permitted)"
+done
 
 # ---- the endpoint is where the control tunnel comes from
 rst_daemon_stop gw3
-sed -i '/^prefix = /d' "$(rst_conf gw3)"
-echo 'prefix = 10.3.0.0/24' >>"$(rst_conf gw3)"
+rst_gw_config 3 7
 sed -i 's/^endpoint = .*/endpoint = 192.0.2.99/' "$(rst_conf gw3)"
 m=$(rst_log_lines mgr)
 check pinned-gw3-starts rst_gw_start 3
