@@ -14,8 +14,9 @@
 #                      with rosterd's own protocol (82).
 #   foreign route      gw1 has a route to 10.3.0.0/24 that rosterd did not
 #                      create (an administrator's, proto static via eth0,
-#                      as main's rosterd made its own): gw1's rosterd
-#                      leaves it alone (logged) instead of replacing it.
+#                      as main's rosterd made its own, metric 100): gw1's
+#                      rosterd leaves it alone (logged), neither replacing
+#                      it nor shadowing it with one of a lower metric.
 #   refused            gw3 restarted announcing in VPN 7, besides
 #                      10.3.0.0/24, gw1's endpoint /32, and in VPNs 11..15
 #                      one each of ::/0, 0.0.0.0/0, the control prefix, the
@@ -77,20 +78,16 @@ unchanged() {
 	}
 }
 
-# route_proto N PREFIX: the protocol of gwN's route to PREFIX ("" if none)
-route_proto() {
-	ip -n "$(rst_ns "gw$1")" -j route show "$2" 2>/dev/null | jq -r '.[0].protocol // empty'
-}
-route_dev() {
-	ip -n "$(rst_ns "gw$1")" -j route show "$2" 2>/dev/null | jq -r '.[0].dev // empty'
-}
-# route_is N PREFIX DEV PROTO: gwN routes PREFIX via DEV, protocol PROTO
+# route_is N PREFIX "DEV PROTO"...: gwN's routes to exactly PREFIX in the
+# main table are these, in any order
 route_is() {
-	local dev proto
-	dev=$(route_dev "$1" "$2")
-	proto=$(route_proto "$1" "$2")
-	[[ $dev == "$3" && $proto == "$4" ]] || {
-		echo "  gw$1: route $2 dev '$dev' proto '$proto', want dev $3 proto $4"
+	local n=$1 p=$2 have want
+	shift 2
+	have=$(ip -n "$(rst_ns "gw$n")" -j route show table main exact "$p" 2>/dev/null |
+		jq -r '.[] | "\(.dev) \(.protocol // "boot")"' | LC_ALL=C sort | xargs)
+	want=$(printf '%s\n' "$@" | LC_ALL=C sort | xargs)
+	[[ $have == "$want" ]] || {
+		echo "  gw$n: routes to $p: '$have', want '$want'"
 		return 1
 	}
 }
@@ -104,7 +101,7 @@ RST_INVITE_PREFIXES=10.2.0.0/16 check gw2-enrols rst_enrol 2 7
 check mesh-gw1-gw2 rst_wait_mesh "$T_JOIN" 7 1 2
 
 # ---- inside the invitation, and a route rosterd did not create on gw1
-check foreign-route-added rst_in gw1 ip route add 10.3.0.0/24 via 192.0.2.13 dev eth0 proto static
+check foreign-route-added rst_in gw1 ip route add 10.3.0.0/24 via 192.0.2.13 dev eth0 proto static metric 100
 m1=$(rst_log_lines gw1)
 rst_gw_config 3 7
 # invited for VPN 7 and five more, for the rogue's JOIN_REQs below
@@ -113,10 +110,10 @@ check gw3-redeems rst_redeem 3 "$tok"
 check gw3-starts rst_gw_start 3
 check inside-table rst_wait "$T_JOIN" rst_table_is 7 1 2 3
 check inside-mesh rst_wait_mesh "$T_JOIN" 7 2 3
-check inside-route-proto-82 rst_wait 10 route_is 2 10.3.0.0/24 rvpn7 82
+check inside-route-proto-82 rst_wait 10 route_is 2 10.3.0.0/24 "rvpn7 82"
 check foreign-route-logged rst_wait 10 logged gw1 "$m1" \
 	"route 10.3.0.0/24 dev rvpn7 not installed: a route to it that rosterd did not create exists; left alone"
-check foreign-route-left-alone route_is 1 10.3.0.0/24 eth0 static
+check foreign-route-left-alone route_is 1 10.3.0.0/24 "eth0 static"
 
 # ---- refused, whatever the invitation says. One restart of gw3 for all:
 # each [vpn] section sends its own JOIN_REQ. VPN 7 (gw1's and gw2's) gets

@@ -270,8 +270,9 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 			unsigned int nwant)
 {
 	const char *ifname = v->conf->ifname;
-	struct roster_prefix *rt = NULL, *held = NULL;
-	unsigned int nrt = 0, cap = 0, nheld = 0;
+	struct roster_prefix *rt = NULL, *held = NULL, *others = NULL;
+	unsigned int nrt = 0, cap = 0, nheld = 0, nothers = 0;
+	bool others_read = false;
 	char b[ROSTER_ADDR_STRLEN];
 	int ret;
 
@@ -318,8 +319,17 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 	for (unsigned int i = 0; i < nrt; i++) {
 		if (has_prefix(v->routes, v->nroutes, &rt[i]))
 			continue;
+		/* NLM_F_EXCL refuses a route of the same metric only; one of
+		 * another metric (a DHCP default route's 100) would be shadowed
+		 * by ours, so any other route to the destination counts. Read
+		 * once per pass that adds. */
+		if (!others_read) {
+			others_read = true;
+			if (rd_route_list_others(&others, &nothers))
+				nothers = 0;
+		}
 		roster_prefix_format(&rt[i], b, sizeof(b));
-		ret = rd_route_add(ifname, &rt[i]);
+		ret = has_prefix(others, nothers, &rt[i]) ? -EEXIST : rd_route_add(ifname, &rt[i]);
 		if (ret == -EEXIST) {
 			/* Not ours (ours are listed): left as it is. */
 			held_note(v, held, &nheld, &rt[i],
@@ -332,6 +342,7 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 		else
 			rd_dbg("route add %s dev %s", b, ifname);
 	}
+	free(others);
 	free(v->routes);
 	v->routes = rt;
 	v->nroutes = nrt;

@@ -155,7 +155,7 @@ int rd_route_del(const char *ifname, const struct roster_prefix *p)
 }
 
 struct route_dump {
-	int ifindex;
+	int ifindex;		/* rosterd's routes through it; -1: the others */
 	struct roster_prefix *out;
 	unsigned int n, cap;
 };
@@ -178,18 +178,23 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	struct roster_prefix p = { 0 };
 	size_t alen;
 
-	if (rtm->rtm_protocol != RD_RTPROT || rtm->rtm_table != RT_TABLE_MAIN ||
+	if ((rtm->rtm_protocol == RD_RTPROT) != (d->ifindex >= 0) ||
+	    rtm->rtm_table != RT_TABLE_MAIN ||
 	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
-	if (!tb[RTA_OIF] || !tb[RTA_DST] ||
-	    (int)mnl_attr_get_u32(tb[RTA_OIF]) != d->ifindex)
+	if (d->ifindex >= 0 && (!tb[RTA_OIF] || !tb[RTA_DST] ||
+				(int)mnl_attr_get_u32(tb[RTA_OIF]) != d->ifindex))
 		return MNL_CB_OK;
 	p.addr.family = rtm->rtm_family;
 	alen = roster_addr_len(&p.addr);
-	if (mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+	/* A default route has no RTA_DST. */
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
 		return MNL_CB_OK;
-	memcpy(p.addr.addr, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	if (tb[RTA_DST])
+		memcpy(p.addr.addr, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	else if (rtm->rtm_dst_len)
+		return MNL_CB_OK;
 	p.len = rtm->rtm_dst_len;
 	if (d->n == d->cap) {
 		unsigned int cap = d->cap ? d->cap * 2 : 16;
@@ -204,16 +209,34 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static int route_dump(struct route_dump *d, struct roster_prefix **out, unsigned int *n);
+
 int rd_route_list(const char *ifname, struct roster_prefix **out, unsigned int *n)
 {
 	struct route_dump d = { 0 };
-	int families[] = { AF_INET, AF_INET6 };
 
 	*out = NULL;
 	*n = 0;
 	d.ifindex = rd_if_index(ifname);
 	if (d.ifindex < 0)
 		return d.ifindex;
+	return route_dump(&d, out, n);
+}
+
+int rd_route_list_others(struct roster_prefix **out, unsigned int *n)
+{
+	struct route_dump d = { .ifindex = -1 };
+
+	*out = NULL;
+	*n = 0;
+	return route_dump(&d, out, n);
+}
+
+static int route_dump(struct route_dump *dp, struct roster_prefix **out, unsigned int *n)
+{
+	struct route_dump d = *dp;
+	int families[] = { AF_INET, AF_INET6 };
+
 	for (int i = 0; i < 2; i++) {
 		char buf[MNL_SOCKET_BUFFER_SIZE];
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);

@@ -29,6 +29,9 @@ int rd_route_add(const char *ifname, const struct roster_prefix *p);
 int rd_route_del(const char *ifname, const struct roster_prefix *p);
 /* Routes with protocol RD_RTPROT through ifname. *out malloc'ed. */
 int rd_route_list(const char *ifname, struct roster_prefix **out, unsigned int *n);
+/* The destinations of every other route in the main table (any protocol
+ * but RD_RTPROT, any device, duplicates possible). *out malloc'ed. */
+int rd_route_list_others(struct roster_prefix **out, unsigned int *n);
 
 /* WireGuard (netif.c, on WireGuard's embeddable library in wglib.c): */
 struct rd_wg_peer {
