@@ -111,6 +111,14 @@ static void t_asm_bogus(void)
 	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS && !v.as.type);
 	m = part(RD_LIST, 3, 1, 2, 0xffffffffu, mb, 1);	/* a huge TOTAL costs nothing */
 	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS);
+	/* more than the announced parts can carry */
+	m = part(RD_LIST, 3, 1, 2, 2 * GW_PART_MEMBERS_MAX + 1, mb, 1);
+	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS && !v.as.type);
+	m = part(RD_LIST, 3, 1, 1, 3000000, mb, 1);
+	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS && !v.as.type);
+	m = part(RD_LIST, 3, 1, 2, 2 * GW_PART_MEMBERS_MAX, mb, 1);
+	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_MORE);
+	gw_view_asm_reset(&v);
 	m = part(RD_LIST, 3, 1, 65535, 1u << 20, mb, 1);
 	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_MORE && v.as.cap < 1024);
 	/* parts that together bring more than TOTAL */
