@@ -5,10 +5,13 @@
  * manager on a link of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -159,6 +162,105 @@ static void oneshot_close(struct oneshot *o)
 	close(o->link.fd);
 	rd_link_free(&o->link);
 	rd_msg_release(&o->reply);
+}
+
+/* ---- the token ----------------------------------------------------------- */
+
+/* One line from fd into buf, without its line end and surrounding blanks;
+ * anything after it but blanks is refused (a file of several tokens is a
+ * mistake). */
+static int token_from_fd(int fd, const char *what, char *buf, size_t len)
+{
+	size_t n = 0, b = 0, e;
+	ssize_t r;
+
+	while (n < len && (r = read(fd, buf + n, len - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rd_err("%s: cannot read the invitation token: %s", what, strerror(errno));
+			return -errno;
+		}
+		n += (size_t)r;
+		/* A terminal gives a line at a time: stop at its end. */
+		if (isatty(fd) && memchr(buf, '\n', n))
+			break;
+	}
+	if (n == len) {
+		rd_err("%s: longer than an invitation token (%zu bytes at most)", what, len - 1);
+		return -E2BIG;
+	}
+	buf[n] = 0;
+	while (b < n && strchr(" \t\r\n", buf[b]))
+		b++;
+	for (e = b; e < n && !strchr(" \t\r\n", buf[e]); e++)
+		;
+	if (memchr(buf, 0, n)) {
+		rd_err("%s: a NUL byte in the invitation token", what);
+		return -EINVAL;
+	}
+	for (size_t i = e; i < n; i++)
+		if (!strchr(" \t\r\n", buf[i])) {
+			rd_err("%s: more than one invitation token", what);
+			return -EINVAL;
+		}
+	if (b == e) {
+		rd_err("%s: no invitation token", what);
+		return -ENODATA;
+	}
+	memmove(buf, buf + b, e - b);
+	buf[e - b] = 0;
+	return 0;
+}
+
+int rd_redeem_token_read(const char *path, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	struct stat st;
+	bool tty;
+	int fd, ret;
+
+	if (!path) {
+		/* Typed on a terminal, the secret is not echoed either. */
+		tty = isatty(0) && !tcgetattr(0, &old);
+		if (tty) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(0, TCSAFLUSH, &quiet);
+			fprintf(stderr, "invitation token: ");
+			fflush(stderr);
+		}
+		ret = token_from_fd(0, "standard input", buf, len);
+		if (tty) {
+			tcsetattr(0, TCSAFLUSH, &old);
+			fprintf(stderr, "\n");
+		}
+		return ret;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = -errno;
+		rd_err("%s: cannot read the invitation token: %s", path, strerror(errno));
+		return ret;
+	}
+	/* Checked on the open file, not the name: nothing can swap it in
+	 * between. A token others can read may have been copied already. */
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		rd_err("%s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rd_err("%s: not a regular file", path);
+		ret = -EINVAL;
+	} else if (st.st_mode & 077) {
+		rd_err("%s: readable or writable by group or others (mode %04o): the token is a "
+		       "secret, keep it in a mode 0600 file (chmod 600 %s) and invite again if "
+		       "others could have read it", path, (unsigned int)(st.st_mode & 07777), path);
+		ret = -EPERM;
+	} else {
+		ret = token_from_fd(fd, path, buf, len);
+	}
+	close(fd);
+	return ret;
 }
 
 static void redeem_undo(const struct rd_config *c, bool had_if)
