@@ -51,9 +51,13 @@ check manager-control-interface rst_wait 20 rst_ctl_up mgr
 
 # ---- a redeem that dies between ENROLL and ENROLLED
 rst_gw_config 1 7
+m=$(rst_log_lines mgr)
 tok1=$(rst_invite 1 7)
 check invite-gw1 test -n "$tok1"
-m=$(rst_log_lines mgr)
+# Stopped only once it knows the invitation: before, it would drop the
+# queued ENROLL as from no one it knows (and the redeem, dead, would not
+# repeat it).
+check invite-gw1-loaded rst_wait 20 logged mgr "$m" "0 gateway(s), 1 pending invitation(s)"
 kill -STOP "${RST_PID[mgr]}"
 printf '%s\n' "$tok1" >"$RST_DIR/tok1"
 # $! is rosterd itself: ip netns exec execs it in place
