@@ -2,7 +2,8 @@
 /*
  * rosterd manager: enrolment. `rosterd invite` stores an invitation (a
  * one-time WireGuard key for the invitee's id) and prints its token; the
- * invitee's ENROLL names its own new key; once our ENROLLED is
+ * invitee's ENROLL names its own new key, which nobody else may use, and
+ * the first ENROLL for an invitation wins; once our ENROLLED is
  * acknowledged, one store transaction consumes the invitation and
  * enrols the gateway, and rctl0 follows the store.
  */
