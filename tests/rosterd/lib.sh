@@ -350,7 +350,8 @@ rst_invite() {
 }
 
 rst_redeem() {
-	rst_in "gw$1" "$ROSTERD" redeem --config "$(rst_conf "gw$1")" "$2" \
+	# On standard input: the token is a secret (never on a command line).
+	printf '%s\n' "$2" | rst_in "gw$1" "$ROSTERD" redeem --config "$(rst_conf "gw$1")" - \
 		>>"$RST_DIR/gw$1.redeem.log" 2>&1
 }
 

@@ -1577,6 +1577,33 @@ abort:
 	return ret;
 }
 
+/* Is key another gateway's, or any invitation's (the one being consumed
+ * included: its private half is in the token)? Two rctl0 peers cannot
+ * share a key: WireGuard would move the victim's allowed-ips to the
+ * newcomer. Prepared here, not in sql[]: enrolments are rare. */
+static int key_in_use(struct rd_store *s, const uint8_t key[32], const struct roster_addr *id)
+{
+	static const char q[] =
+		"SELECT 'an enrolled gateway' FROM gateways WHERE key = ?1 AND id != ?2 "
+		"UNION ALL SELECT 'a pending invitation' FROM invites WHERE key = ?1 LIMIT 1";
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, "cannot look the key up");
+	sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+	bind_addr(st, 2, id);
+	rc = step(s, st, "cannot look the key up");
+	if (rc == SQLITE_ROW)
+		ret = fail(s, -EEXIST, "enrolment of %s: the key is already used by %s",
+			   rd_ntop(id), (const char *)sqlite3_column_text(st, 0));
+	else if (rc < 0)
+		ret = rc;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite_key[32],
 		   uint8_t old_key[32], bool *had_old)
 {
@@ -1621,6 +1648,11 @@ int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite
 		goto abort;
 	}
 	ne.expiry = 0;
+	/* Checked under the write lock: another process's invitation or
+	 * enrolment cannot slip in between. */
+	ret = key_in_use(s, gw->key, &gw->id);
+	if (ret)
+		goto abort;
 	st = stmt(s, ST_INV_DEL);
 	if (!st) {
 		ret = -EIO;

@@ -133,7 +133,9 @@ int rd_store_invites_expire(struct rd_store *s, uint64_t now, uint8_t (*keys)[32
  * (its id, key and the invitation's VPNs) is enrolled, replacing an
  * earlier enrolment of the same id, whose key goes to old_key (and
  * *had_old = true, even if it is gw's key). -ENOENT if that invitation is
- * gone (expiry is not checked here). gw->vpns and the prefix list are
+ * gone (expiry is not checked here). -EEXIST if gw's key is another
+ * gateway's or any invitation's, this one's included (checked in the
+ * transaction; nothing changed). gw->vpns and the prefix list are
  * taken from the invitation and written back to *gw (expiry 0). */
 int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite_key[32],
 		   uint8_t old_key[32], bool *had_old);
