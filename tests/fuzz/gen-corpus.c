@@ -18,6 +18,7 @@
 #include "token.h"
 #include "util.h"
 #include "fuzz-manager.h"
+#include "fuzz-build.h"
 
 static const char *top;
 
@@ -192,6 +193,11 @@ static void messages(struct rd_msg *all, unsigned int *n)
 	strcpy(m->text, "prefix 10.11.0.0/24 overlaps 10.11.0.0/16 of member 10.255.0.3");
 	m->has_ref = true;
 	m->ref_seq = 3;
+	/* The longest text there is room for. */
+	NEW()->type = RD_ERROR;
+	m->has_err = true;
+	m->err = EPERM;
+	memset(m->text, 'x', sizeof(m->text) - 1);
 	NEW()->type = RD_JOIN_REQ;
 	m->has_vpn = true;
 	m->vpn = 4000000000u;
@@ -218,10 +224,23 @@ static void proto_corpus(void)
 
 	messages(all, &n);
 	for (unsigned int i = 0; i < n; i++) {
+		uint8_t raw[RD_MSG_MAX + 1], st[2 * RD_MSG_MAX];
 		int len = enc(&all[i], buf);
+		size_t sl;
 
+		/* as it is (first byte even), and structured (odd) */
+		raw[0] = 0;
+		memcpy(raw + 1, buf, (size_t)len);
 		snprintf(name, sizeof(name), "%02u-%s", i, rd_type_name(all[i].type));
-		out("proto", name, buf, (size_t)len);
+		out("proto", name, raw, (size_t)len + 1);
+		st[0] = 1;
+		memcpy(st + 1, buf, RD_HDR_LEN);
+		sl = fuzz_unbuild_attrs(buf + RD_HDR_LEN, (size_t)len - RD_HDR_LEN, st + 1 + RD_HDR_LEN,
+					sizeof(st) - 1 - RD_HDR_LEN);
+		if (!sl && len > RD_HDR_LEN)
+			continue;
+		snprintf(name, sizeof(name), "%02u-%s-st", i, rd_type_name(all[i].type));
+		out("proto", name, st, 1 + RD_HDR_LEN + sl);
 	}
 }
 
