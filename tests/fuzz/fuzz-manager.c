@@ -32,14 +32,20 @@
 #include "fuzz.h"
 #include "fuzz-manager.h"
 
-/* The bound on a peer's queue (rel.c): rel.h's when it has one. */
-#ifndef FUZZ_QUEUE_MAX
-#ifdef RD_PEER_QUEUE_MAX
-#define FUZZ_QUEUE_MAX RD_PEER_QUEUE_MAX
-#else
+/* Messages queued to one peer, at most: a bound on what this harness can
+ * queue without one in rel.c. With rel.c's bound (bytes per peer,
+ * RD_QUEUE_BYTES_DEFAULT and mgr-limit.h's request limit), the oracles
+ * check that bound and rel.c's bookkeeping instead. */
 #define FUZZ_QUEUE_MAX 4096
+#if __has_include("mgr-limit.h")
+#define FUZZ_HARDENED 1
+#define FUZZ_HANDLE_PACKET mgr_handle_packet
+#else
+#define FUZZ_HARDENED 0
+#define FUZZ_HANDLE_PACKET handle_packet
 #endif
-#endif
+/* With mgr-policy.c: the address-space rules hold for every member. */
+#define FUZZ_POLICY __has_include("mgr-policy.h")
 
 #define FAKE_FD 1000
 
@@ -70,6 +76,24 @@ static int src_index(const struct roster_addr *a)
 		if (rd_addr_eq(&src[i], a))
 			return (int)i;
 	return -1;
+}
+
+/* Gateway i's underlay address (the seeds announce it as the endpoint). */
+static struct roster_addr underlay(unsigned int i)
+{
+	struct roster_addr a = { .family = AF_INET, .addr = { 192, 0, 2, (uint8_t)(10 + i) } };
+
+	return a;
+}
+
+static bool observed(const uint8_t key[32], struct roster_addr *ep)
+{
+	for (unsigned int i = 0; i < MF_NGW; i++)
+		if (!memcmp(key, gw_key[i], 32)) {
+			*ep = underlay(i);
+			return true;
+		}
+	return false;
 }
 
 static bool was_invited(int i, uint32_t vpn)
@@ -237,6 +261,18 @@ static void make_template(void)
 
 		memcpy(inv.vpns, v, inv.n_vpns * sizeof(*v));
 		memset(inv.key, i == MF_INVITEE ? MF_INVITE_KEY : 0xa0 + (int)i, 32);
+#if FUZZ_POLICY
+		/* 10.(11 + i).0.0/16 and fd00:(11 + i)::/32 each; the fourth
+		 * gateway has no list (enrolled before the lists). */
+		if (i != MF_NGW - 1) {
+			inv.has_prefixes = true;
+			inv.n_prefixes = 2;
+			inv.prefixes[0] = (struct roster_prefix){ .len = 16, .addr = { .family = AF_INET,
+						.addr = { 10, (uint8_t)(11 + i) } } };
+			inv.prefixes[1] = (struct roster_prefix){ .len = 32, .addr = { .family = AF_INET6,
+						.addr = { 0xfd, 0, 0, (uint8_t)(0x11 + i) } } };
+		}
+#endif
 		FUZZ_ASSERT(!rd_store_invite_put(st, &inv, NULL, 0, NULL));
 		if (i < MF_NGW) {
 			struct rd_entry gw = { .id = src[i] };
@@ -297,6 +333,13 @@ static void setup(void)
 	rd_link_init(&mg.link, FAKE_FD, (int)conf.retry_ms, 8, on_done_cb);
 	mg.link.session = 1000;
 	mg.link.priv = &mg;
+#if FUZZ_HARDENED
+	/* as rd_manager_run sets them */
+	mg.link.max_queue = (size_t)conf.peer_queue_kib * 1024;
+	mg.link.max_peers = MAX_PEERS;
+	mg.limit.rate = conf.request_rate;
+	mg.limit.burst = conf.request_burst;
+#endif
 	FUZZ_ASSERT(!mgr_ctl_reload(&mg));
 	FUZZ_ASSERT(!roster_open(&mg.rh) && !roster_monitor_open(mg.rh, &mg.mon));
 	FUZZ_ASSERT(!mgr_reconcile(&mg, 0, NULL));
@@ -328,11 +371,47 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (unsigned int i = 0; i < MF_NGW; i++)
 		memset(gw_key[i], (int)i + 1, 32);
 	make_template();
+	sim.observed = observed;
 	FUZZ_ASSERT(!roster_open(&admin));
 	return 0;
 }
 
 /* ---- the oracles ---- */
+
+#if FUZZ_POLICY
+static bool covers(const struct roster_prefix *p, const struct roster_prefix *q)
+{
+	return p->addr.family == q->addr.family && p->len <= q->len &&
+	       rd_prefix_contains(p, &q->addr);
+}
+
+/* What a gateway may announce (Documentation/security.rst, "Address
+ * space"), checked on the table whatever the manager's code says. */
+static void policy_check(const struct sim_vpn *v, const struct roster_member *m,
+			 const struct rd_entry *gw)
+{
+	for (unsigned int a = 0; a < m->n_prefixes; a++) {
+		const struct roster_prefix *p = &m->prefixes[a];
+		bool listed = !gw->has_prefixes;
+
+		FUZZ_ASSERT(p->len > 0);
+		FUZZ_ASSERT(!covers(p, &conf.control_prefix));
+		FUZZ_ASSERT(!rd_prefix_contains(p, &conf.endpoint));
+		for (unsigned int k = 0; k < v->n; k++)
+			FUZZ_ASSERT(!v->m[k].has_endpoint ||
+				    !rd_prefix_contains(p, &v->m[k].endpoint));
+		for (unsigned int k = 0; k < gw->n_prefixes && !listed; k++)
+			listed = covers(&gw->prefixes[k], p);
+		FUZZ_ASSERT(listed);
+	}
+	/* pinned: the endpoint WireGuard sees the gateway at, if any */
+	if (conf.endpoint_check == RD_ENDPOINT_PINNED && m->has_endpoint) {
+		struct roster_addr ep;
+
+		FUZZ_ASSERT(observed(m->key, &ep) && rd_addr_eq(&ep, &m->endpoint));
+	}
+}
+#endif
 
 static void check(void)
 {
@@ -354,6 +433,9 @@ static void check(void)
 			FUZZ_ASSERT(gw && rd_entry_allows(gw, v->id) && !memcmp(gw->key, m->key, 32));
 			if (who < MF_NGW)
 				FUZZ_ASSERT(!memcmp(m->key, gw_key[who], 32));
+#if FUZZ_POLICY
+			policy_check(v, m, gw);
+#endif
 			for (unsigned int j = 0; j < k; j++)
 				for (unsigned int a = 0; a < m->n_prefixes; a++)
 					for (unsigned int b = 0; b < v->m[j].n_prefixes; b++)
@@ -364,12 +446,39 @@ static void check(void)
 	/* At most one list queued per (gateway, VPN): the gateways were
 	 * invited to two VPNs at most. */
 	FUZZ_ASSERT(mg.nlists <= 2 * mg.ngws);
-	for (const struct rd_peer *p = mg.link.peers; p; p = p->next) {
-		unsigned int n = 0;
+	{
+		unsigned int npeers = 0;
 
-		for (const struct rd_pending *pm = p->q; pm; pm = pm->next)
-			n++;
-		FUZZ_ASSERT(n <= FUZZ_QUEUE_MAX);
+		for (const struct rd_peer *p = mg.link.peers; p; p = p->next, npeers++) {
+			unsigned int n = 0, sent = 0;
+			size_t bytes = 0;
+			bool unsent_seen = false;
+
+			for (const struct rd_pending *pm = p->q; pm; pm = pm->next) {
+				n++;
+				sent += pm->sent;
+				bytes += sizeof(*pm) + pm->len;
+				/* the in-flight ones first, then the waiting ones */
+				FUZZ_ASSERT(!(unsent_seen && pm->sent));
+				unsent_seen |= !pm->sent;
+			}
+			FUZZ_ASSERT(n <= FUZZ_QUEUE_MAX && sent <= RD_MAX_INFLIGHT);
+#if FUZZ_HARDENED
+			/* rel.c's counts and tail are the queue's, and its bound holds */
+			FUZZ_ASSERT(p->nq == n && p->ninflight == sent && p->qbytes == bytes);
+			FUZZ_ASSERT(!mg.link.max_queue || bytes <= mg.link.max_queue);
+			FUZZ_ASSERT(*p->qtail == NULL);
+			FUZZ_ASSERT(!p->unsent || !p->unsent->sent);
+#else
+			(void)bytes;
+#endif
+		}
+#if FUZZ_HARDENED
+		FUZZ_ASSERT(npeers == mg.link.npeers &&
+			    (!mg.link.max_peers || npeers <= mg.link.max_peers));
+#else
+		(void)npeers;
+#endif
 	}
 	in_check = false;
 }
@@ -391,7 +500,7 @@ static void packet(const uint8_t *data, size_t len, const struct sockaddr *sa, s
 	if (len > sizeof(buf))
 		return;
 	memcpy(buf, data, len);
-	handle_packet(&mg, buf, len, sa, salen);
+	FUZZ_HANDLE_PACKET(&mg, buf, len, sa, salen);
 }
 
 /* The gateway at a (any port) ACKs everything it was sent, as ACK
@@ -455,6 +564,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case MF_TIME:
 			clock_off += RD_RETRY_CAP_MS + 1;
 			rd_tick(&mg.link, rd_now_ms() + clock_off);
+#if FUZZ_HARDENED
+			/* idle peer records expire (the loop's timer) */
+			if (r.len && r.data[0] & 1)
+				rd_link_expire(&mg.link, rd_now_ms() + clock_off + PEER_IDLE_MS,
+					       PEER_IDLE_MS, keep_peer);
+#endif
 			break;
 		case MF_OVERRUN:
 			sim_overrun();

@@ -119,6 +119,30 @@ int rd_wg_peer_keys(const char *ifname, uint8_t (**keys)[32], unsigned int *n)
 	return 0;
 }
 
+#if __has_include("mgr-policy.h")
+int rd_wg_peer_endpoints(const char *ifname, struct rd_wg_endpoint **out, unsigned int *n)
+{
+	(void)ifname;
+	*out = calloc(sim.nwg ? sim.nwg : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < sim.nwg; i++) {
+		memcpy((*out)[i].key, sim.wg[i].key, 32);
+		(*out)[i].has_endpoint = sim.observed &&
+					 sim.observed(sim.wg[i].key, &(*out)[i].endpoint);
+	}
+	*n = sim.nwg;
+	return 0;
+}
+
+int rd_route_add(const char *ifname, const struct roster_prefix *p)
+{
+	(void)ifname;
+	(void)p;
+	return 0;
+}
+#endif
+
 void rd_wg_genkey(uint8_t priv[32])
 {
 	rd_random(priv, 32);

@@ -40,10 +40,14 @@ struct sim {
 		uint8_t key[32];
 		struct roster_prefix allowed;
 	} wg[SIM_WG_PEERS];
+	/* The underlay address WireGuard saw a peer at (the harness's
+	 * world): false if none. */
+	bool (*observed)(const uint8_t key[32], struct roster_addr *ep);
 };
 
 extern struct sim sim;
 
+/* Everything but sim.observed. */
 void sim_reset(void);
 /* The notification socket overflows: what is queued is lost. */
 void sim_overrun(void);
