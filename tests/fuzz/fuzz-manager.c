@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "../../userspace/daemon/manager.c"
+#include "gw-view.h"
 
 #include "sim.h"
 #include "fuzz.h"
@@ -46,6 +47,14 @@
 #endif
 /* With mgr-policy.c: the address-space rules hold for every member. */
 #define FUZZ_POLICY __has_include("mgr-policy.h")
+/* With the enrolment checks (finding 4; they came with gw-view.h's
+ * GW_PART_MEMBERS_MAX): no two gateways share a key, nor one with an
+ * invitation or the manager. */
+#ifdef GW_PART_MEMBERS_MAX
+#define FUZZ_KEYS 1
+#else
+#define FUZZ_KEYS 0
+#endif
 
 #define FAKE_FD 1000
 
@@ -443,6 +452,15 @@ static void check(void)
 										&v->m[j].prefixes[b]));
 		}
 	}
+#if FUZZ_KEYS
+	for (unsigned int i = 0; i < mg.ngws; i++) {
+		FUZZ_ASSERT(memcmp(mg.gws[i].key, mg.pub, 32));
+		for (unsigned int j = 0; j < i; j++)
+			FUZZ_ASSERT(memcmp(mg.gws[i].key, mg.gws[j].key, 32));
+		for (unsigned int j = 0; j < mg.ninv; j++)
+			FUZZ_ASSERT(memcmp(mg.gws[i].key, mg.inv[j].key, 32));
+	}
+#endif
 	/* At most one list queued per (gateway, VPN): the gateways were
 	 * invited to two VPNs at most. */
 	FUZZ_ASSERT(mg.nlists <= 2 * mg.ngws);

@@ -565,6 +565,16 @@ static void manager_corpus(void)
 	req(&s, MF_PACKET_ACK, 0, join_req(7, "10.11.0.0/24", NULL, 0));
 	out("manager", "enrol-join", s.buf, s.len);
 
+	/* The invitee enrols with another gateway's key (finding 4). */
+	memset(mseq, 0, sizeof(mseq));
+	s.len = 0;
+	m = (struct rd_msg){ .type = RD_ENROLL, .has_key = true };
+	memset(m.key, 0x01, 32);
+	req(&s, MF_PACKET_ACK, MF_INVITEE, m);
+	req(&s, MF_PACKET_ACK, MF_INVITEE, join_req(7, "10.19.0.0/24", NULL, MF_INVITEE));
+	req(&s, MF_PACKET_ACK, 0, join_req(7, "10.11.0.0/24", NULL, 0));
+	out("manager", "enrol-stolen-key", s.buf, s.len);
+
 	/* An ENROLL never acknowledged: the manager gives up. */
 	memset(mseq, 0, sizeof(mseq));
 	s.len = 0;
