@@ -240,6 +240,31 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
+/* A run that crashed left its directory: remove those of dead processes. */
+static void remove_stale(const char *base)
+{
+	DIR *dh = opendir(base);
+	struct dirent *e;
+
+	if (!dh)
+		return;
+	while ((e = readdir(dh))) {
+		char d[512], sub[600];
+		int pid;
+
+		if (sscanf(e->d_name, "rosterd-fuzz.%d", &pid) != 1 || pid <= 0 ||
+		    !kill(pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(d, sizeof(d), "%s/%s", base, e->d_name);
+		snprintf(sub, sizeof(sub), "%s/run", d);
+		rm_dir(sub);
+		snprintf(sub, sizeof(sub), "%s/template", d);
+		rm_dir(sub);
+		rmdir(d);
+	}
+	closedir(dh);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	char buf[65536];
@@ -364,8 +389,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_quiet();
 	/* A commit's fsync would cost more than all the rest. */
 	setenv("ROSTERD_STORE_SYNC", "off", 1);
-	snprintf(dir, sizeof(dir), "%s/rosterd-fuzz.%d", getenv("FUZZ_DIR") ? getenv("FUZZ_DIR") :
-		 base, (int)getpid());
+	if (getenv("FUZZ_DIR"))
+		base = getenv("FUZZ_DIR");
+	remove_stale(base);
+	snprintf(dir, sizeof(dir), "%s/rosterd-fuzz.%d", base, (int)getpid());
 	snprintf(tmpl, sizeof(tmpl), "%s/template", dir);
 	snprintf(run_dir, sizeof(run_dir), "%s/run", dir);
 	FUZZ_ASSERT(!mkdir(dir, 0700) && !mkdir(tmpl, 0700) && !mkdir(run_dir, 0700));
