@@ -169,6 +169,35 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* rd_split_members: parts in order, none empty, each one encodable as
+ * mgr-fanout.c's send_list and mgr_send make it. */
+static void check_split(const struct rd_msg *m)
+{
+	unsigned int starts[RD_MSG_MAX / 8 + 2], parts;
+
+	parts = rd_split_members(m->members, m->n_members, starts);
+	FUZZ_ASSERT(parts >= 1 && parts <= m->n_members + 1 && starts[0] == 0 &&
+		    starts[parts] == m->n_members);
+	for (unsigned int i = 0; i < parts; i++) {
+		struct rd_msg l = {
+			.type = RD_LIST, .seq = UINT32_MAX, .has_session = true, .session = UINT32_MAX,
+			.has_vpn = true, .vpn = UINT32_MAX, .has_gen = true, .gen = UINT64_MAX,
+			.has_parts = true, .part = (uint16_t)(i + 1), .nparts = (uint16_t)parts,
+			.total = m->n_members, .members = m->members ? m->members + starts[i] : NULL,
+			.n_members = starts[i + 1] - starts[i], .has_store_id = true,
+		};
+		uint8_t buf[RD_MSG_MAX];
+		int len;
+
+		FUZZ_ASSERT(starts[i + 1] > starts[i] || (!m->n_members && parts == 1));
+		len = rd_msg_encode(&l, buf, sizeof(buf));
+		if (len < 0)
+			fprintf(stderr, "fuzz: part %u/%u of %u members does not encode: %d\n", i + 1,
+				parts, m->n_members, len);
+		FUZZ_ASSERT(len > 0);
+	}
+}
+
 static void one(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -216,6 +245,7 @@ static void one(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(!ret);
 	FUZZ_ASSERT(msg_eq(&m, &m2));
 	check_canonical(data, size, buf, (size_t)len);
+	check_split(&m);
 	len2 = rd_msg_encode(&m2, buf2, sizeof(buf2));
 	FUZZ_ASSERT(len2 == len && !memcmp(buf, buf2, (size_t)len));
 	ret = rd_msg_decode(buf2, (size_t)len2, &m3, &why);

@@ -94,7 +94,7 @@ static int enc(const struct rd_msg *m, uint8_t *buf)
 
 /* ---- messages ---- */
 
-static struct roster_member members[64];
+static struct roster_member members[64], full[14];
 
 static void messages(struct rd_msg *all, unsigned int *n)
 {
@@ -193,6 +193,27 @@ static void messages(struct rd_msg *all, unsigned int *n)
 	strcpy(m->text, "prefix 10.11.0.0/24 overlaps 10.11.0.0/16 of member 10.255.0.3");
 	m->has_ref = true;
 	m->ref_seq = 3;
+	/* A LIST part as full as the splitter makes one (its members take
+	 * RD_MSG_MAX less the overhead it counts), without a store id. */
+	NEW()->type = RD_LIST;
+	m->has_vpn = true;
+	m->vpn = 7;
+	m->has_gen = true;
+	m->gen = 30;
+	m->has_parts = true;
+	m->part = 1;
+	m->nparts = 1;
+	m->total = 14;
+	m->n_members = 14;
+	m->members = full;
+	for (unsigned int i = 0; i < 14; i++) {
+		char s[64];
+
+		full[i] = member(100 + i, true);
+		full[i].n_prefixes = i < 2 ? 2 : 1;
+		snprintf(s, sizeof(s), "10.%u.1.0/24", 100 + i);
+		full[i].prefixes[1] = pfx(s);
+	}
 	/* The longest text there is room for. */
 	NEW()->type = RD_ERROR;
 	m->has_err = true;
