@@ -26,7 +26,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "../../userspace/daemon/manager.c"
+#include "manager.c"
 #include "gw-view.h"
 
 #include "sim.h"
