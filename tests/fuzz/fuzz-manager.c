@@ -587,6 +587,21 @@ static void ack_all(const struct roster_addr *a)
 	}
 }
 
+/* An admin adds an invited gateway by hand (roster member-add), with
+ * its own key and a prefix of its own: the manager commits what the
+ * kernel did. */
+static void admin_add(unsigned int who, uint32_t vpn)
+{
+	struct roster_member mb = { .id = src[who], .has_key = true, .n_prefixes = 1 };
+
+	if (who >= MF_NGW || !was_invited((int)who, vpn))
+		return;
+	memcpy(mb.key, gw_key[who], 32);
+	mb.prefixes[0] = (struct roster_prefix){ .len = 24, .addr = { .family = AF_INET,
+				.addr = { 10, (uint8_t)(11 + who), 200 } } };
+	roster_member_add(admin, vpn, &mb, 0, 0, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_rec r;
@@ -619,13 +634,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 			break;
 		case MF_OVERRUN:
+			if (r.len && r.data[0] & 1)
+				sim_lose_table();
 			sim_overrun();
 			break;
 		case MF_RELOAD:
 			mgr_ctl_reload(&mg);
 			break;
 		case MF_ADMIN_LEAVE:
-			roster_member_del(admin, vpn_of(&r), &src[who], ROSTER_REASON_ADMIN, 0, 0, NULL);
+			if (r.len && r.data[0] & 0x80)
+				admin_add(who, vpn_of(&r));
+			else
+				roster_member_del(admin, vpn_of(&r), &src[who], ROSTER_REASON_ADMIN, 0, 0,
+						  NULL);
 			break;
 		case MF_ADMIN_VPN_DEL:
 			roster_vpn_delete(admin, vpn_of(&r), 0);

@@ -15,9 +15,11 @@ enum mf_kind {
 	MF_PACKET,		/* data: a datagram from the source */
 	MF_ACK,			/* the source ACKs all the manager sent it */
 	MF_TIME,		/* time passes: retransmissions, give-ups */
-	MF_OVERRUN,		/* the notification socket overflowed */
+	MF_OVERRUN,		/* the notification socket overflowed; data[0]
+				 * odd: after the table was lost (rmmod) */
 	MF_RELOAD,		/* SIGHUP: gateways and invitations re-read */
-	MF_ADMIN_LEAVE,		/* an admin removes the source (roster member-del) */
+	MF_ADMIN_LEAVE,		/* an admin removes the source (roster member-del)
+				 * from VPN data[0]; data[0] & 0x80: adds it */
 	MF_ADMIN_VPN_DEL,	/* an admin deletes a VPN (data[0]: which) */
 	MF_PACKET_ACK,		/* MF_PACKET, then MF_ACK */
 };

@@ -642,6 +642,21 @@ static void manager_corpus(void)
 	rec(&s, MF_OP(MF_ACK, 2, 0), NULL, 0);
 	out("manager", "admin", s.buf, s.len);
 
+	/* The table lost (rmmod) and restored from the store; an admin's
+	 * own join committed. */
+	memset(mseq, 0, sizeof(mseq));
+	s.len = 0;
+	req(&s, MF_PACKET_ACK, 0, join_req(7, "10.11.0.0/24", NULL, 0));
+	req(&s, MF_PACKET_ACK, 1, join_req(7, "10.12.0.0/24", NULL, 1));
+	req(&s, MF_PACKET_ACK, 1, join_req(8, "10.12.0.0/24", NULL, 1));
+	rec(&s, MF_OP(MF_OVERRUN, 0, 0), (b = 1, &b), 1);
+	rec(&s, MF_OP(MF_ACK, 0, 0), NULL, 0);
+	rec(&s, MF_OP(MF_ADMIN_LEAVE, 2, 0), (b = 0x80, &b), 1);
+	rec(&s, MF_OP(MF_ACK, 1, 0), NULL, 0);
+	rec(&s, MF_OP(MF_OVERRUN, 0, 0), (b = 1, &b), 1);
+	req(&s, MF_PACKET_ACK, 2, simple(RD_SYNC_REQ, 7));
+	out("manager", "table-lost", s.buf, s.len);
+
 	/* Duplicates, stale sessions, a bad message. */
 	memset(mseq, 0, sizeof(mseq));
 	s.len = 0;

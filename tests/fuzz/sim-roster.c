@@ -41,6 +41,12 @@ void sim_reset(void)
 	sim.observed = observed;
 }
 
+void sim_lose_table(void)
+{
+	sim.nvpns = 0;
+	sim.nev = 0;
+}
+
 void sim_overrun(void)
 {
 	if (sim.monitor) {

@@ -49,6 +49,8 @@ extern struct sim sim;
 
 /* Everything but sim.observed. */
 void sim_reset(void);
+/* The module was reloaded: the table is empty (no notifications). */
+void sim_lose_table(void);
 /* The notification socket overflows: what is queued is lost. */
 void sim_overrun(void);
 bool sim_prefix_overlap(const struct roster_prefix *a, const struct roster_prefix *b);
