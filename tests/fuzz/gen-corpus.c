@@ -175,6 +175,14 @@ static void messages(struct rd_msg *all, unsigned int *n)
 	m->n_members = 1;
 	m->members = members + 3;
 	m->has_store_id = true;
+	/* One member too many (refused). */
+	NEW()->type = RD_NOTIFY;
+	m->has_vpn = true;
+	m->vpn = 7;
+	m->has_gen = true;
+	m->gen = 6;
+	m->n_members = 2;
+	m->members = members + 3;
 	NEW()->type = RD_REMOVE;
 	m->has_vpn = true;
 	m->vpn = 7;
