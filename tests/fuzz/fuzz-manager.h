@@ -17,7 +17,9 @@ enum mf_kind {
 	MF_TIME,		/* time passes: retransmissions, give-ups */
 	MF_OVERRUN,		/* the notification socket overflowed; data[0]
 				 * odd: after the table was lost (rmmod) */
-	MF_RELOAD,		/* SIGHUP: gateways and invitations re-read */
+	MF_RELOAD,		/* SIGHUP: gateways and invitations re-read; with
+				 * data: the allocation data[0] + 1 from now
+				 * fails (finding 7) */
 	MF_ADMIN_LEAVE,		/* an admin removes the source (roster member-del)
 				 * from VPN data[0]; data[0] & 0x80: adds it */
 	MF_ADMIN_VPN_DEL,	/* an admin deletes a VPN (data[0]: which) */

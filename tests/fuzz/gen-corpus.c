@@ -665,6 +665,28 @@ static void manager_corpus(void)
 	req(&s, MF_PACKET_ACK, 2, simple(RD_SYNC_REQ, 7));
 	out("manager", "table-lost", s.buf, s.len);
 
+	/* Allocations failing on the packet path (finding 7), one at a time
+	 * at each of the first ones a request makes. */
+	for (uint8_t k = 0; k < 12; k += 3) {
+		char name[32];
+
+		memset(mseq, 0, sizeof(mseq));
+		s.len = 0;
+		for (uint8_t j = k; j < k + 3; j++) {
+			rec(&s, MF_OP(MF_RELOAD, 0, 0), &j, 1);
+			req(&s, MF_PACKET_ACK, j % 3, join_req(7, j % 3 == 0 ? "10.11.0.0/24" :
+							     j % 3 == 1 ? "10.12.0.0/24" :
+							     "10.13.0.0/24", NULL, j % 3));
+			rec(&s, MF_OP(MF_RELOAD, 0, 0), &j, 1);
+			req(&s, MF_PACKET, MF_NGW - 1, simple(RD_SYNC_REQ, 8));
+			rec(&s, MF_OP(MF_RELOAD, 0, 0), &j, 1);
+			rec(&s, MF_OP(MF_PACKET, 1, 1), NULL, 0);
+			req(&s, MF_PACKET_ACK, 1, simple(RD_LEAVE_REQ, 7));
+		}
+		snprintf(name, sizeof(name), "alloc-fail-%u", k);
+		out("manager", name, s.buf, s.len);
+	}
+
 	/* Duplicates, stale sessions, a bad message. */
 	memset(mseq, 0, sizeof(mseq));
 	s.len = 0;
