@@ -6,6 +6,7 @@
 #   make userspace                              libroster, roster, rosterd
 #   make check                                  all tests (installs deps)
 #   make style | sparse | ynl-check             the static checks alone
+#   make fuzz [FUZZ_TIME=secs] [FUZZ_TARGETS=..] rosterd's fuzzers, each FUZZ_TIME s
 #   make install [DESTDIR=]                     module + userspace
 #   make dkms-install                           sources to /usr/src for DKMS
 
@@ -23,7 +24,7 @@ endif
 KSRC := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) $(wildcard kmod/include/uapi/linux/*.h)
 
 .PHONY: all module userspace kselftest check check-host style sparse ynl-check \
-	deps install module-install dkms-install demo clean
+	fuzz deps install module-install dkms-install demo clean
 
 all: module userspace kselftest
 
@@ -79,6 +80,13 @@ kselftest:
 check: deps
 	@scripts/check
 
+# rosterd's libFuzzer harnesses (tests/fuzz/, clang), each for FUZZ_TIME
+# seconds; the corpora grow in build/fuzz/corpus/. make check runs them
+# briefly (tests/host/fuzz).
+FUZZ_TIME ?= 600
+fuzz:
+	@tests/fuzz/run --time $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 # The main job: a manager and four gateways in a VM, end to end.
 demo:
 	@scripts/demo
@@ -100,6 +108,6 @@ dkms-install:
 	install -m 0644 kmod/include/uapi/linux/roster.h $(DESTDIR)/usr/src/roster-$(VERSION)/include/uapi/linux/
 
 clean:
-	rm -rf $(BUILD)/kmod $(BUILD)/sparse $(BUILD)/kselftest
+	rm -rf $(BUILD)/kmod $(BUILD)/sparse $(BUILD)/kselftest $(BUILD)/fuzz $(BUILD)/fuzz-cov
 	$(MAKE) -s -C userspace clean
 	$(MAKE) -s -C userspace/daemon clean

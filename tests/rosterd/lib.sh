@@ -48,7 +48,8 @@
 #   rst_mgr_start / rst_gw_start N            start a daemon (background)
 #   rst_daemon_stop NAME [SIG]                stop one (TERM: waits)
 #   rst_all_alive NAME...     every named daemon still runs
-#   rst_invite N VPN...       invitation token for gwN (printed)
+#   rst_invite N VPN...       invitation token for gwN (printed); it may
+#                             announce RST_INVITE_PREFIXES (10.0.0.0/8)
 #   rst_redeem N TOKEN        redeem it in gwN's netns
 #   rst_enrol N VPN...        config + invite + redeem + start gwN
 #   rst_members VPN           the manager's table: "id key endpoint prefixes"
@@ -336,16 +337,21 @@ rst_daemon_stop() {
 }
 
 # rst_invite N VPN...: prints the token for gwN (runs in the mgr netns).
+# What gwN may announce: RST_INVITE_PREFIXES (space separated), default
+# 10.0.0.0/8, the sites' space, in which the suites move prefixes between
+# gateways (the manager's fixed rules still keep them off 10.255.0.0/16).
 rst_invite() {
-	local n=$1 v args=()
+	local n=$1 v p args=()
 	shift
 	for v in "$@"; do args+=(--vpn "$v"); done
+	for p in ${RST_INVITE_PREFIXES:-10.0.0.0/8}; do args+=(--prefix "$p"); done
 	rst_in mgr "$ROSTERD" invite --config "$(rst_conf mgr)" \
 		--id "$(rst_gw_id "$n")" "${args[@]}" 2>>"$RST_DIR/invite.log"
 }
 
 rst_redeem() {
-	rst_in "gw$1" "$ROSTERD" redeem --config "$(rst_conf "gw$1")" "$2" \
+	# On standard input: the token is a secret (never on a command line).
+	printf '%s\n' "$2" | rst_in "gw$1" "$ROSTERD" redeem --config "$(rst_conf "gw$1")" - \
 		>>"$RST_DIR/gw$1.redeem.log" 2>&1
 }
 

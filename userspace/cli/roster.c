@@ -4,6 +4,7 @@
  *   roster [ OPTIONS ] OBJECT { COMMAND | help }
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,7 @@ static int do_batch(const char *name, bool force)
 {
 	char *line = NULL, *argv[256];
 	size_t cap = 0;
+	ssize_t len;
 	unsigned long lineno = 0;
 	int ret = 0;
 	FILE *f;
@@ -353,16 +355,23 @@ static int do_batch(const char *name, bool force)
 			return EXIT_FAILURE;
 		}
 	}
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		int argc;
 
 		lineno++;
-		argc = makeargs(line, argv, (int)(sizeof(argv) / sizeof(argv[0])));
+		/* A NUL would end the command where the C string ends and
+		 * run only its first part. */
+		if (memchr(line, 0, (size_t)len)) {
+			fprintf(stderr, "Error: NUL byte in the line.\n");
+			argc = -2;
+		} else {
+			argc = makeargs(line, argv, (int)(sizeof(argv) / sizeof(argv[0])));
+		}
 		if (argc == 0)
 			continue;
-		if (argc < 0) {
+		if (argc == -1) {
 			fprintf(stderr, "Error: unterminated quote or too many arguments.\n");
-		} else if (do_cmd(argc, argv) == 0) {
+		} else if (argc > 0 && do_cmd(argc, argv) == 0) {
 			continue;
 		}
 		fprintf(stderr, "Command failed %s:%lu\n", name, lineno);
@@ -410,17 +419,22 @@ int main(int argc, char **argv)
 			argv++;
 		} else if (!strcmp(opt, "-rcvbuf")) {
 			char *end;
+			long v;
 
 			if (argc < 3) {
 				fprintf(stderr, "Option \"%s\" requires an argument.\n", opt);
 				return EXIT_FAILURE;
 			}
-			opt_rcvbuf = (int)strtol(argv[2], &end, 10);
-			if (*end || opt_rcvbuf <= 0) {
-				fprintf(stderr, "Error: argument \"%s\" is wrong: invalid receive buffer size\n",
-					argv[2]);
+			errno = 0;
+			v = strtol(argv[2], &end, 10);
+			/* The socket option is an int: a cast would wrap a
+			 * too large size into a small one. */
+			if (end == argv[2] || *end || errno || v <= 0 || v > INT_MAX) {
+				fprintf(stderr, "Error: argument \"%s\" is wrong: invalid receive buffer size (1..%d bytes)\n",
+					argv[2], INT_MAX);
 				return EXIT_FAILURE;
 			}
+			opt_rcvbuf = (int)v;
 			argc--;
 			argv++;
 		} else if (!strcmp(opt, "-b") || !strcmp(opt, "-batch")) {

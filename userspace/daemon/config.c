@@ -125,7 +125,7 @@ static int parse_bool(struct parser *p, const char *key, const char *v, bool *b)
 static const char *const manager_keys[] = {
 	"listen-port", "endpoint", "control-address", "control-prefix", "control-port",
 	"interface", "state-dir", "log-level", "retry-ms", "request-rate", "request-burst",
-	"peer-queue-kib", NULL,
+	"peer-queue-kib", "endpoint-check", NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
@@ -211,6 +211,15 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 			return -EINVAL;
 		if (c->control_prefix.addr.family != AF_INET || c->control_prefix.len > 30)
 			return fail(p, "control-prefix: must be an IPv4 prefix of length <= 30");
+		return 0;
+	}
+	if (!strcmp(k, "endpoint-check")) {
+		if (!strcmp(v, "pinned"))
+			c->endpoint_check = RD_ENDPOINT_PINNED;
+		else if (!strcmp(v, "any"))
+			c->endpoint_check = RD_ENDPOINT_ANY;
+		else
+			return fail(p, "endpoint-check: expected pinned or any, got '%s'", v);
 		return 0;
 	}
 	return fail(p, "unknown key '%s' in [manager]", k);

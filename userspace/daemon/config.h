@@ -23,6 +23,10 @@ struct rd_vpn_conf {
 	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
 };
 
+/* [manager] endpoint-check: a JOIN_REQ's endpoint must be the address its
+ * control tunnel comes from (pinned, the default), or is taken as given. */
+enum rd_endpoint_check { RD_ENDPOINT_PINNED, RD_ENDPOINT_ANY };
+
 struct rd_config {
 	bool has_manager, has_gateway;
 	int log_level;			/* -1: not set */
@@ -40,6 +44,7 @@ struct rd_config {
 	unsigned int request_rate, request_burst, peer_queue_kib;
 	char ifname[IFNAMSIZ];
 	char state_dir[256];
+	enum rd_endpoint_check endpoint_check;
 	/* [gateway] */
 	bool leave_on_exit;
 	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */

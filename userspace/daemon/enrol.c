@@ -2,7 +2,8 @@
 /*
  * rosterd manager: enrolment. `rosterd invite` stores an invitation (a
  * one-time WireGuard key for the invitee's id) and prints its token; the
- * invitee's ENROLL names its own new key; once our ENROLLED is
+ * invitee's ENROLL names its own new key, which nobody else may use, and
+ * the first ENROLL for an invitation wins; once our ENROLLED is
  * acknowledged, one store transaction consumes the invitation and
  * enrols the gateway, and rctl0 follows the store.
  */
@@ -14,6 +15,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-policy.h"
 #include "netif.h"
 #include "token.h"
 #include "util.h"
@@ -27,32 +29,102 @@ struct mgr_enrol {
 	uint32_t seq;			/* of our ENROLLED */
 };
 
+/* Why key may not become id's gateway key, or NULL. Two rctl0 peers
+ * cannot share a key: WireGuard would hand the victim's allowed-ips (and
+ * its control tunnel) to the newcomer. The invitation keys are refused
+ * too, the invitee's own included: its private half is in the token. A
+ * gateway's own current key (id re-enrolling) harms no one else. The
+ * store checks the gateways and invitations again when the enrolment
+ * completes (rd_store_enrol). */
+static const char *key_taken(struct mgr *m, const struct roster_addr *id, const uint8_t key[32])
+{
+	if (!memcmp(key, m->pub, 32))
+		return "the key is the manager's";
+	for (unsigned int i = 0; i < m->ngws; i++)
+		if (!memcmp(key, m->gws[i].key, 32) && !rd_addr_eq(&m->gws[i].id, id))
+			return "the key is already used by an enrolled gateway";
+	for (unsigned int i = 0; i < m->ninv; i++)
+		if (!memcmp(key, m->inv[i].key, 32))
+			return "the key is a pending invitation's";
+	for (struct mgr_enrol *e = m->enrols; e; e = e->next)
+		if (!memcmp(key, e->key, 32) && !rd_addr_eq(&e->id, id))
+			return "the key is already used by another enrolment under way";
+	return NULL;
+}
+
 void mgr_handle_enroll(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,
 		       const struct rd_msg *msg)
 {
 	struct rd_msg ok = { .type = RD_ENROLLED };
-	struct rd_entry *inv;
-	struct mgr_enrol *e;
+	struct rd_entry *inv, *gw;
+	struct mgr_enrol *e = NULL;
+	const char *why;
 
+	if (!p)
+		return;
 	mgr_ctl_poll(m);
+	if (!msg->has_key) {
+		mgr_send_error(m, p, msg->seq, EINVAL, "ENROLL without a key");
+		return;
+	}
 	inv = mgr_inv_find(m, src);
 	if (!inv) {
+		/* Without a pending invitation, src can only reach us through
+		 * its enrolled key's tunnel: a gateway that crashed before it
+		 * saved its identity asks again with that key (`rosterd
+		 * redeem` retried), and learns that it is enrolled. */
+		gw = mgr_gw_find(m, src);
+		if (gw && !memcmp(gw->key, msg->key, 32)) {
+			rd_info("ENROLL from %s: already enrolled with that key, answering again",
+				rd_ntop(src));
+			mgr_send(m, p, &ok);
+			return;
+		}
 		mgr_send_error(m, p, msg->seq, EACCES, "no pending invitation for this address");
 		return;
 	}
-	for (e = m->enrols; e; e = e->next)
-		if (rd_addr_eq(&e->id, src))
-			break;
+	for (struct mgr_enrol **pe = &m->enrols; *pe; pe = &(*pe)->next) {
+		if (!rd_addr_eq(&(*pe)->id, src))
+			continue;
+		e = *pe;
+		if (memcmp(e->invite_key, inv->key, 32)) {
+			*pe = e->next;
+			free(e);
+			e = NULL;
+		}
+		break;
+	}
+	/* The first ENROLL for an invitation wins until its ENROLLED is
+	 * acknowledged or given up: a copied token cannot take the
+	 * enrolment over. The same key again is a retransmission (or a
+	 * retried redeem) and gets its ENROLLED. An enrolment under an
+	 * invitation that was since replaced is dead (it would find its
+	 * invitation gone): the new invitation starts afresh. */
+	if (e && memcmp(e->key, msg->key, 32)) {
+		rd_warn("ENROLL from %s refused: an enrolment with another key is under way",
+			rd_ntop(src));
+		mgr_send_error(m, p, msg->seq, EBUSY,
+			       "an enrolment with another key is under way for this invitation");
+		return;
+	}
+	why = key_taken(m, src, msg->key);
+	if (why) {
+		rd_warn("ENROLL from %s refused: %s", rd_ntop(src), why);
+		mgr_send_error(m, p, msg->seq, EEXIST, why);
+		return;
+	}
 	if (!e) {
 		e = calloc(1, sizeof(*e));
-		if (!e)
+		if (!e) {
+			mgr_send_error(m, p, msg->seq, ENOMEM, "out of memory");
 			return;
+		}
 		e->next = m->enrols;
 		m->enrols = e;
+		e->id = *src;
+		memcpy(e->key, msg->key, 32);
+		memcpy(e->invite_key, inv->key, 32);
 	}
-	e->id = *src;
-	memcpy(e->key, msg->key, 32);
-	memcpy(e->invite_key, inv->key, 32);
 	e->peer = p;
 	e->seq = p->next_seq;
 	rd_info("ENROLL from %s: answering", rd_ntop(src));
@@ -73,6 +145,10 @@ static void enrol_finish(struct mgr *m, struct mgr_enrol *e)
 	ret = rd_store_enrol(m->st, &gw, e->invite_key, old, &had_old);
 	if (ret == -ENOENT) {
 		rd_warn("enrolment of %s: the invitation vanished", rd_ntop(&e->id));
+		return;
+	}
+	if (ret == -EEXIST) {
+		rd_warn("%s; not enrolled", rd_store_errmsg(m->st));
 		return;
 	}
 	if (ret) {
@@ -118,7 +194,8 @@ void mgr_enrols_free(struct mgr *m)
 /* ---- rosterd invite ------------------------------------------------- */
 
 int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint32_t *vpns,
-		  unsigned int nvpns, uint64_t ttl)
+		  unsigned int nvpns, const struct roster_prefix *pfx, unsigned int npfx,
+		  uint64_t ttl)
 {
 	uint8_t mpriv[32], ipriv[32], old[RD_ENTRY_MAX_VPNS][32];
 	struct rd_wg_peer peers[RD_ENTRY_MAX_VPNS + 1];
@@ -138,6 +215,22 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 		rd_err("--id %s is not a free address inside control-prefix %s/%u", rd_ntop(id),
 		       rd_ntop(&c->control_prefix.addr), c->control_prefix.len);
 		return -EINVAL;
+	}
+	/* A list entry may be a supernet of what the gateway announces; only
+	 * what no announcement could use is refused here (the manager checks
+	 * every JOIN_REQ, mgr-policy.h). */
+	for (unsigned int i = 0; i < npfx; i++) {
+		char b[ROSTER_ADDR_STRLEN];
+
+		roster_prefix_format(&pfx[i], b, sizeof(b));
+		if (!pfx[i].len || mgr_prefix_covers(&c->control_prefix, &pfx[i])) {
+			rd_err("--prefix %s: %s", b, pfx[i].len ? "inside the control prefix" :
+			       "length 0 is never routed into a VPN");
+			return -EINVAL;
+		}
+		if (rd_prefix_contains(&pfx[i], &c->endpoint))
+			rd_warn("--prefix %s covers the manager's endpoint %s: the gateway may "
+				"announce only parts of it that do not", b, rd_ntop(&c->endpoint));
 	}
 	ret = rd_mkdir_p(c->state_dir, 0700);
 	if (ret) {
@@ -160,6 +253,9 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 	ne.n_vpns = nvpns;
 	memcpy(ne.vpns, vpns, nvpns * sizeof(*vpns));
 	ne.expiry = (uint64_t)time(NULL) + ttl;
+	ne.has_prefixes = true;
+	ne.n_prefixes = npfx;
+	memcpy(ne.prefixes, pfx, npfx * sizeof(*pfx));
 	/* A new invitation for an id replaces older ones. */
 	ret = rd_store_invite_put(st, &ne, old, RD_ENTRY_MAX_VPNS, &nold);
 	if (ret) {
@@ -205,8 +301,8 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 	}
 	printf("%s\n", token);
 	fflush(stdout);
-	rd_info("invitation for %s (%u VPN(s)) valid until %llu", rd_ntop(id), nvpns,
-		(unsigned long long)ne.expiry);
+	rd_info("invitation for %s (%u VPN(s), %u prefix(es)) valid until %llu", rd_ntop(id),
+		nvpns, npfx, (unsigned long long)ne.expiry);
 	return 0;
 }
 

@@ -545,7 +545,7 @@ static int setup(struct gw *g, struct rd_config *c)
 			return ret;
 		}
 	}
-	ret = gw_wg_init(&g->wg, g->rh, c, &g->id.id, g->pub);
+	ret = gw_wg_init(&g->wg, g->rh, c, &g->id.id, g->pub, &g->id.manager_endpoint);
 	if (ret) {
 		rd_err("cannot follow the table's notifications: %s", strerror(-ret));
 		return ret;

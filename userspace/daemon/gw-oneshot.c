@@ -5,10 +5,13 @@
  * manager on a link of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,21 +172,154 @@ static void oneshot_close(struct oneshot *o)
 	rd_msg_release(&o->reply);
 }
 
+/* ---- the token ----------------------------------------------------------- */
+
+/* One line from fd into buf, without its line end and surrounding blanks;
+ * anything after it but blanks is refused (a file of several tokens is a
+ * mistake). */
+static int token_from_fd(int fd, const char *what, char *buf, size_t len)
+{
+	size_t n = 0, b = 0, e;
+	ssize_t r;
+
+	while (n < len && (r = read(fd, buf + n, len - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rd_err("%s: cannot read the invitation token: %s", what, strerror(errno));
+			return -errno;
+		}
+		n += (size_t)r;
+		/* A terminal gives a line at a time: stop at its end. */
+		if (isatty(fd) && memchr(buf, '\n', n))
+			break;
+	}
+	if (n == len) {
+		rd_err("%s: longer than an invitation token (%zu bytes at most)", what, len - 1);
+		return -E2BIG;
+	}
+	buf[n] = 0;
+	while (b < n && strchr(" \t\r\n", buf[b]))
+		b++;
+	for (e = b; e < n && !strchr(" \t\r\n", buf[e]); e++)
+		;
+	if (memchr(buf, 0, n)) {
+		rd_err("%s: a NUL byte in the invitation token", what);
+		return -EINVAL;
+	}
+	for (size_t i = e; i < n; i++)
+		if (!strchr(" \t\r\n", buf[i])) {
+			rd_err("%s: more than one invitation token", what);
+			return -EINVAL;
+		}
+	if (b == e) {
+		rd_err("%s: no invitation token", what);
+		return -ENODATA;
+	}
+	memmove(buf, buf + b, e - b);
+	buf[e - b] = 0;
+	return 0;
+}
+
+int rd_redeem_token_read(const char *path, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	struct stat st;
+	bool tty;
+	int fd, ret;
+
+	if (!path) {
+		/* Typed on a terminal, the secret is not echoed either. */
+		tty = isatty(0) && !tcgetattr(0, &old);
+		if (tty) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(0, TCSAFLUSH, &quiet);
+			fprintf(stderr, "invitation token: ");
+			fflush(stderr);
+		}
+		ret = token_from_fd(0, "standard input", buf, len);
+		if (tty) {
+			tcsetattr(0, TCSAFLUSH, &old);
+			fprintf(stderr, "\n");
+		}
+		return ret;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = -errno;
+		rd_err("%s: cannot read the invitation token: %s", path, strerror(errno));
+		return ret;
+	}
+	/* Checked on the open file, not the name: nothing can swap it in
+	 * between. A token others can read may have been copied already. */
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		rd_err("%s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rd_err("%s: not a regular file", path);
+		ret = -EINVAL;
+	} else if (st.st_mode & 077) {
+		rd_err("%s: readable or writable by group or others (mode %04o): the token is a "
+		       "secret, keep it in a mode 0600 file (chmod 600 %s) and invite again if "
+		       "others could have read it", path, (unsigned int)(st.st_mode & 07777), path);
+		ret = -EPERM;
+	} else {
+		ret = token_from_fd(fd, path, buf, len);
+	}
+	close(fd);
+	return ret;
+}
+
 static void redeem_undo(const struct rd_config *c, bool had_if)
 {
 	if (!had_if)
 		rd_wg_del(c->ifname);
 }
 
+/* One ENROLL{gateway key} over rctl0 set up with priv: ENROLLED's
+ * reply in o->reply, 0 if answered; -EPERM refused, -ETIMEDOUT no
+ * answer. */
+static int enroll_once(struct oneshot *o, const struct rd_config *c, const uint8_t *priv,
+		       const struct rd_identity *id)
+{
+	struct rd_msg req = { .type = RD_ENROLL, .has_key = true };
+	int ret;
+
+	ret = gw_ctl_setup(c->ifname, priv, id);
+	if (!ret)
+		ret = oneshot_open(o, c, id, 8);
+	if (ret)
+		return ret;
+	rd_wg_pubkey(req.key, id->private_key);
+	o->req_seq = o->mp->next_seq;
+	ret = rd_send(&o->link, o->mp, &req);
+	/* The manager ACKs ENROLL and then sends ENROLLED in a datagram of its
+	 * own, so "nothing left to retransmit" is no reason to stop: wait for
+	 * the answer as long as the manager would keep repeating it. */
+	if (!ret)
+		oneshot_run(o, RD_ENROLLED, rd_now_ms() + ENROLL_WAIT_MS, pred_answer);
+	if (o->answered)
+		return 0;
+	if (o->failed) {
+		rd_err("the manager refused the enrolment: %s",
+		       o->reply.text[0] ? o->reply.text : strerror((int)o->reply.err));
+		ret = -EPERM;
+	} else {
+		ret = -ETIMEDOUT;
+	}
+	oneshot_close(o);
+	return ret;
+}
+
 int rd_cmd_redeem(struct rd_config *c, const char *token)
 {
 	struct rd_token t;
 	struct rd_identity id = { 0 }, old;
-	struct rd_msg req = { .type = RD_ENROLL, .has_key = true };
 	struct oneshot o;
 	const char *why;
 	char ep[ROSTER_ADDR_STRLEN];
-	bool had_old, had_if;
+	bool had_old, had_if, resumed = false;
 	int ret;
 
 	if (rd_token_decode(token, &t, &why)) {
@@ -195,16 +331,6 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 		       (unsigned long long)time(NULL));
 		return -ETIME;
 	}
-	rd_wg_genkey(id.private_key);
-	id.id = t.id;
-	id.prefixlen = t.prefixlen;
-	memcpy(id.manager_key, t.manager_key, 32);
-	id.manager_endpoint = t.manager_endpoint;
-	id.manager_port = t.manager_port;
-	id.control_addr = t.control_addr;
-	id.control_port = t.control_port;
-	roster_endpoint_format(&t.manager_endpoint, t.manager_port, ep, sizeof(ep));
-
 	/* Enrolling again would take the running gateway's control tunnel
 	 * over; the operator has to retire the old identity first. */
 	had_old = !rd_identity_load(c->state_dir, &old);
@@ -214,35 +340,54 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 		memset(&old, 0, sizeof(old));
 		return -EEXIST;
 	}
+	/* A redeem for this id and manager that stopped before ENROLLED was
+	 * saved: its key may be the one the manager holds (or is answering),
+	 * so it is asked for again, not replaced. */
+	if (!rd_identity_pending_load(c->state_dir, &old) && rd_addr_eq(&old.id, &t.id) &&
+	    !memcmp(old.manager_key, t.manager_key, 32)) {
+		memcpy(id.private_key, old.private_key, 32);
+		resumed = true;
+	} else {
+		rd_wg_genkey(id.private_key);
+	}
+	memset(&old, 0, sizeof(old));
+	id.id = t.id;
+	id.prefixlen = t.prefixlen;
+	memcpy(id.manager_key, t.manager_key, 32);
+	id.manager_endpoint = t.manager_endpoint;
+	id.manager_port = t.manager_port;
+	id.control_addr = t.control_addr;
+	id.control_port = t.control_port;
+	roster_endpoint_format(&t.manager_endpoint, t.manager_port, ep, sizeof(ep));
+	/* On disk before the key leaves the host. */
+	ret = rd_identity_pending_save(c->state_dir, &id);
+	if (ret) {
+		rd_err("%s/identity.pending: cannot save: %s", c->state_dir, strerror(-ret));
+		return ret;
+	}
+
 	/* A failed redeem changes nothing: a control interface it created
 	 * goes again. */
 	had_if = rd_if_index(c->ifname) > 0;
+	rd_info("enrolling as %s with the manager at %s%s", rd_ntop(&id.id), ep,
+		resumed ? " (resuming an earlier redeem, same key)" : "");
 	/* The control tunnel with the one-time invitation key. */
-	ret = gw_ctl_setup(c->ifname, t.invite_key, &id);
-	if (!ret)
-		ret = oneshot_open(&o, c, &id, 8);
-	if (ret) {
-		redeem_undo(c, had_if);
-		return ret;
+	ret = enroll_once(&o, c, t.invite_key, &id);
+	/* No answer under the invitation key, after a redeem that stopped
+	 * half way: the manager may have enrolled our key already (and
+	 * dropped the invitation's), so ask through our own. */
+	if (ret == -ETIMEDOUT && resumed) {
+		rd_info("no answer with the invitation key; asking with the gateway key");
+		ret = enroll_once(&o, c, id.private_key, &id);
 	}
-	rd_wg_pubkey(req.key, id.private_key);
-	o.req_seq = o.mp->next_seq;
-	rd_info("enrolling as %s with the manager at %s", rd_ntop(&id.id), ep);
-	ret = rd_send(&o.link, o.mp, &req);
-	/* The manager ACKs ENROLL and then sends ENROLLED in a datagram of its
-	 * own, so "nothing left to retransmit" is no reason to stop: wait for
-	 * the answer as long as the manager would keep repeating it. */
-	if (!ret)
-		oneshot_run(&o, RD_ENROLLED, rd_now_ms() + ENROLL_WAIT_MS, pred_answer);
-	if (ret || !o.answered) {
-		if (o.failed)
-			rd_err("the manager refused the enrolment: %s", o.reply.text[0] ? o.reply.text : strerror((int)o.reply.err));
-		else
+	if (ret) {
+		if (ret == -ETIMEDOUT)
 			rd_err("no answer from the manager at %s: the invitation is already used, "
 			       "expired or revoked, or the manager is down", ep);
-		oneshot_close(&o);
 		redeem_undo(c, had_if);
-		return -ETIMEDOUT;
+		memset(&t, 0, sizeof(t));
+		memset(&id, 0, sizeof(id));
+		return ret;
 	}
 	/* The store the manager's membership comes from: the gateway obeys
 	 * "not a member" only from it (gw-view.c). A manager of an earlier
@@ -251,20 +396,22 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 		id.has_store_id = true;
 		memcpy(id.store_id, o.reply.store_id, sizeof(id.store_id));
 	}
+	/* Saved at once: the manager may commit the enrolment on our ACK. */
+	ret = rd_identity_pending_commit(c->state_dir, &id);
+	if (ret) {
+		rd_err("%s: cannot save identity: %s", c->state_dir, strerror(-ret));
+		oneshot_close(&o);
+		return ret;
+	}
 	/* Linger so a lost ACK of ENROLLED can be repeated. */
 	oneshot_run(&o, 0, rd_now_ms() + 2 * (int64_t)c->retry_ms + 500, pred_never);
 	oneshot_close(&o);
-	ret = rd_identity_save(c->state_dir, &id);
-	if (ret) {
-		rd_err("%s: cannot save identity: %s", c->state_dir, strerror(-ret));
-		return ret;
-	}
 	ret = gw_ctl_setup(c->ifname, id.private_key, &id);
-	if (ret)
-		return ret;
+	if (!ret)
+		rd_info("enrolled as %s; start 'rosterd gateway'", rd_ntop(&id.id));
 	memset(&t, 0, sizeof(t));
-	rd_info("enrolled as %s; start 'rosterd gateway'", rd_ntop(&id.id));
-	return 0;
+	memset(&id, 0, sizeof(id));
+	return ret;
 }
 
 int rd_cmd_leave(struct rd_config *c, uint32_t vpn)

@@ -48,7 +48,8 @@ enum gw_asm_res gw_view_assemble(struct gw_view *v, const struct rd_msg *m)
 	uint32_t total = m->has_parts ? m->total : m->n_members;
 
 	/* The decoder checks these too; the view does not rely on it. */
-	if (!part || part > nparts || total > GW_LIST_MAX || m->n_members > total)
+	if (!part || part > nparts || total > GW_LIST_MAX || m->n_members > total ||
+	    total > (uint64_t)nparts * GW_PART_MEMBERS_MAX)
 		return GW_ASM_BOGUS;
 	if (a->type && !same_list(a, m, nparts, total)) {
 		/* Parts of an older list still on their way lose to the newer

@@ -24,6 +24,11 @@
 #define GW_HOLD_MAX 32
 /* A list of more members than this is bogus (a VPN holds far fewer). */
 #define GW_LIST_MAX (1u << 20)
+/* The smallest member a part can carry: its nest, an IPv4 id and the key
+ * (4 + 8 + 36 bytes). A part brings at most RD_MSG_MAX / this many, so a
+ * TOTAL above nparts times that is a lie, whatever GW_LIST_MAX allows. */
+#define GW_MEMBER_MIN_SIZE 48u
+#define GW_PART_MEMBERS_MAX (RD_MSG_MAX / GW_MEMBER_MIN_SIZE)
 
 /* A NOTIFY or a REMOVE, as the manager stamped it. */
 struct gw_change {

@@ -7,6 +7,7 @@
  * the difference, in one call per VPN.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,12 +17,16 @@
 #include "wireguard.h"
 
 int gw_wg_init(struct gw_wg *w, struct roster_handle *rh, const struct rd_config *c,
-	       const struct roster_addr *self_id, const uint8_t self_key[32])
+	       const struct roster_addr *self_id, const uint8_t self_key[32],
+	       const struct roster_addr *manager)
 {
 	int ret;
 
 	memset(w, 0, sizeof(*w));
 	w->rh = rh;
+	w->has_manager = manager && (manager->family == AF_INET || manager->family == AF_INET6);
+	if (w->has_manager)
+		w->manager = *manager;
 	w->self_id = *self_id;
 	memcpy(w->self_key, self_key, 32);
 	w->v = calloc(c->n_vpns ? c->n_vpns : 1, sizeof(*w->v));
@@ -49,8 +54,10 @@ void gw_wg_free(struct gw_wg *w)
 {
 	if (w->mon)
 		roster_monitor_close(w->mon);
-	for (unsigned int i = 0; w->v && i < w->nv; i++)
+	for (unsigned int i = 0; w->v && i < w->nv; i++) {
 		free(w->v[i].routes);
+		free(w->v[i].held);
+	}
 	free(w->v);
 	memset(w, 0, sizeof(*w));
 }
@@ -230,27 +237,72 @@ static bool has_prefix(const struct roster_prefix *set, unsigned int n,
 	return false;
 }
 
+const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *manager,
+						 const struct rd_wg_peer *want, unsigned int nwant,
+						 const struct roster_prefix *p)
+{
+	if (manager && rd_prefix_contains(p, manager))
+		return manager;
+	for (unsigned int i = 0; i < nwant; i++)
+		if (want[i].has_endpoint && rd_prefix_contains(p, &want[i].endpoint))
+			return &want[i].endpoint;
+	return NULL;
+}
+
+/* Say once, not at every pass, why a route is not installed. */
+static void held_note(struct gw_wg_vpn *v, struct roster_prefix *held, unsigned int *nheld,
+		      const struct roster_prefix *p, const char *why)
+{
+	char b[ROSTER_ADDR_STRLEN];
+
+	held[(*nheld)++] = *p;
+	if (has_prefix(v->held, v->nheld, p))
+		return;
+	roster_prefix_format(p, b, sizeof(b));
+	rd_warn("route %s dev %s not installed: %s", b, v->conf->ifname, why);
+}
+
 /* Routes follow the peers: one per prefix of another member, through the
- * VPN's interface. */
-static void sync_routes(struct gw_wg_vpn *v, const struct rd_wg_peer *want, unsigned int nwant)
+ * VPN's interface, with rosterd's own protocol (netif.h): never one that
+ * covers an underlay path, and never in place of a route that is not
+ * rosterd's. */
+static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg_peer *want,
+			unsigned int nwant)
 {
 	const char *ifname = v->conf->ifname;
-	struct roster_prefix *rt = NULL;
-	unsigned int nrt = 0, cap = 0;
+	struct roster_prefix *rt = NULL, *held = NULL, *others = NULL;
+	unsigned int nrt = 0, cap = 0, nheld = 0, nothers = 0;
+	bool others_read = false;
 	char b[ROSTER_ADDR_STRLEN];
 	int ret;
 
 	for (unsigned int i = 0; i < nwant; i++)
 		cap += want[i].n_allowed;
 	rt = calloc(cap ? cap : 1, sizeof(*rt));
-	if (!rt)
+	held = calloc(cap ? cap : 1, sizeof(*held));
+	if (!rt || !held) {
+		free(rt);
+		free(held);
 		return;
+	}
 	for (unsigned int i = 0; i < nwant; i++) {
 		for (unsigned int k = 0; k < want[i].n_allowed; k++) {
 			const struct roster_prefix *p = &want[i].allowed[k];
+			const struct roster_addr *u;
 
-			if (own_prefix(v->conf, p) || has_prefix(rt, nrt, p))
+			if (own_prefix(v->conf, p) || has_prefix(rt, nrt, p) ||
+			    has_prefix(held, nheld, p))
 				continue;
+			u = gw_wg_covers_underlay(w->has_manager ? &w->manager : NULL, want,
+						   nwant, p);
+			if (u) {
+				char why[96];
+
+				snprintf(why, sizeof(why), "it covers the underlay address %s",
+					 rd_ntop(u));
+				held_note(v, held, &nheld, p, why);
+				continue;
+			}
 			rt[nrt++] = *p;
 		}
 	}
@@ -267,16 +319,36 @@ static void sync_routes(struct gw_wg_vpn *v, const struct rd_wg_peer *want, unsi
 	for (unsigned int i = 0; i < nrt; i++) {
 		if (has_prefix(v->routes, v->nroutes, &rt[i]))
 			continue;
+		/* NLM_F_EXCL refuses a route of the same metric only; one of
+		 * another metric (a DHCP default route's 100) would be shadowed
+		 * by ours, so any other route to the destination counts. Read
+		 * once per pass that adds. */
+		if (!others_read) {
+			others_read = true;
+			if (rd_route_list_others(&others, &nothers))
+				nothers = 0;
+		}
 		roster_prefix_format(&rt[i], b, sizeof(b));
-		ret = rd_route_replace(ifname, &rt[i]);
+		ret = has_prefix(others, nothers, &rt[i]) ? -EEXIST : rd_route_add(ifname, &rt[i]);
+		if (ret == -EEXIST) {
+			/* Not ours (ours are listed): left as it is. */
+			held_note(v, held, &nheld, &rt[i],
+				  "a route to it that rosterd did not create exists; left alone");
+			rt[i--] = rt[--nrt];
+			continue;
+		}
 		if (ret)
 			rd_warn("route add %s dev %s: %s", b, ifname, strerror(-ret));
 		else
 			rd_dbg("route add %s dev %s", b, ifname);
 	}
+	free(others);
 	free(v->routes);
 	v->routes = rt;
 	v->nroutes = nrt;
+	free(v->held);
+	v->held = held;
+	v->nheld = nheld;
 }
 
 static void log_diff(const struct gw_wg_vpn *v, uint64_t gen, const struct roster_member *mb,
@@ -370,7 +442,7 @@ static void reconcile_one(struct gw_wg *w, struct gw_wg_vpn *v)
 		free(v->routes);
 		rd_route_list(v->conf->ifname, &v->routes, &v->nroutes);
 	}
-	sync_routes(v, want, nwant);
+	sync_routes(w, v, want, nwant);
 out:
 	free(want);
 	free(have);

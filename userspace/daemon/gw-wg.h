@@ -22,10 +22,15 @@ struct gw_wg_vpn {
 	const struct rd_vpn_conf *conf;
 	bool dirty;			/* the table changed since the last pass */
 	bool check;			/* a periodic check: log drift */
-	/* Routes (protocol static, via conf->ifname) this daemon installed,
-	 * or found at start (a previous run's): the only ones it removes. */
+	/* Routes (protocol RD_RTPROT, via conf->ifname) this daemon
+	 * installed, or found at start (a previous run's): the only ones it
+	 * removes. */
 	struct roster_prefix *routes;
 	unsigned int nroutes;
+	/* Members' prefixes not routed (they cover an underlay address, or
+	 * a route rosterd did not create holds them): warned about once. */
+	struct roster_prefix *held;
+	unsigned int nheld;
 };
 
 struct gw_wg {
@@ -33,14 +38,18 @@ struct gw_wg {
 	struct roster_monitor *mon;
 	struct roster_addr self_id;
 	uint8_t self_key[32];
+	bool has_manager;
+	struct roster_addr manager;	/* the control tunnel's underlay endpoint */
 	struct gw_wg_vpn *v;
 	unsigned int nv;
 	unsigned long applies;		/* WireGuard set calls made */
 };
 
-/* Follow rh's table for c's VPNs; every VPN starts dirty (a dump). */
+/* Follow rh's table for c's VPNs; every VPN starts dirty (a dump).
+ * manager (NULL: none): the manager's underlay address, never routed. */
 int gw_wg_init(struct gw_wg *w, struct roster_handle *rh, const struct rd_config *c,
-	       const struct roster_addr *self_id, const uint8_t self_key[32]);
+	       const struct roster_addr *self_id, const uint8_t self_key[32],
+	       const struct roster_addr *manager);
 void gw_wg_free(struct gw_wg *w);
 int gw_wg_fd(const struct gw_wg *w);
 /* Read every notification there is; marks the VPNs they touch. */
@@ -59,5 +68,15 @@ void gw_wg_reconcile(struct gw_wg *w);
 unsigned int gw_wg_diff(const struct rd_wg_peer *have, unsigned int nhave,
 			const struct rd_wg_peer *want, unsigned int nwant,
 			struct rd_wg_peer *out);
+
+/* Would a route to p take away the underlay path of the control tunnel
+ * (to manager, NULL if unknown) or of a peer's tunnel (want's endpoints)?
+ * Their packets would then be routed into the VPN interface itself, and
+ * every tunnel through that address would go down. The manager refuses
+ * such prefixes (mgr-policy.h); this holds on a gateway whatever a manager
+ * sends. Returns the address p covers, or NULL. */
+const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *manager,
+						 const struct rd_wg_peer *want, unsigned int nwant,
+						 const struct roster_prefix *p);
 
 #endif /* RD_GW_WG_H */

@@ -4,7 +4,8 @@
  *
  *   rosterd manager --config FILE [-v|-q]
  *   rosterd gateway --config FILE [-v|-q]
- *   rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]
+ *   rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]...
+ *                   --prefix P [--prefix P]... [--ttl SECS]
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
  *   rosterd backup  [--config FILE] DEST
@@ -25,6 +26,7 @@
 #include "config.h"
 #include "state.h"
 #include "store.h"
+#include "token.h"
 
 /* The file the systemd unit gives the manager, so that an operator's
  * backup needs no option. */
@@ -35,8 +37,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: rosterd manager --config FILE [-v|-q]\n"
 		"       rosterd gateway --config FILE [-v|-q]\n"
-		"       rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]... [--ttl SECS]\n"
-		"       rosterd redeem  --config FILE [-v|-q] TOKEN\n"
+		"       rosterd invite  --config FILE --id ADDR --vpn ID [--vpn ID]...\n"
+		"                       --prefix P [--prefix P]... [--ttl SECS]\n"
+		"       rosterd redeem  --config FILE [-v|-q] [--token-file FILE | -]\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
 		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
 		"       rosterd --help | -V\n"
@@ -46,6 +49,9 @@ static void usage(FILE *f)
 		"WireGuard peers and routes. See rosterd(8) / Documentation/rosterd.rst.\n"
 		"backup writes an online copy of the manager's store (the state-dir of\n"
 		"--config, default " DEFAULT_MANAGER_CONFIG ") to DEST, a new file.\n"
+		"redeem reads the invitation token from standard input, or from\n"
+		"--token-file FILE (mode 0600); a TOKEN argument, readable by every\n"
+		"local user, still works with a warning.\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
 
@@ -97,6 +103,8 @@ int main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'i' },
 		{ "vpn", required_argument, NULL, 'n' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "token-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -104,9 +112,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rd_config cfg;
-	const char *cmd, *config = NULL;
+	const char *cmd, *config = NULL, *token_file = NULL;
+	char token[RD_TOKEN_MAX];
+	bool token_arg = false;
 	uint32_t vpns[RD_ENTRY_MAX_VPNS];
-	unsigned int nvpns = 0;
+	unsigned int nvpns = 0, npfx = 0;
+	struct roster_prefix pfx[ROSTER_PREFIX_MAX];
 	struct roster_addr id = { 0 };
 	bool has_id = false, has_ttl = false;
 	unsigned long long ttl = 3600;
@@ -158,6 +169,18 @@ int main(int argc, char **argv)
 					return usage_err("duplicate --vpn %s", optarg);
 			nvpns++;
 			break;
+		case 'p':
+			if (strcmp(cmd, "invite"))
+				return usage_err("--prefix is only valid for invite");
+			if (npfx >= ROSTER_PREFIX_MAX)
+				return usage_err("too many --prefix (at most %u)", ROSTER_PREFIX_MAX);
+			if (roster_prefix_parse(optarg, &pfx[npfx], NULL))
+				return usage_err("invalid --prefix '%s' (ADDR/LEN)", optarg);
+			for (unsigned int i = 0; i < npfx; i++)
+				if (!memcmp(&pfx[i], &pfx[npfx], sizeof(pfx[i])))
+					return usage_err("duplicate --prefix %s", optarg);
+			npfx++;
+			break;
 		case 't': {
 			char *end;
 
@@ -171,6 +194,11 @@ int main(int argc, char **argv)
 			has_ttl = true;
 			break;
 		}
+		case 'k':
+			if (strcmp(cmd, "redeem"))
+				return usage_err("--token-file is only valid for redeem");
+			token_file = optarg;
+			break;
 		case 'v':
 			verbosity = 1;
 			break;
@@ -193,16 +221,30 @@ int main(int argc, char **argv)
 	if (!config)
 		return usage_err("--config FILE is required");
 	if (!strcmp(cmd, "redeem")) {
-		if (optind != argc - 1)
-			return usage_err("redeem takes exactly one TOKEN argument");
+		if (optind < argc - 1)
+			return usage_err("redeem takes at most one argument ('-' or a TOKEN)");
+		if (token_file && optind < argc)
+			return usage_err("redeem takes --token-file or an argument, not both");
+		/* Waiting for a token nobody types would look like a hang. */
+		if (!token_file && optind == argc && isatty(0))
+			return usage_err("redeem reads the TOKEN from standard input ('-' to type "
+					 "it here) or from --token-file FILE");
+		if (optind < argc && strcmp(argv[optind], "-")) {
+			/* Every local user can read the command line: take the
+			 * token out of it at once, and say so. */
+			snprintf(token, sizeof(token), "%s", argv[optind]);
+			memset(argv[optind], 'x', strlen(argv[optind]));
+			token_arg = true;
+		}
 	} else if (!strcmp(cmd, "backup")) {
 		if (optind != argc - 1)
 			return usage_err("backup takes exactly one DEST argument");
 	} else if (optind != argc) {
 		return usage_err("unexpected argument '%s'", argv[optind]);
 	}
-	if (!strcmp(cmd, "invite") && (!has_id || !nvpns))
-		return usage_err("invite needs --id ADDR and at least one --vpn ID");
+	if (!strcmp(cmd, "invite") && (!has_id || !nvpns || !npfx))
+		return usage_err("invite needs --id ADDR, at least one --vpn ID and at least one "
+				 "--prefix P (what the gateway may announce)");
 	if (!strcmp(cmd, "leave") && nvpns != 1)
 		return usage_err("leave needs exactly one --vpn ID");
 
@@ -223,9 +265,21 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "gateway"))
 		return rd_gateway_run(&cfg) ? 1 : 0;
 	if (!strcmp(cmd, "invite"))
-		return rd_cmd_invite(&cfg, &id, vpns, nvpns, ttl) ? 1 : 0;
-	if (!strcmp(cmd, "redeem"))
-		return rd_cmd_redeem(&cfg, argv[optind]) ? 1 : 0;
+		return rd_cmd_invite(&cfg, &id, vpns, nvpns, pfx, npfx, ttl) ? 1 : 0;
+	if (!strcmp(cmd, "redeem")) {
+		int ret;
+
+		if (token_arg)
+			rd_warn("WARNING: the invitation token was given on the command line, where "
+				"every local user can read it (/proc/PID/cmdline) and the shell "
+				"history keeps it; pass it on standard input or with --token-file "
+				"FILE (mode 0600), and invite again if it may have been copied");
+		else if (rd_redeem_token_read(token_file, token, sizeof(token)))
+			return 1;
+		ret = rd_cmd_redeem(&cfg, token);
+		memset(token, 0, sizeof(token));
+		return ret ? 1 : 0;
+	}
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(&cfg, argv[optind]) ? 1 : 0;
 	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;

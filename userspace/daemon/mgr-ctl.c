@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-policy.h"
 #include "netif.h"
 #include "util.h"
 
@@ -104,6 +105,8 @@ int mgr_ctl_reload(struct mgr *m)
 		free(inv);
 		return ret;
 	}
+	mgr_policy_warn_unlisted(gws, ngws, "gateway");
+	mgr_policy_warn_unlisted(inv, ninv, "invitation");
 	if (ngws > 1)
 		qsort(gws, ngws, sizeof(*gws), entry_cmp);
 	free(m->gws);

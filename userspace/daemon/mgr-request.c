@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-policy.h"
 #include "util.h"
 
 /* What a JOIN_REQ sets, and the member as roster.ko holds it: equal, the
@@ -57,6 +58,8 @@ void mgr_handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_a
 		mgr_send_error(m, p, msg->seq, EPERM, "not allowed in this VPN");
 		return;
 	}
+	if (!mgr_policy_join(m, p, src, gw, msg))
+		return;
 	mb.id = *src;
 	memcpy(mb.key, gw->key, 32);
 	mb.has_key = true;

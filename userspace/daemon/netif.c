@@ -129,7 +129,9 @@ static int route_msg(const char *ifname, const struct roster_prefix *p, uint16_t
 	rtm->rtm_family = p->addr.family;
 	rtm->rtm_dst_len = p->len;
 	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
+	/* A delete with a protocol matches only routes of that protocol
+	 * (IPv4 and IPv6 alike): never someone else's. */
+	rtm->rtm_protocol = RD_RTPROT;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_DST, roster_addr_len(&p->addr), p->addr.addr);
@@ -137,9 +139,12 @@ static int route_msg(const char *ifname, const struct roster_prefix *p, uint16_t
 	return rtnl_talk(nlh, NULL, NULL);
 }
 
-int rd_route_replace(const char *ifname, const struct roster_prefix *p)
+int rd_route_add(const char *ifname, const struct roster_prefix *p)
 {
-	return route_msg(ifname, p, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	/* EXCL, not REPLACE: a route to the same destination in the main
+	 * table (an administrator's, a routing daemon's, a DHCP default
+	 * route) is refused with -EEXIST instead of being taken over. */
+	return route_msg(ifname, p, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 }
 
 int rd_route_del(const char *ifname, const struct roster_prefix *p)
@@ -150,7 +155,7 @@ int rd_route_del(const char *ifname, const struct roster_prefix *p)
 }
 
 struct route_dump {
-	int ifindex;
+	int ifindex;		/* rosterd's routes through it; -1: the others */
 	struct roster_prefix *out;
 	unsigned int n, cap;
 };
@@ -173,18 +178,23 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	struct roster_prefix p = { 0 };
 	size_t alen;
 
-	if (rtm->rtm_protocol != RTPROT_STATIC || rtm->rtm_table != RT_TABLE_MAIN ||
+	if ((rtm->rtm_protocol == RD_RTPROT) != (d->ifindex >= 0) ||
+	    rtm->rtm_table != RT_TABLE_MAIN ||
 	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
-	if (!tb[RTA_OIF] || !tb[RTA_DST] ||
-	    (int)mnl_attr_get_u32(tb[RTA_OIF]) != d->ifindex)
+	if (d->ifindex >= 0 && (!tb[RTA_OIF] || !tb[RTA_DST] ||
+				(int)mnl_attr_get_u32(tb[RTA_OIF]) != d->ifindex))
 		return MNL_CB_OK;
 	p.addr.family = rtm->rtm_family;
 	alen = roster_addr_len(&p.addr);
-	if (mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
+	/* A default route has no RTA_DST. */
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
 		return MNL_CB_OK;
-	memcpy(p.addr.addr, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	if (tb[RTA_DST])
+		memcpy(p.addr.addr, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	else if (rtm->rtm_dst_len)
+		return MNL_CB_OK;
 	p.len = rtm->rtm_dst_len;
 	if (d->n == d->cap) {
 		unsigned int cap = d->cap ? d->cap * 2 : 16;
@@ -199,16 +209,34 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static int route_dump(struct route_dump *d, struct roster_prefix **out, unsigned int *n);
+
 int rd_route_list(const char *ifname, struct roster_prefix **out, unsigned int *n)
 {
 	struct route_dump d = { 0 };
-	int families[] = { AF_INET, AF_INET6 };
 
 	*out = NULL;
 	*n = 0;
 	d.ifindex = rd_if_index(ifname);
 	if (d.ifindex < 0)
 		return d.ifindex;
+	return route_dump(&d, out, n);
+}
+
+int rd_route_list_others(struct roster_prefix **out, unsigned int *n)
+{
+	struct route_dump d = { .ifindex = -1 };
+
+	*out = NULL;
+	*n = 0;
+	return route_dump(&d, out, n);
+}
+
+static int route_dump(struct route_dump *dp, struct roster_prefix **out, unsigned int *n)
+{
+	struct route_dump d = *dp;
+	int families[] = { AF_INET, AF_INET6 };
+
 	for (int i = 0; i < 2; i++) {
 		char buf[MNL_SOCKET_BUFFER_SIZE];
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -307,6 +335,39 @@ int rd_wg_peer_keys(const char *ifname, uint8_t (**keys)[32], unsigned int *n)
 		}
 		wg_for_each_peer(dev, peer)
 			memcpy((*keys)[(*n)++], peer->public_key, 32);
+	}
+	wg_free_device(dev);
+	return 0;
+}
+
+int rd_wg_peer_endpoints(const char *ifname, struct rd_wg_endpoint **out, unsigned int *n)
+{
+	wg_device *dev;
+	wg_peer *peer;
+	unsigned int cnt = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = wg_get_device(&dev, ifname);
+	if (ret)
+		return ret;
+	wg_for_each_peer(dev, peer)
+		cnt++;
+	if (cnt) {
+		*out = calloc(cnt, sizeof(**out));
+		if (!*out) {
+			wg_free_device(dev);
+			return -ENOMEM;
+		}
+		wg_for_each_peer(dev, peer) {
+			struct rd_wg_endpoint *e = &(*out)[(*n)++];
+			uint16_t port;
+
+			memcpy(e->key, peer->public_key, 32);
+			e->has_endpoint = !rd_from_sockaddr(&peer->endpoint.addr, &e->endpoint,
+							    &port);
+		}
 	}
 	wg_free_device(dev);
 	return 0;

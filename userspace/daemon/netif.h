@@ -15,10 +15,23 @@
 int rd_if_index(const char *name);
 int rd_link_set_up(const char *name);
 int rd_addr_add(const char *ifname, const struct roster_addr *a, uint8_t plen);
-int rd_route_replace(const char *ifname, const struct roster_prefix *p);
+/*
+ * rosterd's routes carry their own protocol number, as a routing daemon's
+ * do: `ip route show proto 82` lists them, and they are the only routes it
+ * lists, adopts at start or deletes. 82 ('R') is registered in no
+ * /etc/iproute2/rt_protos (Documentation/rosterd.rst, "Routes").
+ */
+#define RD_RTPROT 82
+/* Create a route to p via ifname, protocol RD_RTPROT, in the main table:
+ * -EEXIST if any route to p is there already (never replaced). */
+int rd_route_add(const char *ifname, const struct roster_prefix *p);
+/* Delete rosterd's route to p via ifname (absent: 0). */
 int rd_route_del(const char *ifname, const struct roster_prefix *p);
-/* Routes with protocol RTPROT_STATIC through ifname. *out malloc'ed. */
+/* Routes with protocol RD_RTPROT through ifname. *out malloc'ed. */
 int rd_route_list(const char *ifname, struct roster_prefix **out, unsigned int *n);
+/* The destinations of every other route in the main table (any protocol
+ * but RD_RTPROT, any device, duplicates possible). *out malloc'ed. */
+int rd_route_list_others(struct roster_prefix **out, unsigned int *n);
 
 /* WireGuard (netif.c, on WireGuard's embeddable library in wglib.c): */
 struct rd_wg_peer {
@@ -38,6 +51,14 @@ int rd_wg_del(const char *ifname);
  * every existing peer not in peers[]. */
 int rd_wg_apply(const char *ifname, const struct rd_wg_peer *peers, unsigned int n,
 		bool replace);
+/* Every peer of ifname with the endpoint WireGuard last saw it at (the
+ * address only). *out malloc'ed. */
+struct rd_wg_endpoint {
+	uint8_t key[32];
+	bool has_endpoint;
+	struct roster_addr endpoint;
+};
+int rd_wg_peer_endpoints(const char *ifname, struct rd_wg_endpoint **out, unsigned int *n);
 /* Current peer keys of ifname. *keys malloc'ed (n*32 bytes). */
 int rd_wg_peer_keys(const char *ifname, uint8_t (**keys)[32], unsigned int *n);
 void rd_wg_genkey(uint8_t priv[32]);

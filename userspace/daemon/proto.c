@@ -171,8 +171,9 @@ size_t rd_member_size(const struct roster_member *mb)
 	return s;
 }
 
-/* Header + session + vpn + generation + part + nparts + total. */
-#define LIST_OVERHEAD (RD_HDR_LEN + 8 + 8 + 12 + 8 + 8 + 8)
+/* Header + session + vpn + generation + part + nparts + total + the store
+ * id mgr_send adds to every JOIN and LIST. */
+#define LIST_OVERHEAD (RD_HDR_LEN + 8 + 8 + 12 + 8 + 8 + 8 + 4 + RD_STORE_ID_LEN)
 
 unsigned int rd_split_members(const struct roster_member *mb, unsigned int n, unsigned int *starts)
 {

@@ -6,6 +6,7 @@
 #ifndef ROSTERD_H
 #define ROSTERD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "roster.h"
@@ -14,10 +15,17 @@
 #define ROSTERD_VERSION "0.1.0"
 
 int rd_manager_run(struct rd_config *c);
+/* An invitation for id to vpns, that may announce what lies inside
+ * pfx[0..npfx) (at least one). */
 int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id,
-		  const uint32_t *vpns, unsigned int nvpns, uint64_t ttl);
+		  const uint32_t *vpns, unsigned int nvpns,
+		  const struct roster_prefix *pfx, unsigned int npfx, uint64_t ttl);
 int rd_gateway_run(struct rd_config *c);
 int rd_cmd_redeem(struct rd_config *c, const char *token);
+/* The invitation token of `rosterd redeem`: from the file path (refused
+ * unless a regular file that only its owner can read or write) or, if
+ * path is NULL, from standard input. One line; buf holds len bytes. */
+int rd_redeem_token_read(const char *path, char *buf, size_t len);
 int rd_cmd_leave(struct rd_config *c, uint32_t vpn);
 
 /* Signal handling shared by the roles: returns a signalfd for

@@ -13,15 +13,22 @@
  *                manager-key, manager-endpoint, control-address, control-port,
  *                and store-id (32 hex digits: the manager's store, once
  *                known; identities written by earlier versions lack it)
+ *   identity.pending
+ *                the same, written by `rosterd redeem` before it sends
+ *                ENROLL and renamed to identity once ENROLLED arrives: a
+ *                redeem that crashes in between is retried with the same
+ *                key (state.h)
  *   session      the last session id handed out (rd_session_next); the
  *                daemon and `rosterd leave` share it
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -108,14 +115,57 @@ static int hex_decode(const char *s, uint8_t *out, size_t len)
 	return 0;
 }
 
-int rd_identity_load(const char *dir, struct rd_identity *id)
+/* A rename is durable only once the directory is on disk too. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* DIR/NAME holds text, or (on error) is as it was: a new file, complete
+ * and on disk, renamed over it. The temporary file is made afresh, so
+ * that one left by a crash cannot lend the secret its wider mode. */
+static int commit_file(const char *dir, const char *name, const char *text)
+{
+	char path[512], tmp[520];
+	size_t len = strlen(text);
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (unlink(tmp) && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	else if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return ret;
+	}
+	return sync_dir(dir);
+}
+
+static int identity_read(const char *dir, const char *name, struct rd_identity *id)
 {
 	char path[512], *text, *save = NULL;
 	unsigned int seen = 0;
 	int ret;
 
 	memset(id, 0, sizeof(*id));
-	snprintf(path, sizeof(path), "%s/identity", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	ret = rd_read_file(path, &text);
 	if (ret)
 		return ret;
@@ -178,9 +228,9 @@ bad:
 	return -EINVAL;
 }
 
-int rd_identity_save(const char *dir, const struct rd_identity *id)
+static int identity_write(const char *dir, const char *name, const struct rd_identity *id)
 {
-	char path[512], buf[1024], pk[45], mk[45], ep[ROSTER_ADDR_STRLEN];
+	char buf[1024], pk[45], mk[45], ep[ROSTER_ADDR_STRLEN];
 	int ret = rd_mkdir_p(dir, 0700);
 
 	if (ret)
@@ -201,6 +251,46 @@ int rd_identity_save(const char *dir, const struct rd_identity *id)
 			l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%02x", id->store_id[i]);
 		snprintf(buf + l, sizeof(buf) - l, "\n");
 	}
-	snprintf(path, sizeof(path), "%s/identity", dir);
-	return rd_write_file(path, buf, 0600);
+	ret = commit_file(dir, name, buf);
+	memset(buf, 0, sizeof(buf));
+	memset(pk, 0, sizeof(pk));
+	return ret;
+}
+
+int rd_identity_load(const char *dir, struct rd_identity *id)
+{
+	return identity_read(dir, "identity", id);
+}
+
+int rd_identity_save(const char *dir, const struct rd_identity *id)
+{
+	return identity_write(dir, "identity", id);
+}
+
+int rd_identity_pending_load(const char *dir, struct rd_identity *id)
+{
+	return identity_read(dir, "identity.pending", id);
+}
+
+int rd_identity_pending_save(const char *dir, const struct rd_identity *id)
+{
+	return identity_write(dir, "identity.pending", id);
+}
+
+int rd_identity_pending_commit(const char *dir, const struct rd_identity *id)
+{
+	char from[512], to[512];
+	int ret;
+
+	/* The complete identity (with what ENROLLED taught) goes into the
+	 * pending file first, so that the rename is the one step that
+	 * enrols this host. */
+	ret = rd_identity_pending_save(dir, id);
+	if (ret)
+		return ret;
+	snprintf(from, sizeof(from), "%s/identity.pending", dir);
+	snprintf(to, sizeof(to), "%s/identity", dir);
+	if (rename(from, to))
+		return -errno;
+	return sync_dir(dir);
 }

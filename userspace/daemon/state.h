@@ -21,6 +21,12 @@ struct rd_entry {
 	unsigned int n_vpns;
 	uint32_t vpns[RD_ENTRY_MAX_VPNS];
 	uint64_t expiry;		/* invitations only */
+	/* What the gateway may announce (`rosterd invite --prefix`): each
+	 * prefix of a JOIN_REQ inside one of these. has_prefixes false: a
+	 * record from before the lists, unrestricted by a list (mgr-policy.h). */
+	bool has_prefixes;
+	unsigned int n_prefixes;
+	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
 };
 
 bool rd_entry_allows(const struct rd_entry *e, uint32_t vpn);
@@ -47,7 +53,20 @@ struct rd_identity {
 	uint8_t store_id[16];
 };
 
+/* DIR/identity. A save is atomic and durable: the file is complete, mode
+ * 0600, and on disk with its directory entry, or unchanged. */
 int rd_identity_load(const char *dir, struct rd_identity *id);
 int rd_identity_save(const char *dir, const struct rd_identity *id);
+/*
+ * Enrolment in two durable steps, so that a crash at any point leaves a
+ * state that `rosterd redeem` can resume or `rosterd gateway` can run:
+ * before ENROLL, the new identity goes to DIR/identity.pending (a crash
+ * now: redeem is retried with the same key, which the manager answers);
+ * once ENROLLED arrives, commit writes the complete identity there and
+ * renames it to DIR/identity (the one step that enrols the host).
+ */
+int rd_identity_pending_load(const char *dir, struct rd_identity *id);
+int rd_identity_pending_save(const char *dir, const struct rd_identity *id);
+int rd_identity_pending_commit(const char *dir, const struct rd_identity *id);
 
 #endif /* RD_STATE_H */

@@ -8,15 +8,16 @@
  * transaction, so the write lock is taken before the compare-and-set
  * reads the generation: two processes cannot both pass the check.
  *
- * Schema 1:
+ * Schema 2 (1 had no prefixes in gateways and invites; migrated at open):
  *   meta      key -> value: schema (integer), identity (16-byte blob),
  *             session (integer, the last session id handed out)
  *   vpns      id, generation, flags
  *   members   (vpn, id) -> key, endpoint, port, prefixes, join_time,
  *             join_generation; addresses are 4- or 16-byte blobs, prefixes
  *             one blob of 18-byte records (4|6, length, 16 address bytes)
- *   gateways  id -> key, vpns ("7,9")
- *   invites   (id, key) -> vpns, expiry (0: never)
+ *   gateways  id -> key, vpns ("7,9"), prefixes (what it may announce:
+ *             the members' 18-byte records; NULL: no list, schema 1's)
+ *   invites   (id, key) -> vpns, expiry (0: never), prefixes (the same)
  * Generations and times are stored as SQLite's signed 64-bit integers and
  * read back bit for bit.
  */
@@ -79,14 +80,16 @@ static const char *const sql[ST_MAX] = {
 	[ST_MEMBERS_DEL] = "DELETE FROM members WHERE vpn = ?1",
 	[ST_MEMBERS_ALL] = "SELECT vpn, " MEMBER_COLS " FROM members ORDER BY vpn, id",
 	[ST_MEMBERS_OF] = "SELECT vpn, " MEMBER_COLS " FROM members WHERE vpn = ?1 ORDER BY id",
-	[ST_GWS_ALL] = "SELECT id, key, vpns, 0 FROM gateways ORDER BY id",
+	[ST_GWS_ALL] = "SELECT id, key, vpns, 0, prefixes FROM gateways ORDER BY id",
 	[ST_GW_GET] = "SELECT key FROM gateways WHERE id = ?1",
-	[ST_GW_PUT] = "INSERT OR REPLACE INTO gateways (id, key, vpns) VALUES (?1, ?2, ?3)",
-	[ST_INVS_ALL] = "SELECT id, key, vpns, expiry FROM invites ORDER BY id, key",
+	[ST_GW_PUT] = "INSERT OR REPLACE INTO gateways (id, key, vpns, prefixes) "
+		      "VALUES (?1, ?2, ?3, ?5)",
+	[ST_INVS_ALL] = "SELECT id, key, vpns, expiry, prefixes FROM invites ORDER BY id, key",
 	[ST_INV_OF] = "SELECT key FROM invites WHERE id = ?1 ORDER BY key",
 	[ST_INV_DEL_ID] = "DELETE FROM invites WHERE id = ?1",
-	[ST_INV_INS] = "INSERT INTO invites (id, key, vpns, expiry) VALUES (?1, ?2, ?3, ?4)",
-	[ST_INV_GET] = "SELECT vpns FROM invites WHERE id = ?1 AND key = ?2",
+	[ST_INV_INS] = "INSERT INTO invites (id, key, vpns, expiry, prefixes) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_INV_GET] = "SELECT vpns, prefixes FROM invites WHERE id = ?1 AND key = ?2",
 	[ST_INV_DEL] = "DELETE FROM invites WHERE id = ?1 AND key = ?2",
 	[ST_INV_EXPIRED] = "SELECT id, key FROM invites WHERE expiry != 0 AND expiry <= ?1 "
 			   "ORDER BY expiry, id, key LIMIT ?2",
@@ -101,9 +104,15 @@ static const char schema_sql[] =
 	" join_time INTEGER NOT NULL, join_generation INTEGER NOT NULL,"
 	" PRIMARY KEY (vpn, id)) WITHOUT ROWID;"
 	"CREATE TABLE gateways (id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL,"
-	" vpns TEXT NOT NULL) WITHOUT ROWID;"
+	" vpns TEXT NOT NULL, prefixes BLOB) WITHOUT ROWID;"
 	"CREATE TABLE invites (id BLOB NOT NULL, key BLOB NOT NULL, vpns TEXT NOT NULL,"
-	" expiry INTEGER NOT NULL, PRIMARY KEY (id, key)) WITHOUT ROWID;";
+	" expiry INTEGER NOT NULL, prefixes BLOB, PRIMARY KEY (id, key)) WITHOUT ROWID;";
+
+/* Schema 1 -> 2: the prefix lists. Columns are added, nothing rewritten:
+ * the records of schema 1 keep NULL, no list (mgr-policy.h). */
+static const char schema2_sql[] =
+	"ALTER TABLE gateways ADD COLUMN prefixes BLOB;"
+	"ALTER TABLE invites ADD COLUMN prefixes BLOB;";
 
 struct rd_store {
 	sqlite3 *db;
@@ -294,6 +303,58 @@ static bool col_key(sqlite3_stmt *st, int col, uint8_t key[32])
 	if (!p || sqlite3_column_bytes(st, col) != 32)
 		return false;
 	memcpy(key, p, 32);
+	return true;
+}
+
+/* An entry's prefix list: NULL if it has none, else the records (a list
+ * of none is a zero-length blob: nothing may be announced). */
+static void bind_entry_prefixes(sqlite3_stmt *st, int col, const struct rd_entry *e)
+{
+	uint8_t pfx[ROSTER_PREFIX_MAX * PREFIX_REC] = { 0 };
+
+	if (!e->has_prefixes) {
+		sqlite3_bind_null(st, col);
+		return;
+	}
+	for (unsigned int i = 0; i < e->n_prefixes; i++) {
+		uint8_t *r = pfx + i * PREFIX_REC;
+
+		r[0] = e->prefixes[i].addr.family == AF_INET ? 4 : 6;
+		r[1] = e->prefixes[i].len;
+		memcpy(r + 2, e->prefixes[i].addr.addr, roster_addr_len(&e->prefixes[i].addr));
+	}
+	sqlite3_bind_blob(st, col, e->n_prefixes ? (const void *)pfx : (const void *)"",
+			  (int)(e->n_prefixes * PREFIX_REC), SQLITE_TRANSIENT);
+}
+
+static bool col_entry_prefixes(sqlite3_stmt *st, int col, struct rd_entry *e)
+{
+	const uint8_t *pfx;
+	int bytes;
+
+	e->has_prefixes = false;
+	e->n_prefixes = 0;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return true;
+	pfx = sqlite3_column_blob(st, col);
+	bytes = sqlite3_column_bytes(st, col);
+	if (bytes % PREFIX_REC || bytes / PREFIX_REC > ROSTER_PREFIX_MAX)
+		return false;
+	e->has_prefixes = true;
+	e->n_prefixes = (unsigned int)(bytes / PREFIX_REC);
+	for (unsigned int i = 0; i < e->n_prefixes; i++) {
+		const uint8_t *r = pfx + i * PREFIX_REC;
+		struct roster_prefix *p = &e->prefixes[i];
+
+		if (r[0] != 4 && r[0] != 6)
+			return false;
+		memset(p, 0, sizeof(*p));
+		p->addr.family = r[0] == 4 ? AF_INET : AF_INET6;
+		p->len = r[1];
+		memcpy(p->addr.addr, r + 2, roster_addr_len(&p->addr));
+		if (p->len > roster_addr_len(&p->addr) * 8)
+			return false;
+	}
 	return true;
 }
 
@@ -645,6 +706,7 @@ static int put_entry(struct rd_store *s, int i, const struct rd_entry *e, bool e
 	sqlite3_bind_text(st, 3, vpns, -1, SQLITE_TRANSIENT);
 	if (expiry)
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)e->expiry);
+	bind_entry_prefixes(st, 5, e);
 	return run(s, st, expiry ? "cannot write an invitation" : "cannot write a gateway");
 }
 
@@ -780,6 +842,15 @@ static int schema_check(struct rd_store *s, const struct legacy *l, bool *create
 	if (version < 1)
 		return fail(s, -EINVAL, "%s: invalid schema version %lld", s->path,
 			    (long long)version);
+	if (version == 1) {
+		rc = sqlite3_exec(s->db, schema2_sql, NULL, NULL, NULL);
+		if (rc)
+			return db_fail(s, rc, "cannot migrate the schema from version 1");
+		rc = meta_set_int(s, "schema", 2);
+		if (rc)
+			return rc;
+		rd_info("%s: schema migrated from version 1 to 2 (prefix lists)", s->path);
+	}
 	rc = meta_get(s, "identity", &st);
 	if (rc == -ENOENT)
 		return fail(s, -EINVAL, "%s: the store has no identity", s->path);
@@ -1324,7 +1395,7 @@ static int entries(struct rd_store *s, int i, struct rd_entry **out, unsigned in
 		const unsigned char *vpns = sqlite3_column_text(st, 2);
 
 		if (!col_addr(st, 0, &e.id) || !col_key(st, 1, e.key) || !vpns ||
-		    parse_vpns((const char *)vpns, &e)) {
+		    parse_vpns((const char *)vpns, &e) || !col_entry_prefixes(st, 4, &e)) {
 			ret = fail(s, -EBADMSG, "%s: malformed %s row", s->path,
 				   i == ST_GWS_ALL ? "gateway" : "invitation");
 			break;
@@ -1379,6 +1450,14 @@ static int entry_check(struct rd_store *s, const struct rd_entry *e, const char 
 			return fail(s, -EINVAL, "%s %s: VPN 0", what, rd_ntop(&e->id));
 	if (e->expiry > INT64_MAX)
 		return fail(s, -EINVAL, "%s %s: expiry out of range", what, rd_ntop(&e->id));
+	if (e->has_prefixes && e->n_prefixes > ROSTER_PREFIX_MAX)
+		return fail(s, -EINVAL, "%s %s: %u prefixes (at most %u)", what, rd_ntop(&e->id),
+			    e->n_prefixes, ROSTER_PREFIX_MAX);
+	for (unsigned int i = 0; e->has_prefixes && i < e->n_prefixes; i++)
+		if (!addr_ok(&e->prefixes[i].addr) ||
+		    e->prefixes[i].len > roster_addr_len(&e->prefixes[i].addr) * 8)
+			return fail(s, -EINVAL, "%s %s: prefix %u is invalid", what,
+				    rd_ntop(&e->id), i);
 	return 0;
 }
 
@@ -1498,6 +1577,33 @@ abort:
 	return ret;
 }
 
+/* Is key another gateway's, or any invitation's (the one being consumed
+ * included: its private half is in the token)? Two rctl0 peers cannot
+ * share a key: WireGuard would move the victim's allowed-ips to the
+ * newcomer. Prepared here, not in sql[]: enrolments are rare. */
+static int key_in_use(struct rd_store *s, const uint8_t key[32], const struct roster_addr *id)
+{
+	static const char q[] =
+		"SELECT 'an enrolled gateway' FROM gateways WHERE key = ?1 AND id != ?2 "
+		"UNION ALL SELECT 'a pending invitation' FROM invites WHERE key = ?1 LIMIT 1";
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, "cannot look the key up");
+	sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+	bind_addr(st, 2, id);
+	rc = step(s, st, "cannot look the key up");
+	if (rc == SQLITE_ROW)
+		ret = fail(s, -EEXIST, "enrolment of %s: the key is already used by %s",
+			   rd_ntop(id), (const char *)sqlite3_column_text(st, 0));
+	else if (rc < 0)
+		ret = rc;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite_key[32],
 		   uint8_t old_key[32], bool *had_old)
 {
@@ -1534,6 +1640,7 @@ int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite
 	}
 	vpns = sqlite3_column_text(st, 0);
 	ret = vpns ? parse_vpns((const char *)vpns, &ne) : -EINVAL;
+	ret = ret ? ret : col_entry_prefixes(st, 1, &ne) ? 0 : -EINVAL;
 	sqlite3_reset(st);
 	if (ret) {
 		ret = fail(s, -EBADMSG, "%s: malformed invitation row for %s", s->path,
@@ -1541,6 +1648,11 @@ int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite
 		goto abort;
 	}
 	ne.expiry = 0;
+	/* Checked under the write lock: another process's invitation or
+	 * enrolment cannot slip in between. */
+	ret = key_in_use(s, gw->key, &gw->id);
+	if (ret)
+		goto abort;
 	st = stmt(s, ST_INV_DEL);
 	if (!st) {
 		ret = -EIO;

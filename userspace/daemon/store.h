@@ -118,7 +118,8 @@ int rd_store_commit(struct rd_store *s, const struct rd_store_change *c);
  * n = 0. */
 int rd_store_gateways(struct rd_store *s, struct rd_entry **out, unsigned int *n);
 int rd_store_invites(struct rd_store *s, struct rd_entry **out, unsigned int *n);
-/* Add an invitation; it replaces every earlier invitation for its id.
+/* Add an invitation (with its prefix list, if has_prefixes; records of
+ * schema 1 have none); it replaces every earlier invitation for its id.
  * *replaced (may be NULL) receives how many it replaced, and the keys of
  * the first min(*replaced, max_old) go to old_keys if old_keys. */
 int rd_store_invite_put(struct rd_store *s, const struct rd_entry *inv,
@@ -132,8 +133,10 @@ int rd_store_invites_expire(struct rd_store *s, uint64_t now, uint8_t (*keys)[32
  * (its id, key and the invitation's VPNs) is enrolled, replacing an
  * earlier enrolment of the same id, whose key goes to old_key (and
  * *had_old = true, even if it is gw's key). -ENOENT if that invitation is
- * gone (expiry is not checked here). gw->vpns are taken from the
- * invitation and written back to *gw (expiry 0). */
+ * gone (expiry is not checked here). -EEXIST if gw's key is another
+ * gateway's or any invitation's, this one's included (checked in the
+ * transaction; nothing changed). gw->vpns and the prefix list are
+ * taken from the invitation and written back to *gw (expiry 0). */
 int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite_key[32],
 		   uint8_t old_key[32], bool *had_old);
 

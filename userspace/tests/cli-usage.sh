@@ -99,9 +99,14 @@ cases=(
 "join-time without generation%fail%argument \"join-time\" is wrong: only with \"generation N\"%$M join-time 1700000000"
 "join-generation above generation%fail%argument \"join-generation\" is wrong: above the change's generation%$M generation 4 resync join-generation 5"
 "join-time 0%fail%argument \"0\" is wrong: invalid join-time%$M generation 4 join-time 0"
+"-rcvbuf 0%fail%argument \"0\" is wrong: invalid receive buffer size%-rcvbuf 0 monitor"
+"-rcvbuf wraps around int%fail%argument \"4294967297\" is wrong: invalid receive buffer size (1..2147483647 bytes)%-rcvbuf 4294967297 monitor"
+"-rcvbuf above INT_MAX%fail%argument \"2147483648\" is wrong: invalid receive buffer size%-rcvbuf 2147483648 monitor"
+"-rcvbuf overflows long%fail%argument \"99999999999999999999\" is wrong: invalid receive buffer size%-rcvbuf 99999999999999999999 monitor"
+"-rcvbuf with a unit%fail%argument \"8M\" is wrong: invalid receive buffer size%-rcvbuf 8M monitor"
 )
 echo "TAP version 13"
-echo "1..$(( ${#cases[@]} + 2 ))"
+echo "1..$(( ${#cases[@]} + 4 ))"
 for c in "${cases[@]}"; do
 	IFS='%' read -r name how pat args <<<"$c"
 	# shellcheck disable=SC2086 # args is a word list
@@ -112,6 +117,16 @@ too_many=$(for i in $(seq 0 32); do printf '10.%d.0.0/16,' $i; done); too_many=$
 expect_fail "too many prefixes" 'too many prefixes (at most 32)' member add vpn 1 id 10.0.0.1 key $KEY allowed "$too_many"
 printf 'vpn help\n\n# comment\nvpn add 0\nvpn help\n' > "${TMPDIR:-/tmp}/roster-usage-batch.$$"
 expect_fail "batch reports failing line" "Command failed ${TMPDIR:-/tmp}/roster-usage-batch.$$:4" -b "${TMPDIR:-/tmp}/roster-usage-batch.$$"
+# A NUL byte must not cut "vpn add 0" down to a harmless "vpn help":
+# the line fails, and with -force the next line still runs.
+printf 'vpn help\nvpn help\0 add 0\n' > "${TMPDIR:-/tmp}/roster-usage-batch.$$"
+expect_fail "batch refuses a NUL byte" "NUL byte in the line" -b "${TMPDIR:-/tmp}/roster-usage-batch.$$"
+printf 'vpn\0 help\nvpn help\n' > "${TMPDIR:-/tmp}/roster-usage-batch.$$"
+out=$("$BIN" -force -b "${TMPDIR:-/tmp}/roster-usage-batch.$$" 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -qF "NUL byte in the line" <<<"$out" &&
+   grep -qF "Command failed ${TMPDIR:-/tmp}/roster-usage-batch.$$:1" <<<"$out" &&
+   grep -qF "roster vpn add ID" <<<"$out"; then ok "batch -force goes on after a NUL byte"
+else echo "# rc=$rc output: $out"; nok "batch -force goes on after a NUL byte"; fi
 rm -f "${TMPDIR:-/tmp}/roster-usage-batch.$$"
 echo "# $((n - fail)) passed, $fail failed"
 [ $fail -eq 0 ]

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # rosterd command-line checks that need no privileges and no kernel:
 # usage errors (exit 2), config errors (exit 1), invite -> token, redeem of
-# a malformed or expired token (exit 1), backup of the manager's store
+# a malformed or expired token (exit 1), the token's intake (standard
+# input or a mode 0600 file; an argument warns), backup of the manager's store
 # (seeded by the store unit test program beside rosterd). KTAP output.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,7 +50,7 @@ mkdir -m 0700 "$T/old"
 echo "10.255.0.11 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= 7" >"$T/old/gateways"
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..41"
 t "no arguments: usage" 2 "Usage" -- "$R"
 t "--help" 0 "Usage: rosterd manager" -- "$R" --help
 t "-V" 0 "rosterd " -- "$R" -V
@@ -57,24 +58,51 @@ t "unknown command" 2 "unknown command" -- "$R" frobnicate
 t "manager without --config" 2 "--config" -- "$R" manager
 t "unknown option" 2 "invalid option" -- "$R" manager --config "$T/mgr.conf" --bogus
 t "invite without --vpn" 2 "--vpn" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11
-t "invite with a bad --id" 2 "invalid --id" -- "$R" invite --config "$T/mgr.conf" --id nope --vpn 7
-t "invite with --ttl 0" 2 "invalid --ttl" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --ttl 0
-t "redeem without a token" 2 "TOKEN" -- "$R" redeem --config "$T/gw.conf"
+t "invite with a bad --id" 2 "invalid --id" -- "$R" invite --config "$T/mgr.conf" --id nope --vpn 7 --prefix 10.11.0.0/24
+t "invite with --ttl 0" 2 "invalid --ttl" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix 10.11.0.0/24 --ttl 0
+t "invite without --prefix" 2 "at least one --prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7
+t "invite with a bad --prefix" 2 "invalid --prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix 10.11.0.1/24
+t "invite with --prefix ::/0" 1 "length 0" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix ::/0
+t "invite with --prefix in the control prefix" 1 "inside the control prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --prefix 10.255.7.0/24
+t "redeem with two arguments" 2 "at most one argument" -- "$R" redeem --config "$T/gw.conf" a b
+t "redeem with --token-file and an argument" 2 "not both" -- "$R" redeem --config "$T/gw.conf" --token-file "$T/x" -
+t "--token-file is for redeem only" 2 "only valid for redeem" -- "$R" leave --config "$T/gw.conf" --vpn 7 --token-file "$T/x"
+t "redeem with nothing on standard input" 1 "standard input: no invitation token" -- "$R" redeem --config "$T/gw.conf" </dev/null
 t "leave without --vpn" 2 "--vpn" -- "$R" leave --config "$T/gw.conf"
 t "bad config: exit 1 with the line" 1 "line 2: listen-port" -- "$R" manager --config "$T/bad.conf"
 t "missing config file: exit 1" 1 "cannot read" -- "$R" manager --config "$T/none.conf"
-t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7
-t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 -q
+t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7 --prefix 10.11.0.0/24
+t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 --prefix 10.11.0.0/24 --prefix fd00:11::/48 -q
 # The store, read with sqlite3 (independent of rosterd's code): one
 # invitation for 10.255.0.11 (0AFF000B) to VPNs 7 and 9, with an expiry.
-inv=$(sqlite3 -readonly "$T/mgr/roster.db" "SELECT hex(id), vpns, expiry > 0 FROM invites" 2>&1)
-if [ "$(wc -l <"$T/out")" -ne 1 ] || [ "$inv" != "0AFF000B|7,9|1" ]; then
+# Its prefixes: two 18-byte records.
+inv=$(sqlite3 -readonly "$T/mgr/roster.db" "SELECT hex(id), vpns, expiry > 0, length(prefixes) FROM invites" 2>&1)
+if [ "$(wc -l <"$T/out")" -ne 1 ] || [ "$inv" != "0AFF000B|7,9|1|36" ]; then
 	echo "# bad token output or stored invitation: $inv"; fails=$((fails + 1))
 fi
-t "redeem a malformed token" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" "AAAA"
-"$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --ttl 1 -q >"$T/tok" 2>/dev/null
+# The token is a secret: standard input or a file only its owner reads.
+t "redeem a malformed token (standard input)" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" - <<EOT
+AAAA
+EOT
+if grep -q "command line" "$T/err"; then echo "# warned about a token on standard input"; fails=$((fails + 1)); fi
+printf '  AAAA\r\n\n' >"$T/tokfile"
+chmod 600 "$T/tokfile"
+t "redeem without an argument reads standard input" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" <"$T/tokfile"
+t "redeem --token-file (0600)" 1 "invalid invitation token" -- "$R" redeem --config "$T/gw.conf" --token-file "$T/tokfile"
+chmod 640 "$T/tokfile"
+t "redeem --token-file readable by the group: refused" 1 "readable or writable by group or others (mode 0640)" -- "$R" redeem --config "$T/gw.conf" --token-file "$T/tokfile"
+if grep -q "invalid invitation token" "$T/err"; then echo "# a group-readable token file was read"; fails=$((fails + 1)); fi
+chmod 604 "$T/tokfile"
+t "redeem --token-file readable by others: refused" 1 "mode 0604" -- "$R" redeem --config "$T/gw.conf" --token-file "$T/tokfile"
+t "redeem --token-file missing" 1 "cannot read the invitation token" -- "$R" redeem --config "$T/gw.conf" --token-file "$T/none"
+t "redeem --token-file not a regular file" 1 "not a regular file" -- "$R" redeem --config "$T/gw.conf" --token-file /dev/null
+printf 'AAAA\nBBBB\n' >"$T/two"; chmod 600 "$T/two"
+t "redeem --token-file with two tokens" 1 "more than one invitation token" -- "$R" redeem --config "$T/gw.conf" --token-file "$T/two"
+t "redeem a token argument: works, with a warning" 1 "WARNING: the invitation token was given on the command line" -- "$R" redeem --config "$T/gw.conf" "AAAA"
+grep -q "invalid invitation token" "$T/err" || { echo "# the token argument was not used"; fails=$((fails + 1)); }
+"$R" invite --config "$T/mgr.conf" --id 10.255.0.12 --vpn 7 --prefix 10.12.0.0/24 --ttl 1 -q >"$T/tok" 2>/dev/null
 sleep 2
-t "redeem an expired token" 1 "expired" -- "$R" redeem --config "$T/gw.conf" "$(cat "$T/tok")"
+t "redeem an expired token" 1 "expired" -- "$R" redeem --config "$T/gw.conf" - <"$T/tok"
 
 # backup
 t "backup without DEST" 2 "exactly one DEST" -- "$R" backup --config "$T/store.conf"

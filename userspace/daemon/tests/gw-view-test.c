@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -111,6 +112,14 @@ static void t_asm_bogus(void)
 	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS && !v.as.type);
 	m = part(RD_LIST, 3, 1, 2, 0xffffffffu, mb, 1);	/* a huge TOTAL costs nothing */
 	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS);
+	/* more than the announced parts can carry */
+	m = part(RD_LIST, 3, 1, 2, 2 * GW_PART_MEMBERS_MAX + 1, mb, 1);
+	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS && !v.as.type);
+	m = part(RD_LIST, 3, 1, 1, 3000000, mb, 1);
+	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_BOGUS && !v.as.type);
+	m = part(RD_LIST, 3, 1, 2, 2 * GW_PART_MEMBERS_MAX, mb, 1);
+	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_MORE);
+	gw_view_asm_reset(&v);
 	m = part(RD_LIST, 3, 1, 65535, 1u << 20, mb, 1);
 	EXPECT(gw_view_assemble(&v, &m) == GW_ASM_MORE && v.as.cap < 1024);
 	/* parts that together bring more than TOTAL */
@@ -369,10 +378,80 @@ static void t_identity_store_id(void)
 	rmdir(dir);
 }
 
+static mode_t mode_of(const char *dir, const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) ? (mode_t)-1 : st.st_mode & 07777;
+}
+
+static void leave_file(const char *dir, const char *name, mode_t mode)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("private-key half writ", f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+/* redeem's two steps: each leaves complete files, mode 0600, and no
+ * temporary file; a temporary file a crash left behind lends its mode to
+ * nothing. */
+static void t_identity_commit(void)
+{
+	char dir[] = "/tmp/gw-view-test.XXXXXX", cmd[64];
+	struct rd_identity id = { 0 }, back;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	id.id.family = AF_INET;
+	id.id.addr[0] = 10;
+	id.prefixlen = 16;
+	id.control_addr = id.id;
+	id.manager_endpoint = id.id;
+	id.manager_port = 51800;
+	id.control_port = 851;
+	memset(id.private_key, 0x5a, 32);
+	leave_file(dir, "identity.pending.tmp", 0644);
+	leave_file(dir, "identity.tmp", 0644);
+	/* before ENROLL: only the pending identity, complete */
+	EXPECT(rd_identity_pending_save(dir, &id) == 0);
+	EXPECT(rd_identity_load(dir, &back) == -ENOENT);
+	EXPECT(rd_identity_pending_load(dir, &back) == 0 &&
+	       !memcmp(back.private_key, id.private_key, 32) && !back.has_store_id);
+	EXPECT(mode_of(dir, "identity.pending") == 0600);
+	EXPECT(mode_of(dir, "identity.pending.tmp") == (mode_t)-1);
+	/* ENROLLED: the identity, with the store, and no pending one */
+	id.has_store_id = true;
+	memset(id.store_id, 0xab, 16);
+	EXPECT(rd_identity_pending_commit(dir, &id) == 0);
+	EXPECT(rd_identity_pending_load(dir, &back) == -ENOENT);
+	EXPECT(rd_identity_load(dir, &back) == 0 && back.has_store_id &&
+	       !memcmp(back.store_id, id.store_id, 16) &&
+	       !memcmp(back.private_key, id.private_key, 32));
+	EXPECT(mode_of(dir, "identity") == 0600);
+	/* a later save (the gateway learning its store) over a stale
+	 * temporary file readable by all */
+	EXPECT(mode_of(dir, "identity.tmp") == 0644);
+	id.store_id[0] = 0xcd;
+	EXPECT(rd_identity_save(dir, &id) == 0);
+	EXPECT(mode_of(dir, "identity") == 0600);
+	EXPECT(mode_of(dir, "identity.tmp") == (mode_t)-1);
+	EXPECT(rd_identity_load(dir, &back) == 0 && back.store_id[0] == 0xcd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	EXPECT(system(cmd) == 0);
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR - 1;
-	printf("KTAP version 1\n1..11\n");
+	printf("KTAP version 1\n1..12\n");
 	run("asm_single", t_asm_single);
 	run("asm_parts", t_asm_parts);
 	run("asm_newer_replaces_older", t_asm_newer_replaces_older);
@@ -384,6 +463,7 @@ int main(void)
 	run("rule_members", t_rule_members);
 	run("wg_diff", t_wg_diff);
 	run("identity_store_id", t_identity_store_id);
+	run("identity_commit", t_identity_commit);
 	printf("# %d passed, %d failed\n", test_no - failed, failed);
 	return failed ? 1 : 0;
 }
