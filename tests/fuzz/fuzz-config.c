@@ -89,6 +89,10 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 			if (c->control_prefix.addr.family)
 				P("control-prefix =%s\n",
 				  roster_prefix_format(&c->control_prefix, a, sizeof(a)));
+			P("request-rate =%u\nrequest-burst =%u\npeer-queue-kib =%u\n",
+			  c->request_rate, c->request_burst, c->peer_queue_kib);
+			P("endpoint-check =%s\n",
+			  c->endpoint_check == RD_ENDPOINT_ANY ? "any" : "pinned");
 		} else {
 			P("leave-on-exit =%s\nsync-interval =%u\n",
 			  c->leave_on_exit ? "yes" : "no", c->sync_interval);
