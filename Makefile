@@ -5,6 +5,8 @@
 #   make module [KDIR=/lib/modules/REL/build]   kernel module(s)
 #   make userspace                              libroster, roster, rosterd
 #   make check                                  all tests (installs deps)
+#   make check-debug [PLANT=uaf|lock]           the kernel suites on a KASAN,
+#                                               lockdep and kmemleak kernel
 #   make style | sparse | ynl-check             the static checks alone
 #   make install [DESTDIR=]                     module + userspace
 #   make dkms-install                           sources to /usr/src for DKMS
@@ -23,7 +25,7 @@ endif
 KSRC := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) $(wildcard kmod/include/uapi/linux/*.h)
 
 .PHONY: all module userspace kselftest check check-host style sparse ynl-check \
-	deps install module-install dkms-install demo clean
+	deps install module-install dkms-install demo clean check-debug
 
 all: module userspace kselftest
 
@@ -78,6 +80,11 @@ kselftest:
 
 check: deps
 	@scripts/check
+
+# On request, not in CI: builds (once, ~20 min) and boots a 6.1 debug
+# kernel. PLANT=uaf or PLANT=lock builds the module with a planted bug.
+check-debug:
+	@scripts/check-debug $(if $(PLANT),--plant $(PLANT))
 
 # The main job: a manager and four gateways in a VM, end to end.
 demo:

@@ -15,7 +15,7 @@
 # then no object left once the namespace is gone (the module's
 # created/destroyed debug messages) and no WARN, BUG or oops in the kernel
 # log of the run.
-# shellcheck disable=SC2317 # functions run via ktap_check
+# shellcheck disable=SC2317,SC2154,SC2119 # functions run via ktap_check; ns_new sets ns
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$(readlink -f "$0")")/../lib.sh"
