@@ -313,7 +313,8 @@ class Gen:
         if name == 'vpn-id' and setname == 'roster':
             return v, struct.pack('I', ctx['vpn']), False
         if name == 'generation':
-            return v, struct.pack('Q', self.pick_gen(ctx['vpn'])), False
+            # a VPN may sit at the largest generation: wrap, as a u64 does
+            return v, struct.pack('Q', self.pick_gen(ctx['vpn']) % (1 << 64)), False
         if name == 'member':
             return v, self.member(ctx), True
         if name == 'flags' and self.r.random() < 0.7:
@@ -333,7 +334,8 @@ class Gen:
             if name == 'endpoint-ipv4':
                 return v, bytes([192, 0, 2, self.r.randrange(1, 255)]), False
             if name == 'join-generation':
-                return v, struct.pack('Q', self.r.randrange(1, self.gens.get(ctx['vpn'], 1) + 3)), False
+                jg = self.r.randrange(1, self.gens.get(ctx['vpn'], 1) + 3) % (1 << 64)
+                return v, struct.pack('Q', jg), False
         t = a['type']
         if t in SCALAR:
             val = self.scalar(a)
