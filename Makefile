@@ -5,6 +5,8 @@
 #   make module [KDIR=/lib/modules/REL/build]   kernel module(s)
 #   make userspace                              libroster, roster, rosterd
 #   make check                                  all tests (installs deps)
+#   make check-debug [PLANT=uaf|lock]           the kernel suites on a KASAN,
+#                                               lockdep and kmemleak kernel
 #   make style | sparse | ynl-check             the static checks alone
 #   make fuzz [FUZZ_TIME=secs] [FUZZ_TARGETS=..] rosterd's fuzzers, each FUZZ_TIME s
 #   make install [DESTDIR=]                     module + userspace
@@ -24,7 +26,7 @@ endif
 KSRC := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) $(wildcard kmod/include/uapi/linux/*.h)
 
 .PHONY: all module userspace kselftest check check-host style sparse ynl-check \
-	fuzz deps install module-install dkms-install demo clean
+	fuzz deps install module-install dkms-install demo clean check-debug
 
 all: module userspace kselftest
 
@@ -86,6 +88,11 @@ check: deps
 FUZZ_TIME ?= 600
 fuzz:
 	@tests/fuzz/run --time $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# On request, not in CI: builds (once, ~20 min) and boots a 6.1 debug
+# kernel. PLANT=uaf or PLANT=lock builds the module with a planted bug.
+check-debug:
+	@scripts/check-debug $(if $(PLANT),--plant $(PLANT))
 
 # The main job: a manager and four gateways in a VM, end to end.
 demo:

@@ -16,6 +16,7 @@
 #include <net/sock.h>
 
 #include "netlink.h"
+#include "plant.h"
 #include "roster-nl-gen.h"
 #include "table.h"
 
@@ -598,12 +599,14 @@ int roster_nl_vpn_del_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ROSTER_REQUIRE(info, ROSTER_A_VPN_ID, "VPN id missing"))
 		return -EINVAL;
 	roster_stamp_parse(&st, info, 0);
+	roster_plant_lock_outer();
 	mutex_lock(&rn->lock);
 	vpn = roster_vpn_find(rn, info);
 	err = vpn ? roster_stamp_check(&st, vpn, info->extack) : -ENOENT;
 	if (!err)
 		roster_vpn_delete_notify(rn, net, vpn, &st);
 	mutex_unlock(&rn->lock);
+	roster_plant_unlock_outer();
 	return err;
 }
 
@@ -1015,6 +1018,7 @@ int roster_nl_member_join_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&rn->lock);
+	roster_plant_lock_inner();
 	vpn = roster_vpn_lookup(rn, vpn_id);
 	created = !vpn;
 	if (!vpn && st.stamped) {
@@ -1139,6 +1143,7 @@ int roster_nl_member_leave_doit(struct sk_buff *skb, struct genl_info *info)
 	roster_changed(rn, vpn, st.gen);
 	roster_notify(rn, net, ROSTER_CMD_MEMBER_LEFT_NTF, vpn, m, reason, &st);
 	roster_member_remove(rn, vpn, m);
+	roster_plant_uaf(m);
 	err = roster_put_change(msg, vpn);
 	if (!vpn->nmembers && (flags & ROSTER_FLAGS_DELETE_EMPTY)) {
 		del_st = (struct roster_stamp){ .gen = vpn->generation + 1 };
