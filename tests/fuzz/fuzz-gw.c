@@ -96,10 +96,8 @@ static void check(void)
 	FUZZ_ASSERT(a->type == RD_JOIN || a->type == RD_LIST);
 	FUZZ_ASSERT(a->nparts >= 1 && a->have <= a->nparts && a->have >= 1);
 	FUZZ_ASSERT(a->n <= a->total && a->total <= GW_LIST_MAX && a->n <= a->cap);
-#ifdef GW_PART_MEMBERS_MAX
 	/* TOTAL no more than the parts can carry (finding 6) */
 	FUZZ_ASSERT(a->total <= (uint32_t)a->nparts * GW_PART_MEMBERS_MAX);
-#endif
 	/* Memory grows with the members that came, not with TOTAL. */
 	FUZZ_ASSERT(a->cap <= 16 || a->cap < 2 * a->n);
 	{

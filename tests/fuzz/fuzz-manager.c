@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target: the manager's packet path, end to end through the
- * real modules: manager.c's handle_packet (this file includes manager.c
+ * real modules: manager.c's mgr_handle_packet (this file includes manager.c
  * for it), mgr-request.c, enrol.c, mgr-fanout.c, mgr-restore.c,
  * mgr-ctl.c, rel.c and a real store (store-sqlite.c, in a scratch
  * directory, reset for every input). roster.ko and WireGuard are
@@ -38,29 +38,10 @@
  * RD_QUEUE_BYTES_DEFAULT and mgr-limit.h's request limit), the oracles
  * check that bound and rel.c's bookkeeping instead. */
 #define FUZZ_QUEUE_MAX 4096
-#if __has_include("mgr-limit.h")
-#define FUZZ_HARDENED 1
-#define FUZZ_HANDLE_PACKET mgr_handle_packet
-#else
-#define FUZZ_HARDENED 0
-#define FUZZ_HANDLE_PACKET handle_packet
-#endif
-/* With mgr-policy.c: the address-space rules hold for every member. */
-#define FUZZ_POLICY __has_include("mgr-policy.h")
-/* With the enrolment checks (finding 4; they came with gw-view.h's
- * GW_PART_MEMBERS_MAX): no two gateways share a key, nor one with an
- * invitation or the manager. */
 /* Allocations that fail on the packet path (finding 7): handled, without
  * a crash. */
 #ifndef FUZZ_FAILALLOC
 #define FUZZ_FAILALLOC 1
-#endif
-#ifndef FUZZ_KEYS
-#ifdef GW_PART_MEMBERS_MAX
-#define FUZZ_KEYS 1
-#else
-#define FUZZ_KEYS 0
-#endif
 #endif
 
 #define FAKE_FD 1000
@@ -350,7 +331,6 @@ static void make_template(void)
 
 		memcpy(inv.vpns, v, inv.n_vpns * sizeof(*v));
 		memset(inv.key, i == MF_INVITEE ? MF_INVITE_KEY : 0xa0 + (int)i, 32);
-#if FUZZ_POLICY
 		/* 10.(11 + i).0.0/16 and fd00:(11 + i)::/32 each; the fourth
 		 * gateway has no list (enrolled before the lists). */
 		if (i != MF_NGW - 1) {
@@ -361,7 +341,6 @@ static void make_template(void)
 			inv.prefixes[1] = (struct roster_prefix){ .len = 32, .addr = { .family = AF_INET6,
 						.addr = { 0xfd, 0, 0, (uint8_t)(0x11 + i) } } };
 		}
-#endif
 		FUZZ_ASSERT(!rd_store_invite_put(st, &inv, NULL, 0, NULL));
 		if (i < MF_NGW) {
 			struct rd_entry gw = { .id = src[i] };
@@ -422,13 +401,11 @@ static void setup(void)
 	rd_link_init(&mg.link, FAKE_FD, (int)conf.retry_ms, 8, on_done_cb);
 	mg.link.session = 1000;
 	mg.link.priv = &mg;
-#if FUZZ_HARDENED
 	/* as rd_manager_run sets them */
 	mg.link.max_queue = (size_t)conf.peer_queue_kib * 1024;
 	mg.link.max_peers = MAX_PEERS;
 	mg.limit.rate = conf.request_rate;
 	mg.limit.burst = conf.request_burst;
-#endif
 	FUZZ_ASSERT(!mgr_ctl_reload(&mg));
 	FUZZ_ASSERT(!roster_open(&mg.rh) && !roster_monitor_open(mg.rh, &mg.mon));
 	FUZZ_ASSERT(!mgr_reconcile(&mg, 0, NULL));
@@ -469,7 +446,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- the oracles ---- */
 
-#if FUZZ_POLICY
 static bool covers(const struct roster_prefix *p, const struct roster_prefix *q)
 {
 	return p->addr.family == q->addr.family && p->len <= q->len &&
@@ -502,7 +478,6 @@ static void policy_check(const struct sim_vpn *v, const struct roster_member *m,
 		FUZZ_ASSERT(observed(m->key, &ep) && rd_addr_eq(&ep, &m->endpoint));
 	}
 }
-#endif
 
 static void check(void)
 {
@@ -527,9 +502,7 @@ static void check(void)
 			FUZZ_ASSERT(gw && rd_entry_allows(gw, v->id) && !memcmp(gw->key, m->key, 32));
 			if (who < MF_NGW)
 				FUZZ_ASSERT(!memcmp(m->key, gw_key[who], 32));
-#if FUZZ_POLICY
 			policy_check(v, m, gw);
-#endif
 			for (unsigned int j = 0; j < k; j++)
 				for (unsigned int a = 0; a < m->n_prefixes; a++)
 					for (unsigned int b = 0; b < v->m[j].n_prefixes; b++)
@@ -537,7 +510,6 @@ static void check(void)
 										&v->m[j].prefixes[b]));
 		}
 	}
-#if FUZZ_KEYS
 	for (unsigned int i = 0; i < mg.ngws; i++) {
 		FUZZ_ASSERT(memcmp(mg.gws[i].key, mg.pub, 32));
 		for (unsigned int j = 0; j < i; j++)
@@ -545,7 +517,6 @@ static void check(void)
 		for (unsigned int j = 0; j < mg.ninv; j++)
 			FUZZ_ASSERT(memcmp(mg.gws[i].key, mg.inv[j].key, 32));
 	}
-#endif
 	/* At most one list queued per (gateway, VPN): the gateways were
 	 * invited to two VPNs at most. */
 	FUZZ_ASSERT(mg.nlists <= 2 * mg.ngws);
@@ -566,22 +537,14 @@ static void check(void)
 				unsent_seen |= !pm->sent;
 			}
 			FUZZ_ASSERT(n <= FUZZ_QUEUE_MAX && sent <= RD_MAX_INFLIGHT);
-#if FUZZ_HARDENED
 			/* rel.c's counts and tail are the queue's, and its bound holds */
 			FUZZ_ASSERT(p->nq == n && p->ninflight == sent && p->qbytes == bytes);
 			FUZZ_ASSERT(!mg.link.max_queue || bytes <= mg.link.max_queue);
 			FUZZ_ASSERT(*p->qtail == NULL);
 			FUZZ_ASSERT(!p->unsent || !p->unsent->sent);
-#else
-			(void)bytes;
-#endif
 		}
-#if FUZZ_HARDENED
 		FUZZ_ASSERT(npeers == mg.link.npeers &&
 			    (!mg.link.max_peers || npeers <= mg.link.max_peers));
-#else
-		(void)npeers;
-#endif
 	}
 	in_check = false;
 }
@@ -603,7 +566,7 @@ static void packet(const uint8_t *data, size_t len, const struct sockaddr *sa, s
 	if (len > sizeof(buf))
 		return;
 	memcpy(buf, data, len);
-	LIVE(FUZZ_HANDLE_PACKET(&mg, buf, len, sa, salen));
+	LIVE(mgr_handle_packet(&mg, buf, len, sa, salen));
 }
 
 /* The gateway at a (any port) ACKs everything it was sent, as ACK
@@ -684,12 +647,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case MF_TIME:
 			clock_off += RD_RETRY_CAP_MS + 1;
 			LIVE(rd_tick(&mg.link, rd_now_ms() + clock_off));
-#if FUZZ_HARDENED
 			/* idle peer records expire (the loop's timer) */
 			if (r.len && r.data[0] & 1)
 				rd_link_expire(&mg.link, rd_now_ms() + clock_off + PEER_IDLE_MS,
 					       PEER_IDLE_MS, keep_peer);
-#endif
 			break;
 		case MF_OVERRUN:
 			if (r.len && r.data[0] & 1)

@@ -119,7 +119,6 @@ int rd_wg_peer_keys(const char *ifname, uint8_t (**keys)[32], unsigned int *n)
 	return 0;
 }
 
-#if __has_include("mgr-policy.h")
 int rd_wg_peer_endpoints(const char *ifname, struct rd_wg_endpoint **out, unsigned int *n)
 {
 	(void)ifname;
@@ -141,7 +140,6 @@ int rd_route_add(const char *ifname, const struct roster_prefix *p)
 	(void)p;
 	return 0;
 }
-#endif
 
 void rd_wg_genkey(uint8_t priv[32])
 {
