@@ -193,6 +193,12 @@ static int roster_stamp_check(struct roster_stamp *st,
 				       vpn->id);
 			return roster_stamp_refuse(extack, st, cur, -EPERM);
 		}
+		/* The next generation would wrap to 0, older than every other */
+		if (cur == U64_MAX) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "VPN is at the largest generation: delete it and create it again");
+			return roster_stamp_refuse(extack, st, cur, -EOVERFLOW);
+		}
 		st->gen = cur + 1;
 		return 0;
 	}
@@ -602,7 +608,14 @@ int roster_nl_vpn_del_doit(struct sk_buff *skb, struct genl_info *info)
 	roster_plant_lock_outer();
 	mutex_lock(&rn->lock);
 	vpn = roster_vpn_find(rn, info);
-	err = vpn ? roster_stamp_check(&st, vpn, info->extack) : -ENOENT;
+	if (vpn && !st.stamped && vpn->generation == U64_MAX &&
+	    !(vpn->flags & ROSTER_VPN_FLAGS_FOLLOWER)) {
+		/* nothing comes after a deletion: it may keep the largest one */
+		st.gen = U64_MAX;
+		err = 0;
+	} else {
+		err = vpn ? roster_stamp_check(&st, vpn, info->extack) : -ENOENT;
+	}
 	if (!err)
 		roster_vpn_delete_notify(rn, net, vpn, &st);
 	mutex_unlock(&rn->lock);

@@ -56,7 +56,7 @@ NLMSGERR_ATTR_MSG = 1
 KNOWN_ERRNOS = {errno.EINVAL, errno.ENOENT, errno.EEXIST, errno.ENOSPC,
                 errno.EADDRINUSE, errno.EALREADY, errno.ESTALE, errno.EPERM,
                 errno.E2BIG, errno.EOPNOTSUPP, errno.ERANGE, errno.EMSGSIZE,
-                errno.ENOMEM}
+                errno.ENOMEM, errno.EOVERFLOW}
 
 SCALAR = {'u8': 'B', 'u16': 'H', 'u32': 'I', 'u64': 'Q'}
 

@@ -139,18 +139,20 @@ static bool pred_never(const struct oneshot *o)
 }
 
 static int oneshot_open(struct oneshot *o, const struct rd_config *c, const struct rd_identity *id,
-			int tries)
+			int tries, bool privileged)
 {
 	int fd;
 
 	memset(o, 0, sizeof(*o));
 	o->id = id;
-	/* A privileged port other than control-port (a running `rosterd
-	 * gateway` owns that): the manager takes a gateway's requests only
-	 * from privileged ports (manager.c). Without the privilege, an
-	 * ephemeral one: enough for redeem. */
+	/* leave: a privileged port other than control-port (a running
+	 * `rosterd gateway` owns that), since the manager takes a gateway's
+	 * requests only from privileged ports (manager.c). redeem: an
+	 * ephemeral port, as ENROLL is taken from any port. A fixed one
+	 * would be shared by two redeems of one token on two hosts (the
+	 * same id), and the ENROLLED meant for one would reach the other. */
 	fd = -EADDRINUSE;
-	for (uint16_t port = 1023; port >= 600 && fd == -EADDRINUSE; port--)
+	for (uint16_t port = 1023; privileged && port >= 600 && fd == -EADDRINUSE; port--)
 		if (port != id->control_port)
 			fd = rd_udp_socket(&id->id, port, c->ifname);
 	if (fd < 0)
@@ -160,6 +162,10 @@ static int oneshot_open(struct oneshot *o, const struct rd_config *c, const stru
 		return fd;
 	}
 	rd_link_init(&o->link, fd, (int)c->retry_ms, tries, oneshot_done);
+	/* A privileged port is the same on every run, so the manager may
+	 * still hold the window of an earlier redeem or leave from it: only a
+	 * session that grows across runs is taken as new, never as stale. */
+	o->link.session = rd_session_next(c->state_dir);
 	o->link.priv = o;
 	o->mp = gw_ctl_manager(&o->link, id);
 	return o->mp ? 0 : -ENOMEM;
@@ -279,16 +285,17 @@ static void redeem_undo(const struct rd_config *c, bool had_if)
 
 /* One ENROLL{gateway key} over rctl0 set up with priv: ENROLLED's
  * reply in o->reply, 0 if answered; -EPERM refused, -ETIMEDOUT no
- * answer. */
+ * answer. Through the gateway's own key (privileged) the manager takes
+ * it as an enrolled gateway's request: from a privileged port only. */
 static int enroll_once(struct oneshot *o, const struct rd_config *c, const uint8_t *priv,
-		       const struct rd_identity *id)
+		       const struct rd_identity *id, bool privileged)
 {
 	struct rd_msg req = { .type = RD_ENROLL, .has_key = true };
 	int ret;
 
 	ret = gw_ctl_setup(c->ifname, priv, id);
 	if (!ret)
-		ret = oneshot_open(o, c, id, 8);
+		ret = oneshot_open(o, c, id, 8, privileged);
 	if (ret)
 		return ret;
 	rd_wg_pubkey(req.key, id->private_key);
@@ -372,13 +379,13 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 	rd_info("enrolling as %s with the manager at %s%s", rd_ntop(&id.id), ep,
 		resumed ? " (resuming an earlier redeem, same key)" : "");
 	/* The control tunnel with the one-time invitation key. */
-	ret = enroll_once(&o, c, t.invite_key, &id);
+	ret = enroll_once(&o, c, t.invite_key, &id, false);
 	/* No answer under the invitation key, after a redeem that stopped
 	 * half way: the manager may have enrolled our key already (and
 	 * dropped the invitation's), so ask through our own. */
 	if (ret == -ETIMEDOUT && resumed) {
 		rd_info("no answer with the invitation key; asking with the gateway key");
-		ret = enroll_once(&o, c, id.private_key, &id);
+		ret = enroll_once(&o, c, id.private_key, &id, true);
 	}
 	if (ret) {
 		if (ret == -ETIMEDOUT)
@@ -426,11 +433,10 @@ int rd_cmd_leave(struct rd_config *c, uint32_t vpn)
 		rd_err("%s/identity: %s", c->state_dir, ret == -ENOENT ? "not enrolled" : strerror(-ret));
 		return ret;
 	}
-	ret = oneshot_open(&o, c, &id, 6);
+	ret = oneshot_open(&o, c, &id, 6, true);
 	if (ret)
 		return ret;
 	/* The daemon may be running: one counter orders both. */
-	o.link.session = rd_session_next(c->state_dir);
 	o.req_seq = o.mp->next_seq;
 	ret = rd_send(&o.link, o.mp, &req);
 	if (!ret)
