@@ -7,7 +7,7 @@
 # members' join generation and time.
 source "$(dirname "$0")/lib.sh"
 require_module
-ktap_plan 41
+ktap_plan 44
 new_ns NS
 
 M1="id 10.0.0.1 key $KEY1 allowed 10.1.0.0/24"
@@ -118,4 +118,13 @@ check "stamp 2^64-1 in order" test "$RC" = 0 -a "$OUT" = "vpn 9 generation 18446
 run "$NS" -j vpn show 9
 check "-j with generation 2^64-1: valid JSON, a positive number" bash -c 'jq -e ".[0].generation > 1.8e19" <<<"$0" >/dev/null' "$OUT"
 check "... and for a strict parser" is_json
+
+# a VPN at 2^64-1 takes no unstamped change: the next generation would wrap
+run "$NS" vpn add 10 generation 18446744073709551615
+run "$NS" member add vpn 10 $M1
+expect_err "unstamped change at generation 2^64-1: refused, no wrap to 0" "largest generation"
+run "$NS" -j vpn show 10
+check "... the VPN unchanged at 2^64-1, no member" jqe '.[0].generation > 1.8e19 and .[0].member_count == 0' <<<"$OUT"
+run "$NS" vpn del 10
+check "... and it can still be deleted" test "$RC" = 0
 ktap_done
