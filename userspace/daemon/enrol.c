@@ -67,6 +67,13 @@ void mgr_handle_enroll(struct mgr *m, struct rd_peer *p, const struct roster_add
 		mgr_send_error(m, p, msg->seq, EINVAL, "ENROLL without a key");
 		return;
 	}
+	/* A revoked key never comes back, whichever invitation it shows. */
+	if (rd_store_key_revoked(m->st, msg->key) == 1) {
+		rd_warn("ENROLL from %s refused: its key is revoked", rd_ntop(src));
+		mgr_send_error(m, p, msg->seq, EKEYREVOKED,
+			       "the key is revoked; enrol with a fresh key");
+		return;
+	}
 	inv = mgr_inv_find(m, src);
 	if (!inv) {
 		/* Without a pending invitation, src can only reach us through

@@ -9,6 +9,8 @@
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
  *   rosterd backup  [--config FILE] DEST
+ *   rosterd revoke  [--config FILE] --id ADDR
+ *   rosterd invites [--config FILE] [-j]
  *   rosterd --help | -V
  *
  * Exit: 0 ok, 1 runtime error (including a bad config file), 2 usage error.
@@ -24,6 +26,7 @@
 #include "rosterd.h"
 #include "log.h"
 #include "config.h"
+#include "mgr-admin.h"
 #include "state.h"
 #include "store.h"
 #include "token.h"
@@ -42,6 +45,8 @@ static void usage(FILE *f)
 		"       rosterd redeem  --config FILE [-v|-q] [--token-file FILE | -]\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
 		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
+		"       rosterd revoke  [--config FILE] [-v|-q] --id ADDR\n"
+		"       rosterd invites [--config FILE] [-j]\n"
 		"       rosterd --help | -V\n"
 		"\n"
 		"Roles: the manager keeps the VPN membership table (roster.ko) and\n"
@@ -49,6 +54,9 @@ static void usage(FILE *f)
 		"WireGuard peers and routes. See rosterd(8) / Documentation/rosterd.rst.\n"
 		"backup writes an online copy of the manager's store (the state-dir of\n"
 		"--config, default " DEFAULT_MANAGER_CONFIG ") to DEST, a new file.\n"
+		"revoke evicts a gateway (or a pending invitation) for good: its key is\n"
+		"refused from then on and it leaves every VPN; invites lists the pending\n"
+		"invitations (-j: JSON). Both default to the same --config.\n"
 		"redeem reads the invitation token from standard input, or from\n"
 		"--token-file FILE (mode 0600); a TOKEN argument, readable by every\n"
 		"local user, still works with a warning.\n"
@@ -107,6 +115,7 @@ int main(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -119,7 +128,7 @@ int main(int argc, char **argv)
 	unsigned int nvpns = 0, npfx = 0;
 	struct roster_prefix pfx[ROSTER_PREFIX_MAX];
 	struct roster_addr id = { 0 };
-	bool has_id = false, has_ttl = false;
+	bool has_id = false, has_ttl = false, json = false;
 	unsigned long long ttl = 3600;
 	int verbosity = 0, opt;
 	enum rd_role role;
@@ -136,7 +145,8 @@ int main(int argc, char **argv)
 		printf("rosterd %s\n", ROSTERD_VERSION);
 		return 0;
 	}
-	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite") || !strcmp(cmd, "backup"))
+	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite") || !strcmp(cmd, "backup") ||
+	    !strcmp(cmd, "revoke") || !strcmp(cmd, "invites"))
 		role = RD_ROLE_MANAGER;
 	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave"))
 		role = RD_ROLE_GATEWAY;
@@ -145,14 +155,14 @@ int main(int argc, char **argv)
 
 	optind = 2;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:vqhVj", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
 			break;
 		case 'i':
-			if (strcmp(cmd, "invite"))
-				return usage_err("--id is only valid for invite");
+			if (strcmp(cmd, "invite") && strcmp(cmd, "revoke"))
+				return usage_err("--id is only valid for invite and revoke");
 			if (roster_addr_parse(optarg, &id) || id.family != AF_INET)
 				return usage_err("invalid --id '%s' (an IPv4 address)", optarg);
 			has_id = true;
@@ -199,6 +209,11 @@ int main(int argc, char **argv)
 				return usage_err("--token-file is only valid for redeem");
 			token_file = optarg;
 			break;
+		case 'j':
+			if (strcmp(cmd, "invites"))
+				return usage_err("-j is only valid for invites");
+			json = true;
+			break;
 		case 'v':
 			verbosity = 1;
 			break;
@@ -216,7 +231,8 @@ int main(int argc, char **argv)
 		}
 	}
 	(void)has_ttl;
-	if (!config && !strcmp(cmd, "backup"))
+	if (!config && (!strcmp(cmd, "backup") || !strcmp(cmd, "revoke") ||
+			!strcmp(cmd, "invites")))
 		config = DEFAULT_MANAGER_CONFIG;
 	if (!config)
 		return usage_err("--config FILE is required");
@@ -245,6 +261,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "invite") && (!has_id || !nvpns || !npfx))
 		return usage_err("invite needs --id ADDR, at least one --vpn ID and at least one "
 				 "--prefix P (what the gateway may announce)");
+	if (!strcmp(cmd, "revoke") && !has_id)
+		return usage_err("revoke needs --id ADDR (the gateway's or the invitation's id)");
 	if (!strcmp(cmd, "leave") && nvpns != 1)
 		return usage_err("leave needs exactly one --vpn ID");
 
@@ -282,5 +300,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(&cfg, argv[optind]) ? 1 : 0;
+	if (!strcmp(cmd, "revoke"))
+		return rd_cmd_revoke(&cfg, &id) ? 1 : 0;
+	if (!strcmp(cmd, "invites"))
+		return rd_cmd_invites(&cfg, json) ? 1 : 0;
 	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;
 }

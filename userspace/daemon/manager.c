@@ -17,6 +17,7 @@
 #include "rosterd.h"
 #include "log.h"
 #include "mgr.h"
+#include "mgr-admin.h"
 #include "mgr-limit.h"
 #include "mgr-live.h"
 #include "netif.h"
@@ -481,6 +482,7 @@ int rd_manager_run(struct rd_config *c)
 	ret = setup_table(m);
 	if (ret)
 		goto out;
+	mgr_evict_sweep(m, NULL, 0);
 	sfd = rd_signalfd();
 	if (sfd < 0) {
 		ret = sfd;

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-admin.h"
 #include "mgr-policy.h"
 #include "netif.h"
 #include "util.h"
@@ -86,8 +87,8 @@ static int ctl_apply(struct mgr *m)
 
 int mgr_ctl_reload(struct mgr *m)
 {
-	struct rd_entry *gws = NULL, *inv = NULL;
-	unsigned int ngws = 0, ninv = 0, nexp = 0;
+	struct rd_entry *gws = NULL, *inv = NULL, *was;
+	unsigned int ngws = 0, ninv = 0, nexp = 0, nwas;
 	uint8_t expired[16][32];
 	int ret;
 
@@ -109,7 +110,8 @@ int mgr_ctl_reload(struct mgr *m)
 	mgr_policy_warn_unlisted(inv, ninv, "invitation");
 	if (ngws > 1)
 		qsort(gws, ngws, sizeof(*gws), entry_cmp);
-	free(m->gws);
+	was = m->gws;
+	nwas = m->ngws;
 	free(m->inv);
 	m->gws = gws;
 	m->ngws = ngws;
@@ -118,6 +120,10 @@ int mgr_ctl_reload(struct mgr *m)
 	ret = ctl_apply(m);
 	if (!ret)
 		rd_info("%s: %u gateway(s), %u pending invitation(s)", m->c->ifname, ngws, ninv);
+	/* An enrolment that went (rosterd revoke, here or on another manager
+	 * of the store): its memberships go too, after its key left rctl0. */
+	mgr_evict_sweep(m, was, nwas);
+	free(was);
 	return ret;
 }
 
