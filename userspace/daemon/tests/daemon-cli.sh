@@ -50,7 +50,7 @@ mkdir -m 0700 "$T/old"
 echo "10.255.0.11 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= 7" >"$T/old/gateways"
 
 echo "TAP version 13"
-echo "1..41"
+echo "1..51"
 t "no arguments: usage" 2 "Usage" -- "$R"
 t "--help" 0 "Usage: rosterd manager" -- "$R" --help
 t "-V" 0 "rosterd " -- "$R" -V
@@ -125,5 +125,20 @@ t "backup over an existing DEST refused" 1 "already exists" -- "$R" backup --con
 echo x >"$T/other"
 t "backup over any existing file refused" 1 "refusing to overwrite" -- "$R" backup --config "$T/store.conf" "$T/other"
 [ "$(cat "$T/other")" = x ] || { echo "# an existing DEST was changed"; fails=$((fails + 1)); }
+
+# revoke and invites (the store's side is tests/admin-test.c)
+t "revoke without --id" 2 "revoke needs --id" -- "$R" revoke --config "$T/mgr.conf"
+t "revoke with a bad --id" 2 "invalid --id" -- "$R" revoke --config "$T/mgr.conf" --id nope
+t "revoke with an argument" 2 "unexpected argument" -- "$R" revoke --config "$T/mgr.conf" --id 10.255.0.11 x
+t "-j is for invites only" 2 "only valid for invites" -- "$R" revoke --config "$T/mgr.conf" --id 10.255.0.11 -j
+t "invites with --id" 2 "only valid for invite and revoke" -- "$R" invites --config "$T/mgr.conf" --id 10.255.0.11
+t "invites with no store" 1 "no store" -- "$R" invites --config "$T/old.conf"
+t "invites -j: the pending invitations" 0 "" -- "$R" invites --config "$T/mgr.conf" -j
+python3 -c 'import json, sys; v = json.load(open(sys.argv[1])); assert [i["id"] for i in v] == ["10.255.0.11"], v' "$T/out" ||
+	{ echo "# invites -j: not the one pending invitation"; fails=$((fails + 1)); }
+t "revoke an unknown id: exit 1" 1 "no enrolled gateway and no pending invitation" -- "$R" revoke --config "$T/mgr.conf" --id 10.255.0.99
+t "revoke the pending invitation" 0 "revoked invitation 10.255.0.11 key " -- "$R" revoke --config "$T/mgr.conf" --id 10.255.0.11
+t "invites: nothing pending, nothing printed" 0 "" -- "$R" invites --config "$T/mgr.conf"
+[ ! -s "$T/out" ] || { echo "# invites printed something"; fails=$((fails + 1)); }
 echo "# $fails failure(s)"
 [ "$fails" -eq 0 ]
