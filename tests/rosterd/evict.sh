@@ -59,6 +59,8 @@ store_rows() {
 }
 # gwN's rctl0 received bytes (from the manager)
 ctl_rx() { rst_in "gw$1" wg show rctl0 transfer | awk '{ s += $2 } END { print s + 0 }'; }
+# check runs its command with standard input from /dev/null: TEXT as an argument
+has() { grep -qF -- "$2" <<<"$1" || { echo "  no '$2' in: $1"; return 1; }; }
 said() {
 	grep -qxF -- "$2" <<<"$1" && return 0
 	echo "  no line '$2' in:"
@@ -180,7 +182,7 @@ res=$(printf '%s\n' "$tok3" | rst_in gw3 "$ROSTERD" redeem --config "$(rst_conf 
 rc=$?
 printf '%s\n' "$res" >>"$RST_DIR/gw3.redeem.log"
 check fresh-key-old-key-refused test "$rc" -eq 1
-check fresh-key-old-key-says-why grep -qF "the manager refused the enrolment: the key is revoked" <<<"$res"
+check fresh-key-old-key-says-why has "$res" "the manager refused the enrolment: the key is revoked"
 check fresh-key-manager-logs logged mgr "$m" "ENROLL from $(rst_gw_id 3) refused: its key is revoked"
 check fresh-key-not-enrolled test "$(store_rows gateways 3)" = 0
 rm -f "$(st 3)/identity.pending"

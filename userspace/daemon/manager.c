@@ -482,7 +482,7 @@ int rd_manager_run(struct rd_config *c)
 	ret = setup_table(m);
 	if (ret)
 		goto out;
-	mgr_evict_sweep(m, NULL, 0);
+	mgr_evict_all(m);
 	sfd = rd_signalfd();
 	if (sfd < 0) {
 		ret = sfd;

@@ -78,13 +78,15 @@ static void evict_one(struct mgr *m, uint32_t vpn, const struct roster_member *m
 			rd_ntop(&mb->id), key);
 }
 
-/* Every member of the table: once, at start. */
-static void sweep_all(struct mgr *m)
+void mgr_evict_all(struct mgr *m)
 {
 	struct roster_member_set *sets = NULL;
 	size_t n = 0;
-	int ret = roster_member_list(m->rh, 0, &sets, &n);
+	int ret;
 
+	if (!m->rh)
+		return;
+	ret = roster_member_list(m->rh, 0, &sets, &n);
 	if (ret) {
 		if (ret != -ENOENT)
 			rd_warn("revoked members: cannot dump the table: %s",
@@ -104,11 +106,7 @@ void mgr_evict_sweep(struct mgr *m, const struct rd_entry *was, unsigned int nwa
 	size_t nv = 0;
 
 	if (!m->rh)
-		return;		/* before setup_table: the start sweep follows */
-	if (!was) {
-		sweep_all(m);
-		return;
-	}
+		return;		/* before setup_table: mgr_evict_all follows */
 	for (unsigned int i = 0; i < nwas; i++) {
 		if (mgr_gw_find(m, &was[i].id))
 			continue;

@@ -8,10 +8,11 @@
  * refuses for ever (a new invitation, an enrolment, a key rotation). The
  * keys leave rctl0 at once, and the id leaves every VPN of roster.ko with
  * reason admin, so the one-way flow (mgr-fanout.c) sends the members
- * their REMOVE. The manager applies the same rule itself (mgr_evict_sweep)
- * at start and whenever an enrolment disappears from the store, so that
- * neither a stopped manager, nor a kernel that had no table at the time,
- * nor another manager of the same store keeps a revoked member.
+ * their REMOVE. The manager applies the same rule itself, at start
+ * (mgr_evict_all) and whenever an enrolment disappears from the store
+ * (mgr_evict_sweep), so that neither a stopped manager, nor a kernel that
+ * had no table at the time, nor another manager of the same store keeps
+ * a revoked member.
  *
  * `rosterd invites [-j]` lists the pending invitations.
  */
@@ -49,9 +50,11 @@ bool mgr_evict_due(struct mgr *m, const struct roster_member *mb);
  * an error. */
 int mgr_evict_id(struct roster_handle *rh, const struct roster_addr *id, uint32_t *vpns,
 		 unsigned int max, unsigned int *n);
-/* Apply the rule to roster.ko: every member if was is NULL (at start,
- * once the table equals the store), else only the ids of was[0..nwas)
- * (the gateways before a reload) that are no longer enrolled. */
+/* Apply the rule to every member of roster.ko: at start, once the table
+ * equals the store. */
+void mgr_evict_all(struct mgr *m);
+/* The same for the ids of was[0..nwas) (the gateways before a reload)
+ * that are no longer enrolled. */
 void mgr_evict_sweep(struct mgr *m, const struct rd_entry *was, unsigned int nwas);
 
 #endif /* RD_MGR_ADMIN_H */

@@ -408,7 +408,7 @@ static void t_evict_rule(void)
 	mb.has_key = false;
 	EXPECT(!mgr_evict_due(&m, &mb));
 	/* no kernel: the sweep does nothing, and says nothing is wrong */
-	mgr_evict_sweep(&m, NULL, 0);
+	mgr_evict_all(&m);
 	mgr_evict_sweep(&m, m.gws, m.ngws);
 }
 
