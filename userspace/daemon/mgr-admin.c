@@ -108,8 +108,18 @@ void mgr_evict_sweep(struct mgr *m, const struct rd_entry *was, unsigned int nwa
 	if (!m->rh)
 		return;		/* before setup_table: mgr_evict_all follows */
 	for (unsigned int i = 0; i < nwas; i++) {
+		struct sockaddr_storage ss;
+		struct rd_peer *p;
+		socklen_t len;
+
 		if (mgr_gw_find(m, &was[i].id))
 			continue;
+		/* Its key is off rctl0: what is queued for it can never arrive,
+		 * and would only be retransmitted into nothing. */
+		len = rd_sockaddr(&was[i].id, m->c->control_port, &ss);
+		p = rd_peer_get(&m->link, (struct sockaddr *)&ss, len, false);
+		if (p)
+			rd_peer_flush(p);
 		/* Rare (a revoke), so the VPN list is read only when needed. */
 		if (!v && roster_vpn_list(m->rh, &v, &nv))
 			return;
