@@ -61,6 +61,26 @@ store_rows() {
 ctl_rx() { rst_in "gw$1" wg show rctl0 transfer | awk '{ s += $2 } END { print s + 0 }'; }
 # check runs its command with standard input from /dev/null: TEXT as an argument
 has() { grep -qF -- "$2" <<<"$1" || { echo "  no '$2' in: $1"; return 1; }; }
+# How long a removal takes to reach a member: gone_start NAME KEY starts a
+# watcher (build/bench/wg-watch, CLOCK_MONOTONIC) waiting for KEY to leave
+# gw1's rvpn7 and notes the time; gone_ms NAME prints the milliseconds from
+# that time to the first query that found it gone.
+gone_start() {
+	local i
+	"$RST_WG_WATCH" key -g -t 30 -i 20 rvpn7 "$2" "$RST_P-gw1" >"$RST_DIR/gone-$1.out" 2>&1 &
+	RST_PID[watch-gone-$1]=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^start ' "$RST_DIR/gone-$1.out" && break
+		sleep 0.1
+	done
+	"$RST_WG_WATCH" now >"$RST_DIR/gone-$1.t0"
+}
+gone_ms() {
+	wait "${RST_PID[watch-gone-$1]}" || return 1
+	unset "RST_PID[watch-gone-$1]"
+	awk -v t0="$(cat "$RST_DIR/gone-$1.t0")" '$1 == "last" { printf "%d\n", ($2 - t0) * 1000 }' \
+		"$RST_DIR/gone-$1.out"
+}
 said() {
 	grep -qxF -- "$2" <<<"$1" && return 0
 	echo "  no line '$2' in:"
@@ -84,6 +104,7 @@ check keys-known test -n "$key3" -a -n "$key2"
 
 # ---- stolen: revoked on the running manager
 m=$(rst_log_lines mgr)
+gone_start revoke "$key3"
 res=$(mgr_rosterd revoke --id "$(rst_gw_id 3)" 2>&1)
 rc=$?
 printf '%s\n' "$res" >>"$RST_DIR/revoke.log"
@@ -98,6 +119,8 @@ check stolen-remove-fanned-out rst_wait 10 logged mgr "$m" "$(rst_gw_id 3) left 
 check stolen-members-drop-peer rst_wait_mesh 20 7 1 2
 check stolen-no-tunnel-to-gw3 rst_no_tunnel_to "$key3" 3 7 1 2
 check stolen-member-tables rst_wait_mirrors 20 7 1 2
+revoke_ms=$(gone_ms revoke)
+check stolen-latency-measured test -n "$revoke_ms"
 
 # ---- thief: gw3's daemon restarted
 rst_daemon_stop gw3
@@ -198,6 +221,15 @@ no_peer_key() {
 	[[ $'\n'$RST_WG_PEERS != *$'\n'"$1 "* ]] || { echo "  gw$3 rvpn$2 has a peer $1"; return 1; }
 }
 check fresh-key-old-key-nowhere no_peer_key "$key3" 7 1
+
+# ---- the floor: the same removal reaching gw1, made by hand (not for good)
+gone_start kick "$key3new"
+rst_kick 3 7
+kick_ms=$(gone_ms kick)
+check floor-latency-measured test -n "$kick_ms"
+if [[ -n $revoke_ms && -n $kick_ms ]]; then
+	ktap_diag "revoke -> gw1 drops the peer: $revoke_ms ms; roster member leave (admin) -> gw1 drops it: $kick_ms ms (floor); ratio $(awk -v a="$revoke_ms" -v b="$kick_ms" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+fi
 check daemons-alive rst_all_alive mgr gw1 gw3
 
 ((RST_FAILED == 0)) || rst_dump_logs 30
