@@ -76,8 +76,13 @@ gone_start() {
 	"$RST_WG_WATCH" now >"$RST_DIR/gone-$1.t0"
 }
 gone_ms() {
-	wait "${RST_PID[watch-gone-$1]}" || return 1
-	unset "RST_PID[watch-gone-$1]"
+	local i
+	# polled, not waited for: this runs in a command substitution, whose
+	# shell cannot wait for its parent's children
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^last ' "$RST_DIR/gone-$1.out" && break
+		sleep 0.1
+	done
 	awk -v t0="$(cat "$RST_DIR/gone-$1.t0")" '$1 == "last" { printf "%d\n", ($2 - t0) * 1000 }' \
 		"$RST_DIR/gone-$1.out"
 }
