@@ -29,6 +29,11 @@
 #                 old (revoked) key, is refused with "the key is revoked";
 #                 a redeem with a fresh key enrols, and gw3 joins VPN 7
 #                 again under its new key.
+#   floor         how long the revoke took to reach gw1 (its peer for gw3
+#                 gone, watched every 20 ms), against the same removal made
+#                 with `roster member leave ... reason admin` on the manager:
+#                 one REMOVE without the store transaction and rctl0 work
+#                 (a diagnostic line with both and their ratio).
 #
 # KTAP on stdout; exit 0 iff nothing failed. Run in the VM, module loaded.
 # shellcheck disable=SC2317 # functions run through rst_wait
