@@ -242,7 +242,7 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 		rd_err("%s: cannot read the private key: %s", c->state_dir, strerror(-ret));
 		return ret;
 	}
-	ret = rd_store_open(c->state_dir, &st, err, sizeof(err));
+	ret = rd_store_open_config(c, &st, err, sizeof(err));
 	if (ret) {
 		rd_err("%s", err);
 		return ret;

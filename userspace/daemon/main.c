@@ -77,12 +77,12 @@ static int cmd_backup(const struct rd_config *c, const char *dest)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", c->state_dir, RD_STORE_FILE);
-	if (access(path, F_OK)) {
+	if (!c->store_etcd && access(path, F_OK)) {
 		rd_err("%s: no store (%s); the manager creates it when it starts", path,
 		       strerror(errno));
 		return -ENOENT;
 	}
-	ret = rd_store_open(c->state_dir, &s, err, sizeof(err));
+	ret = rd_store_open_config(c, &s, err, sizeof(err));
 	if (ret) {
 		rd_err("%s", err);
 		return ret;

@@ -324,11 +324,11 @@ static int setup_control(struct mgr *m)
 
 static int open_store(struct mgr *m)
 {
-	char err[256], hex[33];
+	char err[1024], hex[33];
 	uint32_t session;
 	int ret;
 
-	ret = rd_store_open(m->c->state_dir, &m->st, err, sizeof(err));
+	ret = rd_store_open_config(m->c, &m->st, err, sizeof(err));
 	if (ret) {
 		rd_err("%s", err);
 		return ret;
