@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "config.h"
 #include "etcd-http.h"
 #include "store.h"
 #include "store-etcd.h"
@@ -168,6 +169,71 @@ static struct sqlite3 *etcd_check(struct rd_store *s)
 	free(g);
 	free(v);
 	return mem;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static void t_etcd_config(void)
+{
+	static struct rd_config c;
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "store = mysql\n", "store: expected sqlite or etcd, got 'mysql'" },
+		{ "store = etcd\n", "store = etcd needs etcd-endpoints" },
+		{ "etcd-endpoints = http://127.0.0.1:2379\n", "etcd-* options need store = etcd" },
+		{ "store = sqlite\netcd-prefix = /r/\n", "etcd-* options need store = etcd" },
+		{ "store = etcd\netcd-endpoints = 127.0.0.1:2379\n",
+		  "line 3: etcd-endpoints: '127.0.0.1:2379' is not an http:// or https:// URL" },
+		{ "store = etcd\netcd-endpoints = http://a:1, ftp://b:2\n", "'ftp://b:2' is not" },
+		{ "store = etcd\netcd-endpoints = http://a:1\netcd-prefix = roster\n",
+		  "etcd-prefix: must begin and end with '/'" },
+		{ "store = etcd\netcd-endpoints = http://a:1\netcd-prefix = /roster\n",
+		  "etcd-prefix: must begin and end with '/'" },
+		{ "store = etcd\netcd-endpoints = https://a:1\netcd-cacert = ca.pem\n",
+		  "etcd-cacert: must be an absolute path, got 'ca.pem'" },
+		{ "store = etcd\netcd-endpoints = https://a:1\netcd-cert = /c.pem\n",
+		  "etcd-cert and etcd-key go together" },
+		{ "store = etcd\netcd-endpoints = https://a:1\netcd-user = mgr\n",
+		  "etcd-user and etcd-password-file go together" },
+		{ "store = etcd\netcd-endpoints = http://a:1\netcd-endpoints = http://b:1\n",
+		  "duplicate key 'etcd-endpoints'" },
+		{ "etcd-servers = http://a:1\n", "unknown key 'etcd-servers' in [manager]" },
+	};
+	char err[256], text[512];
+
+	/* The default: SQLite, no etcd option. */
+	EXPECT(rd_config_parse("[manager]\n", RD_ROLE_MANAGER, &c, err, sizeof(err)) == 0);
+	EXPECT(!c.store_etcd && !c.etcd.endpoints[0]);
+	EXPECT(rd_config_parse("[manager]\nstore = sqlite\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == 0 && !c.store_etcd);
+	/* Everything given. */
+	EXPECT(rd_config_parse("[manager]\nstore = etcd\n"
+			       "etcd-endpoints = https://10.0.0.1:2379, https://10.0.0.2:2379\n"
+			       "etcd-prefix = /roster/site-a/\netcd-cacert = /etc/rosterd/ca.pem\n"
+			       "etcd-cert = /etc/rosterd/m1.pem\netcd-key = /etc/rosterd/m1.key\n"
+			       "etcd-user = rosterd\netcd-password-file = /etc/rosterd/etcd.pw\n",
+			       RD_ROLE_MANAGER, &c, err, sizeof(err)) == 0);
+	EXPECT(c.store_etcd && !strcmp(c.etcd.endpoints, "https://10.0.0.1:2379, https://10.0.0.2:2379"));
+	EXPECT(!strcmp(c.etcd.prefix, "/roster/site-a/") && !strcmp(c.etcd.cacert, "/etc/rosterd/ca.pem"));
+	EXPECT(!strcmp(c.etcd.cert, "/etc/rosterd/m1.pem") && !strcmp(c.etcd.key, "/etc/rosterd/m1.key"));
+	EXPECT(!strcmp(c.etcd.user, "rosterd") &&
+	       !strcmp(c.etcd.password_file, "/etc/rosterd/etcd.pw"));
+	/* The prefix's default. */
+	EXPECT(rd_config_parse("[manager]\nstore = etcd\netcd-endpoints = http://127.0.0.1:2379\n",
+			       RD_ROLE_MANAGER, &c, err, sizeof(err)) == 0);
+	EXPECT(c.store_etcd && !strcmp(c.etcd.prefix, "/roster/"));
+	/* Not a gateway's. */
+	EXPECT(rd_config_parse("[gateway]\nstore = etcd\n", RD_ROLE_GATEWAY, &c, err,
+			       sizeof(err)) == -EINVAL && strstr(err, "unknown key 'store'"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[manager]\n%s", bad[i].text);
+		err[0] = 0;
+		EXPECT(rd_config_parse(text, RD_ROLE_MANAGER, &c, err, sizeof(err)) == -EINVAL);
+		if (!strstr(err, bad[i].want))
+			printf("# case %zu: got '%s', want '%s'\n", i, err, bad[i].want);
+		EXPECT(strstr(err, bad[i].want));
+	}
 }
 
 /* ---- the etcd server --------------------------------------------------- */
@@ -540,17 +606,19 @@ int main(void)
 	rd_log_level = RD_LOG_ERROR;
 	test_pid = (int)getpid();
 	if (!sh("command -v etcd >/dev/null && command -v etcdctl >/dev/null")) {
-		printf("TAP version 13\n1..0 # SKIP etcd or etcdctl not installed "
+		printf("TAP version 13\n1..1\n");
+		run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
+		printf("# SKIP the etcd cases: etcd or etcdctl not installed "
 		       "(Debian: etcd-server, etcd-client)\n");
-		return 0;
+		return failed ? 1 : 0;
 	}
 	snprintf(tmp, sizeof(tmp), "/tmp/store-etcd-test.XXXXXX");
 	if (!mkdtemp(tmp))
 		return perror("mkdtemp"), 1;
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..15\n");
-	fflush(stdout);
+	printf("TAP version 13\n1..16\n");
+	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
 	} else {
@@ -577,7 +645,7 @@ int main(void)
 		run("etcd store: over TLS with a client certificate; wrong CA refused", t_etcd_tls);
 		etcd_stop();
 	} else {
-		printf("not ok 15 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
+		printf("not ok 16 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
 		failed++;
 	}
 	if (etcd_failed) {
