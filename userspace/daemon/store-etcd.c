@@ -487,6 +487,12 @@ static int txn(struct rd_etcd_store *s, json_t *cmp, json_t *ops, json_t *fail_o
 	if (fail_ops)
 		json_object_set_new(req, "failure", fail_ops);
 	ret = call(s, "kv/txn", req, &r);
+	if (ret == -E2BIG) {
+		size_t l = strlen(s->err);
+
+		snprintf(s->err + l, sizeof(s->err) - l, " (one change is one transaction: raise "
+			 "etcd's --max-txn-ops or --max-request-bytes, Documentation/etcd.rst)");
+	}
 	if (ret)
 		return ret;
 	*ok = json_is_true(json_object_get(r, "succeeded"));

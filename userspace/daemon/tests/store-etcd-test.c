@@ -467,6 +467,13 @@ static void t_etcd_race(void)
 			rd_store_vpn_release(&v);
 		}
 	}
+	/* Another's commit is news even when this handle committed after it. */
+	rd_store_changed(a);
+	rd_store_changed(b);
+	EXPECT(commit_op(b, RD_STORE_VPN_PUT, 8, 0, 1, 0) == 0);
+	EXPECT(commit_op(a, RD_STORE_VPN_PUT, 9, 0, 1, 0) == 0);
+	EXPECT(rd_store_changed(a) && !rd_store_changed(a));
+	EXPECT(rd_store_changed(b) && !rd_store_changed(b));
 out:
 	rd_store_close(a);
 	rd_store_close(b);
@@ -601,10 +608,167 @@ static void t_etcd_auth(void)
 	printf("# wrong password: %s\n", err);
 }
 
-int main(void)
+/* A key belongs to one gateway or invitation (two rctl0 peers cannot
+ * share one): checked in the enrolment's transaction, also against
+ * another handle enrolling at the same moment. */
+static void t_etcd_keys(void)
+{
+	const char *d = newdir("keys");
+	struct rd_store *s = etcd_sopen(d);
+	struct rd_entry inv, gw, *e;
+	uint8_t old[32];
+	unsigned int n;
+	bool had;
+	int both = 0;
+
+	if (!s)
+		return;
+	entry(&inv, 0x0aff000b, 0xa1, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000b, 0xb2, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	entry(&inv, 0x0aff000c, 0xa2, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&inv, 0x0aff000d, 0xa3, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	/* another gateway's key, an invitation's (its own included) */
+	entry(&gw, 0x0aff000c, 0xb2, 0, 0);
+	memset(inv.key, 0xa2, 32);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == -EEXIST);
+	EXPECT(strstr(rd_store_errmsg(s), "already used by an enrolled gateway"));
+	entry(&gw, 0x0aff000c, 0xa3, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == -EEXIST);
+	EXPECT(strstr(rd_store_errmsg(s), "already used by a pending invitation"));
+	entry(&gw, 0x0aff000c, 0xa2, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == -EEXIST);
+	/* an invitation with an enrolled gateway's key */
+	entry(&inv, 0x0aff000e, 0xb2, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == -EEXIST);
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 1);
+	free(e);
+	EXPECT(rd_store_invites(s, &e, &n) == 0 && n == 2);
+	free(e);
+	EXPECT(integrity_ok(s));
+	/* Two handles enrol two gateways with one new key at once: one
+	 * wins, the other is refused, whoever is first. */
+	for (int round = 0; round < 6; round++) {
+		uint32_t ida = 0x0aff0010 + 2 * (uint32_t)round, idb = ida + 1;
+		uint8_t key = (uint8_t)(0xc0 + round), ka = (uint8_t)(0x10 + 2 * round);
+		uint8_t kb = (uint8_t)(ka + 1);
+		pid_t p;
+		int st, ra, go[2];
+		char x;
+
+		entry(&inv, ida, ka, 0, 1, 7);
+		EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+		entry(&inv, idb, kb, 0, 1, 7);
+		EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+		if (pipe(go))
+			break;
+		p = fork();
+		if (p == 0) {
+			struct rd_store *c = NULL;
+			struct rd_entry g;
+			char err[512];
+			uint8_t ik[32];
+
+			if (etcd_open_dir(d, &c, err, sizeof(err)))
+				_exit(3);
+			entry(&g, idb, key, 0, 0);
+			memset(ik, kb, 32);
+			if (write(go[1], "", 1) != 1)
+				_exit(4);
+			_exit(rd_store_enrol(c, &g, ik, old, &had) == 0 ? 0 : 1);
+		}
+		close(go[1]);
+		if (read(go[0], &x, 1) != 1)
+			EXPECT(!"the child started");
+		close(go[0]);
+		if (round % 2)
+			usleep(20000);
+		entry(&gw, ida, key, 0, 0);
+		memset(inv.key, ka, 32);
+		ra = rd_store_enrol(s, &gw, inv.key, old, &had);
+		waitpid(p, &st, 0);
+		EXPECT(WIFEXITED(st) && WEXITSTATUS(st) <= 1);
+		EXPECT((ra == 0) + (WIFEXITED(st) && WEXITSTATUS(st) == 0) == 1);
+		EXPECT(ra == 0 || ra == -EEXIST);
+		both += ra == 0;
+		EXPECT(integrity_ok(s));
+	}
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 1 + 6);
+	free(e);
+	printf("# this handle won %d of 6 enrolment races\n", both);
+	rd_store_close(s);
+}
+
+/* rosterd's commands on an etcd store: `invite` writes the invitation
+ * there (not into a SQLite file), `backup` points to etcdctl, and an
+ * unreachable etcd is a clear error with exit status 1. */
+static char rosterd[512];
+
+static void t_etcd_cli(void)
+{
+	char cf[160], bad[160], out[160];
+	struct rd_store *s = NULL;
+	struct rd_entry *e = NULL;
+	struct rd_etcd_conf c = conf;
+	unsigned int n = 0;
+	char err[512];
+
+	if (access(rosterd, X_OK)) {
+		printf("# no %s\n", rosterd);
+		EXPECT(!"rosterd built beside the test");
+		return;
+	}
+	snprintf(cf, sizeof(cf), "%s/mgr.conf", tmp);
+	snprintf(bad, sizeof(bad), "%s/bad.conf", tmp);
+	snprintf(out, sizeof(out), "%s/cli.out", tmp);
+	EXPECT(sh("printf '[manager]\\nendpoint = 192.0.2.1\\nstate-dir = %s/mgr\\n"
+		  "store = etcd\\netcd-endpoints = %s\\netcd-prefix = /cli/\\n' >%s",
+		  tmp, conf.endpoints, cf));
+	EXPECT(sh("printf '[manager]\\nendpoint = 192.0.2.1\\nstate-dir = %s/mgr\\n"
+		  "store = etcd\\netcd-endpoints = http://127.0.0.1:%u\\n' >%s",
+		  tmp, free_port(), bad));
+	EXPECT(sh("%s invite --config %s --id 10.255.0.11 --vpn 7 --prefix 10.11.0.0/24 -q "
+		  ">%s 2>&1", rosterd, cf, out));
+	EXPECT(sh("grep -q . %s", out));
+	snprintf(c.prefix, sizeof(c.prefix), "/cli/");
+	EXPECT(rd_store_open_etcd(&c, &s, err, sizeof(err)) == 0);
+	if (s) {
+		EXPECT(rd_store_invites(s, &e, &n) == 0 && n == 1);
+		if (n == 1)
+			EXPECT(!strcmp(rd_ntop(&e[0].id), "10.255.0.11") && e[0].vpns[0] == 7 &&
+			       e[0].has_prefixes && e[0].n_prefixes == 1 && e[0].expiry > 0);
+		free(e);
+		rd_store_close(s);
+	}
+	{
+		char p[200];
+
+		snprintf(p, sizeof(p), "%s/mgr/roster.db", tmp);
+		EXPECT(access(p, F_OK) != 0);	/* no SQLite store beside it */
+	}
+	EXPECT(sh("%s backup --config %s %s/b.db >%s 2>&1; test $? -eq 1 && "
+		  "grep -q 'etcdctl snapshot save' %s", rosterd, cf, tmp, out, out));
+	EXPECT(sh("%s invite --config %s --id 10.255.0.12 --vpn 7 --prefix 10.12.0.0/24 -q "
+		  ">%s 2>&1; test $? -eq 1 && grep -q \"Couldn't connect\" %s", rosterd, bad, out,
+		  out));
+	sh("sed 's/^/# /' %s", out);
+}
+
+int main(int argc, char **argv)
 {
 	rd_log_level = RD_LOG_ERROR;
 	test_pid = (int)getpid();
+	(void)argc;
+	{
+		/* rosterd beside the test's directory (tests/.. or san/tests/..) */
+		char *slash = strrchr(argv[0], '/');
+
+		snprintf(rosterd, sizeof(rosterd), "%.*s/../rosterd",
+			 slash ? (int)(slash - argv[0]) : 1, slash ? argv[0] : ".");
+	}
 	if (!sh("command -v etcd >/dev/null && command -v etcdctl >/dev/null")) {
 		printf("TAP version 13\n1..1\n");
 		run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
@@ -617,7 +781,7 @@ int main(void)
 		return perror("mkdtemp"), 1;
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..16\n");
+	printf("TAP version 13\n1..18\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -636,8 +800,11 @@ int main(void)
 		run("etcd store: the key layout; reopen, newer layout, unreachable endpoints",
 		    t_etcd_layout);
 		run("etcd store: of two managers racing on a VPN exactly one commits", t_etcd_race);
+		run("etcd store: a key is one gateway's or invitation's, also between two handles",
+		    t_etcd_keys);
 		run("etcd store: a change over etcd's transaction limit is refused whole",
 		    t_etcd_limits);
+		run("etcd store: rosterd invite and backup with store = etcd", t_etcd_cli);
 		run("etcd store: password authentication", t_etcd_auth);
 		etcd_stop();
 	}
@@ -645,7 +812,7 @@ int main(void)
 		run("etcd store: over TLS with a client certificate; wrong CA refused", t_etcd_tls);
 		etcd_stop();
 	} else {
-		printf("not ok 16 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
+		printf("not ok 18 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
 		failed++;
 	}
 	if (etcd_failed) {
