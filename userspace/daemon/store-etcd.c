@@ -666,7 +666,7 @@ static int vpns_of(struct rd_etcd_store *s, json_t *r, size_t gi, size_t fi, ssi
 	int ret = 0;
 
 	json_array_foreach(kvs(r, gi), i, kv) {
-		char key[KEYLEN], fkey[KEYLEN], *val;
+		char key[KEYLEN], fkey[KEYLEN] = "", *val;
 		struct rd_store_vpn *x;
 		unsigned long id;
 		uint64_t flags;
@@ -1098,7 +1098,7 @@ static int entries(struct rd_etcd_store *s, json_t *a, json_t *seen, struct rd_e
 			return bad(s, "gateway or invitation record");
 		}
 		if (seen) {
-			char key[KEYLEN], sk[KEYLEN], ih[33];
+			char key[KEYLEN], sk[KEYLEN] = "", ih[33];
 
 			if (!kv_key(s, kv, "gateway/", key) || strcmp(key, id_hex(&v[i].id, ih))) {
 				free(v);

@@ -8,6 +8,11 @@
  * etcd's limits, TLS with a client certificate (made here with openssl)
  * and password authentication. KTAP; skipped (exit 0) when etcd is not
  * installed.
+ *
+ *   store-etcd-test            run the tests
+ *   store-etcd-test bench N    time N commits on etcd, against a bare etcd
+ *                              put (the floor) and SQLite (a benchmark:
+ *                              build without SANITIZE)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -702,6 +707,89 @@ static void t_etcd_keys(void)
 	rd_store_close(s);
 }
 
+/* ---- benchmark ---------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* MEMBER_PUT commits (joins) of n members into one VPN: mean ms each. */
+static double bench_joins(struct rd_store *s, unsigned int n)
+{
+	struct roster_member m;
+	double t0;
+
+	if (commit_op(s, RD_STORE_VPN_PUT, 7, 0, 1, 0))
+		return -1;
+	t0 = now_s();
+	for (unsigned int i = 0; i < n; i++) {
+		mk_member(&m, i + 1, i + 2, 2);
+		if (commit_put(s, 7, i + 1, i + 2, &m))
+			return -1;
+	}
+	return (now_s() - t0) * 1000 / n;
+}
+
+/*
+ * `store-etcd-test bench N`: the price of etcd for the manager's commit,
+ * against its floor, one bare etcd put of a member's size through the
+ * same client (a round trip and a raft commit: no store can write etcd
+ * faster), and against SQLite (synchronous=FULL) on the same disk.
+ */
+static int etcd_bench(unsigned int n)
+{
+	struct rd_store *s = NULL, *q = NULL;
+	struct rd_store_vpn *v;
+	unsigned int nv;
+	double etcd_ms, sqlite_ms, put_ms, t0, load_ms;
+	char err[512], key[64], val[400];
+	struct rd_etcd *e;
+
+	if (!etcd_start("bench", false, ""))
+		return 1;
+	memset(val, 'x', sizeof(val) - 1);
+	val[sizeof(val) - 1] = 0;
+	if (rd_etcd_open(&conf, &e, err, sizeof(err)))
+		return 1;
+	t0 = now_s();
+	for (unsigned int i = 0; i < n; i++) {
+		json_t *r = NULL;
+
+		snprintf(key, sizeof(key), "/floor/%u", i);
+		if (rd_etcd_call(e, "kv/put", json_pack("{s:o, s:o}", "key", b64s(key), "value",
+							b64s(val)), &r, err, sizeof(err)))
+			return printf("# %s\n", err), 1;
+		json_decref(r);
+	}
+	put_ms = (now_s() - t0) * 1000 / n;
+	rd_etcd_close(e);
+	if (etcd_open_dir("/bench", &s, err, sizeof(err)) || rd_store_open(tmp, &q, err, sizeof(err)))
+		return printf("# %s\n", err), 1;
+	etcd_ms = bench_joins(s, n);
+	sqlite_ms = bench_joins(q, n);
+	t0 = now_s();
+	if (rd_store_load(s, &v, &nv) || nv != 1 || v[0].n != n)
+		return printf("# load: %s\n", rd_store_errmsg(s)), 1;
+	load_ms = (now_s() - t0) * 1000;
+	rd_store_vpns_free(v, nv);
+	printf("store commit (MEMBER_PUT, one VPN growing to %u members), mean per commit:\n", n);
+	printf("  etcd store          %.2f ms\n", etcd_ms);
+	printf("  etcd bare put       %.2f ms  (the floor; store / floor = %.2f)\n", put_ms,
+	       etcd_ms / put_ms);
+	printf("  SQLite FULL         %.2f ms  (etcd store / SQLite = %.2f)\n", sqlite_ms,
+	       etcd_ms / sqlite_ms);
+	printf("load of the VPN's %u members from etcd: %.1f ms\n", n, load_ms);
+	rd_store_close(s);
+	rd_store_close(q);
+	etcd_stop();
+	sh("rm -rf %s", tmp);
+	return 0;
+}
+
 /* rosterd's commands on an etcd store: `invite` writes the invitation
  * there (not into a SQLite file), `backup` points to etcdctl, and an
  * unreachable etcd is a clear error with exit status 1. */
@@ -761,7 +849,6 @@ int main(int argc, char **argv)
 {
 	rd_log_level = RD_LOG_ERROR;
 	test_pid = (int)getpid();
-	(void)argc;
 	{
 		/* rosterd beside the test's directory (tests/.. or san/tests/..) */
 		char *slash = strrchr(argv[0], '/');
@@ -779,6 +866,8 @@ int main(int argc, char **argv)
 	snprintf(tmp, sizeof(tmp), "/tmp/store-etcd-test.XXXXXX");
 	if (!mkdtemp(tmp))
 		return perror("mkdtemp"), 1;
+	if (argc == 3 && !strcmp(argv[1], "bench"))
+		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
 	printf("TAP version 13\n1..18\n");
