@@ -58,10 +58,16 @@ struct rd_etcd_store {
 	 * another handle wrote since the last rd_store_changed(). */
 	int64_t seen;
 	bool other;
+	/* The VPNs read or written through this handle, each valid while
+	 * P/vpn/H's revision is the one it was read at (see vcache_*). */
+	struct vcached *vc;
+	unsigned int nvc, capvc;
+	unsigned long vc_members;
 	char desc[1400];
 	char err[1400];
 };
 
+static void vc_clear(struct rd_etcd_store *s);
 static int fail(struct rd_etcd_store *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct rd_etcd_store *s, int err, const char *fmt, ...)
@@ -617,6 +623,7 @@ void rd_store_etcd_close(struct rd_etcd_store *s)
 {
 	if (!s)
 		return;
+	vc_clear(s);
 	rd_etcd_close(s->e);
 	free(s);
 }
@@ -634,6 +641,229 @@ const char *rd_store_etcd_describe(const struct rd_etcd_store *s)
 const char *rd_store_etcd_errmsg(const struct rd_etcd_store *s)
 {
 	return s->err[0] ? s->err : "no error";
+}
+
+/* ---- the VPN cache ------------------------------------------------------ */
+
+/*
+ * The manager reads a whole VPN for every change it fans out and for
+ * every SYNC_REQ: from etcd that is every member record again (0.6 s at
+ * 10 000). Every write of a VPN's members also writes P/vpn/H, so a copy
+ * read at P/vpn/H's revision M is the VPN for as long as P/vpn/H is at M:
+ * a read then costs one small range. This handle's own commits update
+ * the copy when the put's previous revision is the copy's (nobody wrote
+ * in between), else drop it.
+ */
+struct vcached {
+	int64_t mod;
+	struct rd_store_vpn v;
+};
+
+/* Bounds the copies' memory (a member is about 700 bytes). */
+#define VCACHE_MAX_MEMBERS (1u << 18)
+
+static int vc_find(const struct rd_etcd_store *s, uint32_t id, unsigned int *pos)
+{
+	unsigned int lo = 0, hi = s->nvc;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (s->vc[mid].v.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return lo < s->nvc && s->vc[lo].v.id == id;
+}
+
+static void vc_drop(struct rd_etcd_store *s, uint32_t id)
+{
+	unsigned int i;
+
+	if (!vc_find(s, id, &i))
+		return;
+	s->vc_members -= s->vc[i].v.n;
+	rd_store_vpn_release(&s->vc[i].v);
+	memmove(&s->vc[i], &s->vc[i + 1], (s->nvc - i - 1) * sizeof(*s->vc));
+	s->nvc--;
+}
+
+static void vc_clear(struct rd_etcd_store *s)
+{
+	for (unsigned int i = 0; i < s->nvc; i++)
+		rd_store_vpn_release(&s->vc[i].v);
+	free(s->vc);
+	s->vc = NULL;
+	s->nvc = s->capvc = 0;
+	s->vc_members = 0;
+}
+
+/* The entry for v->id, emptied (members freed), created if absent. */
+static struct vcached *vc_slot(struct rd_etcd_store *s, uint32_t id)
+{
+	unsigned int i;
+
+	if (vc_find(s, id, &i)) {
+		s->vc_members -= s->vc[i].v.n;
+		rd_store_vpn_release(&s->vc[i].v);
+		return &s->vc[i];
+	}
+	if (s->nvc == s->capvc) {
+		unsigned int nc = s->capvc ? s->capvc * 2 : 16;
+		struct vcached *n = realloc(s->vc, nc * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->vc = n;
+		s->capvc = nc;
+	}
+	memmove(&s->vc[i + 1], &s->vc[i], (s->nvc - i) * sizeof(*s->vc));
+	s->nvc++;
+	memset(&s->vc[i], 0, sizeof(s->vc[i]));
+	s->vc[i].v.id = id;
+	return &s->vc[i];
+}
+
+/* etcd's order of the member keys: the id's bytes, a shorter id first. */
+static int mid_cmp(const struct roster_addr *a, const struct roster_addr *b)
+{
+	size_t la = roster_addr_len(a), lb = roster_addr_len(b);
+	int c = memcmp(a->addr, b->addr, la < lb ? la : lb);
+
+	return c ? c : (la > lb) - (la < lb);
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+	return mid_cmp(&((const struct roster_member *)a)->id, &((const struct roster_member *)b)->id);
+}
+
+/* Keep a copy of v (read at revision mod). */
+static void vc_store(struct rd_etcd_store *s, const struct rd_store_vpn *v, int64_t mod)
+{
+	struct vcached *e;
+
+	if (s->vc_members + v->n > VCACHE_MAX_MEMBERS)
+		vc_clear(s);
+	if (v->n > VCACHE_MAX_MEMBERS)
+		return;
+	e = vc_slot(s, v->id);
+	if (!e)
+		return;
+	e->v = *v;
+	e->v.members = NULL;
+	if (v->n) {
+		e->v.members = malloc(v->n * sizeof(*v->members));
+		if (!e->v.members) {
+			vc_drop(s, v->id);
+			return;
+		}
+		memcpy(e->v.members, v->members, v->n * sizeof(*v->members));
+	}
+	e->mod = mod;
+	s->vc_members += v->n;
+}
+
+/* Member m put into e's sorted members (replacing the one of its id). */
+static bool vc_put_member(struct rd_etcd_store *s, struct vcached *e, const struct roster_member *m)
+{
+	unsigned int lo = 0, hi = e->v.n;
+	struct roster_member *nm;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (mid_cmp(&e->v.members[mid].id, &m->id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < e->v.n && !mid_cmp(&e->v.members[lo].id, &m->id)) {
+		e->v.members[lo] = *m;
+		return true;
+	}
+	nm = realloc(e->v.members, (e->v.n + 1) * sizeof(*nm));
+	if (!nm)
+		return false;
+	e->v.members = nm;
+	memmove(&nm[lo + 1], &nm[lo], (e->v.n - lo) * sizeof(*nm));
+	nm[lo] = *m;
+	e->v.n++;
+	s->vc_members++;
+	return true;
+}
+
+static void vc_del_member(struct rd_etcd_store *s, struct vcached *e, const struct roster_addr *id)
+{
+	for (unsigned int i = 0; i < e->v.n; i++)
+		if (!mid_cmp(&e->v.members[i].id, id)) {
+			memmove(&e->v.members[i], &e->v.members[i + 1],
+				(e->v.n - i - 1) * sizeof(*e->v.members));
+			e->v.n--;
+			s->vc_members--;
+			if (!e->v.n) {
+				free(e->v.members);
+				e->v.members = NULL;
+			}
+			return;
+		}
+}
+
+/* c committed at revision rev; P/vpn/H was at prev before it (0: absent). */
+static void vc_commit(struct rd_etcd_store *s, const struct rd_store_change *c, int64_t prev,
+		      int64_t rev)
+{
+	struct vcached *e;
+	unsigned int i;
+
+	if (c->op == RD_STORE_VPN_DEL) {
+		vc_drop(s, c->vpn);
+		return;
+	}
+	if (!prev) {
+		/* A new VPN: exactly what this change wrote. */
+		struct rd_store_vpn v = { .id = c->vpn, .generation = c->gen, .flags = c->vpn_flags };
+
+		vc_store(s, &v, 0);
+	} else if (!vc_find(s, c->vpn, &i) || s->vc[i].mod != prev) {
+		vc_drop(s, c->vpn);
+		return;
+	}
+	if (!vc_find(s, c->vpn, &i))
+		return;
+	e = &s->vc[i];
+	e->mod = rev;
+	e->v.generation = c->gen;
+	switch (c->op) {
+	case RD_STORE_MEMBER_PUT:
+		if (!vc_put_member(s, e, c->member))
+			vc_drop(s, c->vpn);
+		break;
+	case RD_STORE_MEMBER_DEL:
+		vc_del_member(s, e, &c->id);
+		break;
+	case RD_STORE_VPN_REPLACE: {
+		struct rd_store_vpn v = { .id = c->vpn, .generation = c->gen, .flags = e->v.flags,
+					  .n = c->n };
+
+		if (c->n) {
+			v.members = malloc(c->n * sizeof(*v.members));
+			if (!v.members) {
+				vc_drop(s, c->vpn);
+				break;
+			}
+			memcpy(v.members, c->members, c->n * sizeof(*v.members));
+			qsort(v.members, c->n, sizeof(*v.members), member_cmp);
+		}
+		vc_store(s, &v, rev);
+		free(v.members);
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 /* ---- membership -------------------------------------------------------- */
@@ -782,18 +1012,40 @@ int rd_store_etcd_vpn_get(struct rd_etcd_store *s, uint32_t id, struct rd_store_
 {
 	char kv[KEYLEN], kf[KEYLEN], km[KEYLEN];
 	struct rd_store_vpn *v;
-	unsigned int n;
-	json_t *r;
+	unsigned int n, i;
+	json_t *r, *x;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = snapshot(s, json_pack("[o, o, o]", op_range(k(s, kv, "vpn/%08x", id), false, false),
+	k(s, kv, "vpn/%08x", id);
+	if (vc_find(s, id, &i)) {
+		ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(kv)), &r);
+		if (ret)
+			return ret;
+		x = json_array_get(json_object_get(r, "kvs"), 0);
+		if (x && rd_etcd_int(x, "mod_revision") == s->vc[i].mod) {
+			json_decref(r);
+			*out = s->vc[i].v;
+			if (!out->n)
+				return 0;
+			out->members = malloc(out->n * sizeof(*out->members));
+			if (!out->members)
+				return -ENOMEM;
+			memcpy(out->members, s->vc[i].v.members, out->n * sizeof(*out->members));
+			return 0;
+		}
+		json_decref(r);
+		vc_drop(s, id);
+	}
+	ret = snapshot(s, json_pack("[o, o, o]", op_range(kv, false, false),
 				    op_range(k(s, kf, "flags/%08x", id), false, false),
 				    op_range(k(s, km, "member/%08x/", id), true, false)),
 		       &r);
 	if (ret)
 		return ret;
 	ret = vpns_of(s, r, 0, 1, 2, &v, &n);
+	if (!ret && n)
+		vc_store(s, &v[0], rd_etcd_int(kv1(r, 0), "mod_revision"));
 	json_decref(r);
 	if (ret)
 		return ret;
@@ -940,7 +1192,9 @@ static json_t *change_ops(struct rd_etcd_store *s, const struct rd_store_change 
 		json_array_append_new(ops, op_del(k(s, km, "member/%08x/", c->vpn), true));
 		return ops;
 	}
-	json_array_append_new(ops, op_put(kv, g));
+	/* its previous revision tells the cache whether anyone wrote between */
+	json_array_append_new(ops, json_pack("{s:{s:o, s:o, s:b}}", "request_put", "key", bkey(kv),
+					     "value", b64(g, strlen(g)), "prev_kv", 1));
 	if (!present)
 		json_array_append_new(ops, op_put(kf, f));
 	switch (c->op) {
@@ -987,6 +1241,17 @@ static json_t *change_ops(struct rd_etcd_store *s, const struct rd_store_change 
 	return ops;
 }
 
+/* The cache after c committed: the answer has P/vpn/H's previous
+ * revision in its first put (change_ops). */
+static void committed(struct rd_etcd_store *s, const struct rd_store_change *c, json_t *r)
+{
+	json_t *p = json_object_get(json_array_get(json_object_get(r, "responses"), 0),
+				    "response_put");
+
+	vc_commit(s, c, rd_etcd_int(json_object_get(p, "prev_kv"), "mod_revision"),
+		  rd_etcd_int(json_object_get(r, "header"), "revision"));
+}
+
 int rd_store_etcd_commit(struct rd_etcd_store *s, const struct rd_store_change *c)
 {
 	char kv[KEYLEN], km[KEYLEN], pg[24];
@@ -1011,6 +1276,7 @@ int rd_store_etcd_commit(struct rd_etcd_store *s, const struct rd_store_change *
 		if (ret)
 			return ret;
 		if (ok) {
+			committed(s, c, r);
 			json_decref(r);
 			return 0;
 		}
@@ -1063,8 +1329,15 @@ int rd_store_etcd_commit(struct rd_etcd_store *s, const struct rd_store_change *
 			json_decref(r);
 			return ret;
 		}
-		ret = txn(s, json_pack("[o]", cmp_mod(kv, mod)), change_ops(s, c, present, kvs(r, 1)),
-			  NULL, &ok, NULL);
+		{
+			json_t *w = NULL;
+
+			ret = txn(s, json_pack("[o]", cmp_mod(kv, mod)),
+				  change_ops(s, c, present, kvs(r, 1)), NULL, &ok, &w);
+			if (!ret && ok)
+				committed(s, c, w);
+			json_decref(w);
+		}
 		json_decref(r);
 		if (ret || ok)
 			return ret;

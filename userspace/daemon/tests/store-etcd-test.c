@@ -613,6 +613,91 @@ static void t_etcd_auth(void)
 	printf("# wrong password: %s\n", err);
 }
 
+/* A handle keeps the VPNs it read or wrote, valid while P/vpn/H is at
+ * the revision it read: after every change, its own or another handle's
+ * (even one that keeps the generation), a read is what etcd holds. */
+static bool same_as_store(struct rd_store *a, struct rd_store *ref, uint32_t vpn)
+{
+	struct rd_store_vpn v, *all;
+	unsigned int n;
+	bool eq = false;
+
+	if (rd_store_vpn_get(a, vpn, &v))
+		return false;
+	/* rd_store_load reads every record from etcd */
+	if (!rd_store_load(ref, &all, &n)) {
+		for (unsigned int i = 0; i < n; i++)
+			if (all[i].id == vpn)
+				eq = vpn_eq(&v, &all[i]);
+		rd_store_vpns_free(all, n);
+	}
+	rd_store_vpn_release(&v);
+	return eq;
+}
+
+static void t_etcd_cache(void)
+{
+	const char *d = newdir("cache");
+	struct rd_store *a = etcd_sopen(d), *b = etcd_sopen(d);
+	struct roster_member ms[12], m6;
+	uint64_t g = 1;
+
+	if (!a || !b)
+		goto out;
+	for (unsigned int i = 0; i < 12; i++)
+		mk_member(&ms[i], i * 37 % 11 + 1, 5, i % 3);
+	/* an IPv6 id among the IPv4 ones: the order is the ids' bytes */
+	mk_member(&m6, 3, 5, 1);
+	m6.id.family = AF_INET6;
+	inet_pton(AF_INET6, "a00::3", m6.id.addr);
+	EXPECT(commit_op(a, RD_STORE_VPN_PUT, 7, 0, g, 2) == 0);
+	EXPECT(same_as_store(a, b, 7));
+	for (unsigned int i = 0; i < 12; i++) {
+		EXPECT(commit_put(a, 7, g, g + 1, &ms[i]) == 0);
+		g++;
+		EXPECT(same_as_store(a, b, 7));
+	}
+	EXPECT(commit_put(a, 7, g, g + 1, &m6) == 0);
+	g++;
+	EXPECT(same_as_store(a, b, 7));
+	EXPECT(commit_del(a, 7, g, g + 1, 5) == 0);
+	g++;
+	EXPECT(same_as_store(a, b, 7));
+	EXPECT(commit_replace(a, 7, g, g + 1, ms + 3, 6) == 0);
+	g++;
+	EXPECT(same_as_store(a, b, 7));
+	/* b changes the members and keeps the generation: a sees it */
+	mk_member(&ms[0], 9, 77, 4);
+	EXPECT(commit_put(b, 7, RD_STORE_ANY_GEN, g, &ms[0]) == 0);
+	EXPECT(same_as_store(a, b, 7));
+	{
+		struct rd_store_vpn v;
+
+		EXPECT(rd_store_vpn_get(a, 7, &v) == 0 && v.generation == g);
+		for (unsigned int i = 0; i < v.n; i++)
+			if (v.members[i].id.addr[3] == 9)
+				EXPECT(member_eq(&v.members[i], &ms[0]));
+		rd_store_vpn_release(&v);
+	}
+	/* a's next commit follows b's: its copy was dropped, not patched */
+	EXPECT(commit_del(a, 7, g, g + 1, 4) == 0);
+	g++;
+	EXPECT(same_as_store(a, b, 7));
+	/* deleted and created again by b */
+	EXPECT(commit_op(b, RD_STORE_VPN_DEL, 7, g, 0, 0) == 0);
+	EXPECT(commit_op(b, RD_STORE_VPN_PUT, 7, 0, 1, 0) == 0);
+	EXPECT(same_as_store(a, b, 7));
+	EXPECT(commit_op(a, RD_STORE_VPN_DEL, 7, 1, 0, 0) == 0);
+	{
+		struct rd_store_vpn v;
+
+		EXPECT(rd_store_vpn_get(a, 7, &v) == -ENOENT);
+	}
+out:
+	rd_store_close(a);
+	rd_store_close(b);
+}
+
 /* A key belongs to one gateway or invitation (two rctl0 peers cannot
  * share one): checked in the enrolment's transaction, also against
  * another handle enrolling at the same moment. */
@@ -745,7 +830,7 @@ static int etcd_bench(unsigned int n)
 	struct rd_store *s = NULL, *q = NULL;
 	struct rd_store_vpn *v;
 	unsigned int nv;
-	double etcd_ms, sqlite_ms, put_ms, t0, load_ms;
+	double etcd_ms, sqlite_ms, put_ms, t0, load_ms, get_ms;
 	char err[512], key[64], val[400];
 	struct rd_etcd *e;
 
@@ -776,6 +861,16 @@ static int etcd_bench(unsigned int n)
 		return printf("# load: %s\n", rd_store_errmsg(s)), 1;
 	load_ms = (now_s() - t0) * 1000;
 	rd_store_vpns_free(v, nv);
+	/* what the fan-out reads for every change: this handle's copy */
+	t0 = now_s();
+	for (int i = 0; i < 20; i++) {
+		struct rd_store_vpn one;
+
+		if (rd_store_vpn_get(s, 7, &one) || one.n != n)
+			return printf("# get: %s\n", rd_store_errmsg(s)), 1;
+		rd_store_vpn_release(&one);
+	}
+	get_ms = (now_s() - t0) * 1000 / 20;
 	printf("store commit (MEMBER_PUT, one VPN growing to %u members), mean per commit:\n", n);
 	printf("  etcd store          %.2f ms\n", etcd_ms);
 	printf("  etcd bare put       %.2f ms  (the floor; store / floor = %.2f)\n", put_ms,
@@ -783,6 +878,8 @@ static int etcd_bench(unsigned int n)
 	printf("  SQLite FULL         %.2f ms  (etcd store / SQLite = %.2f)\n", sqlite_ms,
 	       etcd_ms / sqlite_ms);
 	printf("load of the VPN's %u members from etcd: %.1f ms\n", n, load_ms);
+	printf("vpn_get of it through the handle's copy: %.2f ms (one range and a copy)\n",
+	       get_ms);
 	rd_store_close(s);
 	rd_store_close(q);
 	etcd_stop();
@@ -870,7 +967,7 @@ int main(int argc, char **argv)
 		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..18\n");
+	printf("TAP version 13\n1..19\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -889,6 +986,8 @@ int main(int argc, char **argv)
 		run("etcd store: the key layout; reopen, newer layout, unreachable endpoints",
 		    t_etcd_layout);
 		run("etcd store: of two managers racing on a VPN exactly one commits", t_etcd_race);
+		run("etcd store: a handle's copy of a VPN is what etcd holds after every change",
+		    t_etcd_cache);
 		run("etcd store: a key is one gateway's or invitation's, also between two handles",
 		    t_etcd_keys);
 		run("etcd store: a change over etcd's transaction limit is refused whole",
@@ -901,7 +1000,7 @@ int main(int argc, char **argv)
 		run("etcd store: over TLS with a client certificate; wrong CA refused", t_etcd_tls);
 		etcd_stop();
 	} else {
-		printf("not ok 18 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
+		printf("not ok 19 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
 		failed++;
 	}
 	if (etcd_failed) {
