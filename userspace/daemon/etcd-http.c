@@ -170,7 +170,17 @@ static int post(struct rd_etcd *e, unsigned int u, const char *path, const char 
 		/* curl's own text says which certificate, or which step. */
 		snprintf(err, errlen, "etcd %s: %s%s%s", e->urls[u], curl_easy_strerror(rc),
 			 e->curl_err[0] ? ": " : "", e->curl_err);
-		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : 1;
+		if (rc == CURLE_OPERATION_TIMEDOUT) {
+			curl_off_t conn = 0;
+
+			/* Sent and unanswered, it may have been applied: never
+			 * sent again (a compare-and-set would fail on its own
+			 * write). Not connected: the next member may answer. */
+			curl_easy_getinfo(e->curl, CURLINFO_CONNECT_TIME_T, &conn);
+			if (conn > 0)
+				return -ETIMEDOUT;
+		}
+		return 1;
 	}
 	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 	j = json_loadb(e->buf ? e->buf : "", e->len, 0, &je);
