@@ -45,9 +45,10 @@
 #define KEYLEN 320
 /* A read-modify-write that lost the race to another writer. */
 #define RETRIES 16
-/* Gateways per last-seen transaction: under etcd's default --max-txn-ops
- * (128), each takes two compares and a put. */
-#define SEEN_BATCH 40
+/* Gateways per last-seen transaction: etcd bounds its compares and its
+ * operations each by --max-txn-ops (128 by default), and a gateway takes
+ * two compares and a put (with P/writer, 61 operations). */
+#define SEEN_BATCH 60
 
 struct rd_etcd_store {
 	struct rd_etcd *e;

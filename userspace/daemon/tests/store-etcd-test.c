@@ -895,6 +895,52 @@ static int etcd_bench(unsigned int n)
 	return 0;
 }
 
+/* Last-seen times of more gateways than one etcd transaction holds:
+ * written in batches, every one of them. */
+static void t_etcd_seen_many(void)
+{
+	struct rd_store *s = etcd_sopen(newdir("seen-many"));
+	static struct roster_addr ids[300];
+	static uint64_t when[300];
+	struct rd_entry inv, gw, *e;
+	uint8_t old[32];
+	unsigned int n;
+	bool had;
+
+	if (!s)
+		return;
+	for (unsigned int i = 0; i < 150; i++) {
+		entry(&inv, 0x0aff1000 + i, 0, 0, 1, 7);
+		memset(inv.key, 0, 32);
+		inv.key[0] = 1;
+		inv.key[1] = (uint8_t)i;
+		EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+		entry(&gw, 0x0aff1000 + i, 0, 0, 0);
+		memset(gw.key, 0, 32);
+		gw.key[0] = 2;
+		gw.key[1] = (uint8_t)i;
+		EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	}
+	/* each id twice (the later time wins), and 10 strangers */
+	for (unsigned int i = 0; i < 300; i++) {
+		addr4(&ids[i], 0x0aff1000 + (i % 160));
+		when[i] = 5000 + i;
+	}
+	EXPECT(rd_store_gateways_seen(s, ids, when, 300) == 0);
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 150);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int id = e[i].id.addr[2] << 8 | e[i].id.addr[3];
+		uint64_t want = 5000 + (id - 0x1000) + (id - 0x1000 + 160 < 300 ? 160 : 0);
+
+		if (e[i].last_seen != want)
+			printf("# %s: %llu, want %llu\n", rd_ntop(&e[i].id),
+			       (unsigned long long)e[i].last_seen, (unsigned long long)want);
+		EXPECT(e[i].last_seen == want);
+	}
+	free(e);
+	rd_store_close(s);
+}
+
 /* rosterd's commands on an etcd store: `invite` writes the invitation
  * there (not into a SQLite file), `backup` points to etcdctl, and an
  * unreachable etcd is a clear error with exit status 1. */
@@ -975,7 +1021,7 @@ int main(int argc, char **argv)
 		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..19\n");
+	printf("TAP version 13\n1..20\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -1000,6 +1046,8 @@ int main(int argc, char **argv)
 		    t_etcd_keys);
 		run("etcd store: a change over etcd's transaction limit is refused whole",
 		    t_etcd_limits);
+		run("etcd store: last-seen times of more gateways than a transaction holds",
+		    t_etcd_seen_many);
 		run("etcd store: rosterd invite and backup with store = etcd", t_etcd_cli);
 		run("etcd store: password authentication", t_etcd_auth);
 		etcd_stop();
@@ -1008,7 +1056,7 @@ int main(int argc, char **argv)
 		run("etcd store: over TLS with a client certificate; wrong CA refused", t_etcd_tls);
 		etcd_stop();
 	} else {
-		printf("not ok 19 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
+		printf("not ok 20 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
 		failed++;
 	}
 	if (etcd_failed) {
