@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -292,6 +293,8 @@ static bool etcd_start(const char *name, bool tls, const char *extra)
 		 tls ? "/ca.pem --cert-file server.pem --key-file server.key " : "", extra, log);
 	etcd_pid = fork();
 	if (etcd_pid == 0) {
+		/* etcd goes with this test, however it ends (exec keeps it) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (chdir(tmp))
 			_exit(127);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -1065,5 +1068,7 @@ int main(int argc, char **argv)
 	}
 	if (!failed)
 		sh("rm -rf %s", tmp);
+	else
+		printf("# etcd's logs and data kept in %s\n", tmp);
 	return failed ? 1 : 0;
 }
