@@ -40,6 +40,7 @@
 
 #include "log.h"
 #include "store-etcd.h"
+#include "store-etcd-cache.h"
 #include "util.h"
 
 #define KEYLEN 320
@@ -61,14 +62,11 @@ struct rd_etcd_store {
 	bool other;
 	/* The VPNs read or written through this handle, each valid while
 	 * P/vpn/H's revision is the one it was read at (see vcache_*). */
-	struct vcached *vc;
-	unsigned int nvc, capvc;
-	unsigned long vc_members;
+	struct rd_vcache vc;
 	char desc[1400];
 	char err[1400];
 };
 
-static void vc_clear(struct rd_etcd_store *s);
 static int fail(struct rd_etcd_store *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct rd_etcd_store *s, int err, const char *fmt, ...)
@@ -624,7 +622,7 @@ void rd_store_etcd_close(struct rd_etcd_store *s)
 {
 	if (!s)
 		return;
-	vc_clear(s);
+	rd_vcache_clear(&s->vc);
 	rd_etcd_close(s->e);
 	free(s);
 }
@@ -642,229 +640,6 @@ const char *rd_store_etcd_describe(const struct rd_etcd_store *s)
 const char *rd_store_etcd_errmsg(const struct rd_etcd_store *s)
 {
 	return s->err[0] ? s->err : "no error";
-}
-
-/* ---- the VPN cache ------------------------------------------------------ */
-
-/*
- * The manager reads a whole VPN for every change it fans out and for
- * every SYNC_REQ: from etcd that is every member record again (0.6 s at
- * 10 000). Every write of a VPN's members also writes P/vpn/H, so a copy
- * read at P/vpn/H's revision M is the VPN for as long as P/vpn/H is at M:
- * a read then costs one small range. This handle's own commits update
- * the copy when the put's previous revision is the copy's (nobody wrote
- * in between), else drop it.
- */
-struct vcached {
-	int64_t mod;
-	struct rd_store_vpn v;
-};
-
-/* Bounds the copies' memory (a member is about 700 bytes). */
-#define VCACHE_MAX_MEMBERS (1u << 18)
-
-static int vc_find(const struct rd_etcd_store *s, uint32_t id, unsigned int *pos)
-{
-	unsigned int lo = 0, hi = s->nvc;
-
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (s->vc[mid].v.id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return lo < s->nvc && s->vc[lo].v.id == id;
-}
-
-static void vc_drop(struct rd_etcd_store *s, uint32_t id)
-{
-	unsigned int i;
-
-	if (!vc_find(s, id, &i))
-		return;
-	s->vc_members -= s->vc[i].v.n;
-	rd_store_vpn_release(&s->vc[i].v);
-	memmove(&s->vc[i], &s->vc[i + 1], (s->nvc - i - 1) * sizeof(*s->vc));
-	s->nvc--;
-}
-
-static void vc_clear(struct rd_etcd_store *s)
-{
-	for (unsigned int i = 0; i < s->nvc; i++)
-		rd_store_vpn_release(&s->vc[i].v);
-	free(s->vc);
-	s->vc = NULL;
-	s->nvc = s->capvc = 0;
-	s->vc_members = 0;
-}
-
-/* The entry for v->id, emptied (members freed), created if absent. */
-static struct vcached *vc_slot(struct rd_etcd_store *s, uint32_t id)
-{
-	unsigned int i;
-
-	if (vc_find(s, id, &i)) {
-		s->vc_members -= s->vc[i].v.n;
-		rd_store_vpn_release(&s->vc[i].v);
-		return &s->vc[i];
-	}
-	if (s->nvc == s->capvc) {
-		unsigned int nc = s->capvc ? s->capvc * 2 : 16;
-		struct vcached *n = realloc(s->vc, nc * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		s->vc = n;
-		s->capvc = nc;
-	}
-	memmove(&s->vc[i + 1], &s->vc[i], (s->nvc - i) * sizeof(*s->vc));
-	s->nvc++;
-	memset(&s->vc[i], 0, sizeof(s->vc[i]));
-	s->vc[i].v.id = id;
-	return &s->vc[i];
-}
-
-/* etcd's order of the member keys: the id's bytes, a shorter id first. */
-static int mid_cmp(const struct roster_addr *a, const struct roster_addr *b)
-{
-	size_t la = roster_addr_len(a), lb = roster_addr_len(b);
-	int c = memcmp(a->addr, b->addr, la < lb ? la : lb);
-
-	return c ? c : (la > lb) - (la < lb);
-}
-
-static int member_cmp(const void *a, const void *b)
-{
-	return mid_cmp(&((const struct roster_member *)a)->id, &((const struct roster_member *)b)->id);
-}
-
-/* Keep a copy of v (read at revision mod). */
-static void vc_store(struct rd_etcd_store *s, const struct rd_store_vpn *v, int64_t mod)
-{
-	struct vcached *e;
-
-	if (s->vc_members + v->n > VCACHE_MAX_MEMBERS)
-		vc_clear(s);
-	if (v->n > VCACHE_MAX_MEMBERS)
-		return;
-	e = vc_slot(s, v->id);
-	if (!e)
-		return;
-	e->v = *v;
-	e->v.members = NULL;
-	if (v->n) {
-		e->v.members = malloc(v->n * sizeof(*v->members));
-		if (!e->v.members) {
-			vc_drop(s, v->id);
-			return;
-		}
-		memcpy(e->v.members, v->members, v->n * sizeof(*v->members));
-	}
-	e->mod = mod;
-	s->vc_members += v->n;
-}
-
-/* Member m put into e's sorted members (replacing the one of its id). */
-static bool vc_put_member(struct rd_etcd_store *s, struct vcached *e, const struct roster_member *m)
-{
-	unsigned int lo = 0, hi = e->v.n;
-	struct roster_member *nm;
-
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (mid_cmp(&e->v.members[mid].id, &m->id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < e->v.n && !mid_cmp(&e->v.members[lo].id, &m->id)) {
-		e->v.members[lo] = *m;
-		return true;
-	}
-	nm = realloc(e->v.members, (e->v.n + 1) * sizeof(*nm));
-	if (!nm)
-		return false;
-	e->v.members = nm;
-	memmove(&nm[lo + 1], &nm[lo], (e->v.n - lo) * sizeof(*nm));
-	nm[lo] = *m;
-	e->v.n++;
-	s->vc_members++;
-	return true;
-}
-
-static void vc_del_member(struct rd_etcd_store *s, struct vcached *e, const struct roster_addr *id)
-{
-	for (unsigned int i = 0; i < e->v.n; i++)
-		if (!mid_cmp(&e->v.members[i].id, id)) {
-			memmove(&e->v.members[i], &e->v.members[i + 1],
-				(e->v.n - i - 1) * sizeof(*e->v.members));
-			e->v.n--;
-			s->vc_members--;
-			if (!e->v.n) {
-				free(e->v.members);
-				e->v.members = NULL;
-			}
-			return;
-		}
-}
-
-/* c committed at revision rev; P/vpn/H was at prev before it (0: absent). */
-static void vc_commit(struct rd_etcd_store *s, const struct rd_store_change *c, int64_t prev,
-		      int64_t rev)
-{
-	struct vcached *e;
-	unsigned int i;
-
-	if (c->op == RD_STORE_VPN_DEL) {
-		vc_drop(s, c->vpn);
-		return;
-	}
-	if (!prev) {
-		/* A new VPN: exactly what this change wrote. */
-		struct rd_store_vpn v = { .id = c->vpn, .generation = c->gen, .flags = c->vpn_flags };
-
-		vc_store(s, &v, 0);
-	} else if (!vc_find(s, c->vpn, &i) || s->vc[i].mod != prev) {
-		vc_drop(s, c->vpn);
-		return;
-	}
-	if (!vc_find(s, c->vpn, &i))
-		return;
-	e = &s->vc[i];
-	e->mod = rev;
-	e->v.generation = c->gen;
-	switch (c->op) {
-	case RD_STORE_MEMBER_PUT:
-		if (!vc_put_member(s, e, c->member))
-			vc_drop(s, c->vpn);
-		break;
-	case RD_STORE_MEMBER_DEL:
-		vc_del_member(s, e, &c->id);
-		break;
-	case RD_STORE_VPN_REPLACE: {
-		struct rd_store_vpn v = { .id = c->vpn, .generation = c->gen, .flags = e->v.flags,
-					  .n = c->n };
-
-		if (c->n) {
-			v.members = malloc(c->n * sizeof(*v.members));
-			if (!v.members) {
-				vc_drop(s, c->vpn);
-				break;
-			}
-			memcpy(v.members, c->members, c->n * sizeof(*v.members));
-			qsort(v.members, c->n, sizeof(*v.members), member_cmp);
-		}
-		vc_store(s, &v, rev);
-		free(v.members);
-		break;
-	}
-	default:
-		break;
-	}
 }
 
 /* ---- membership -------------------------------------------------------- */
@@ -1012,31 +787,32 @@ int rd_store_etcd_vpn_list(struct rd_etcd_store *s, struct rd_store_vpn **out, u
 int rd_store_etcd_vpn_get(struct rd_etcd_store *s, uint32_t id, struct rd_store_vpn *out)
 {
 	char kv[KEYLEN], kf[KEYLEN], km[KEYLEN];
+	struct rd_vcache_entry *ce;
 	struct rd_store_vpn *v;
-	unsigned int n, i;
+	unsigned int n;
 	json_t *r, *x;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	k(s, kv, "vpn/%08x", id);
-	if (vc_find(s, id, &i)) {
+	if ((ce = rd_vcache_get(&s->vc, id))) {
 		ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(kv)), &r);
 		if (ret)
 			return ret;
 		x = json_array_get(json_object_get(r, "kvs"), 0);
-		if (x && rd_etcd_int(x, "mod_revision") == s->vc[i].mod) {
+		if (x && rd_etcd_int(x, "mod_revision") == ce->mod) {
 			json_decref(r);
-			*out = s->vc[i].v;
+			*out = ce->v;
 			if (!out->n)
 				return 0;
 			out->members = malloc(out->n * sizeof(*out->members));
 			if (!out->members)
 				return -ENOMEM;
-			memcpy(out->members, s->vc[i].v.members, out->n * sizeof(*out->members));
+			memcpy(out->members, ce->v.members, out->n * sizeof(*out->members));
 			return 0;
 		}
 		json_decref(r);
-		vc_drop(s, id);
+		rd_vcache_drop(&s->vc, id);
 	}
 	ret = snapshot(s, json_pack("[o, o, o]", op_range(kv, false, false),
 				    op_range(k(s, kf, "flags/%08x", id), false, false),
@@ -1046,7 +822,7 @@ int rd_store_etcd_vpn_get(struct rd_etcd_store *s, uint32_t id, struct rd_store_
 		return ret;
 	ret = vpns_of(s, r, 0, 1, 2, &v, &n);
 	if (!ret && n)
-		vc_store(s, &v[0], rd_etcd_int(kv1(r, 0), "mod_revision"));
+		rd_vcache_store(&s->vc, &v[0], rd_etcd_int(kv1(r, 0), "mod_revision"));
 	json_decref(r);
 	if (ret)
 		return ret;
@@ -1249,7 +1025,7 @@ static void committed(struct rd_etcd_store *s, const struct rd_store_change *c, 
 	json_t *p = json_object_get(json_array_get(json_object_get(r, "responses"), 0),
 				    "response_put");
 
-	vc_commit(s, c, rd_etcd_int(json_object_get(p, "prev_kv"), "mod_revision"),
+	rd_vcache_commit(&s->vc, c, rd_etcd_int(json_object_get(p, "prev_kv"), "mod_revision"),
 		  rd_etcd_int(json_object_get(r, "header"), "revision"));
 }
 
