@@ -18,6 +18,7 @@
 #include "log.h"
 #include "config.h"
 #include "ctlnet.h"
+#include "mgr.h"
 #include "mgr-policy.h"
 #include "state.h"
 #include "store.h"
@@ -137,6 +138,16 @@ static void t_ctlnet(void)
 	a = addr("10.255.0.0");
 	EXPECT(rd_ctlnet_id_ok(&c4, &m4, &a, NULL));
 	EXPECT(rd_ctlnet_prefix_max(&m4) == 30 && rd_ctlnet_prefix_max(&m6) == 126);
+	/* rctl0's allowed-ips for an id: the id alone, /128 for IPv6 (a
+	 * /32 would give every gateway the whole fd00:255::/32 and let the
+	 * last one programmed take all the others' addresses). */
+	struct roster_prefix hp;
+
+	a = addr("fd00:255::11");
+	mgr_host_prefix(&a, &hp);
+	EXPECT(hp.len == 128 && rd_addr_eq(&hp.addr, &a));
+	mgr_host_prefix(&m4, &hp);
+	EXPECT(hp.len == 32 && rd_addr_eq(&hp.addr, &m4));
 }
 
 /* ---- tokens -------------------------------------------------------------- */
@@ -367,7 +378,7 @@ int main(void)
 	printf("TAP version 13\n1..6\n");
 	run("config: an IPv6 control network, lengths, families", t_config);
 	run("config: refusals name the rule", t_config_bad);
-	run("ctlnet: gateway ids of either family", t_ctlnet);
+	run("ctlnet: gateway ids of either family, their rctl0 allowed-ips", t_ctlnet);
 	run("token: IPv6 control network and endpoints, refusals", t_token);
 	run("invite: IPv6 ids into the store, the token, the identity", t_invite);
 	run("policy: against an IPv6 control prefix", t_policy);
