@@ -17,6 +17,7 @@
 #include "rosterd.h"
 #include "log.h"
 #include "config.h"
+#include "ctlnet.h"
 #include "util.h"
 #include "rel.h"
 
@@ -260,15 +261,16 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 	if (!strcmp(k, "control-address")) {
 		if (parse_host(p, k, v, &c->control_addr))
 			return -EINVAL;
-		if (c->control_addr.family != AF_INET)
-			return fail(p, "control-address: must be an IPv4 address");
 		return 0;
 	}
 	if (!strcmp(k, "control-prefix")) {
 		if (parse_pfx(p, k, v, &c->control_prefix))
 			return -EINVAL;
-		if (c->control_prefix.addr.family != AF_INET || c->control_prefix.len > 30)
-			return fail(p, "control-prefix: must be an IPv4 prefix of length <= 30");
+		if (c->control_prefix.len > rd_ctlnet_prefix_max(&c->control_prefix.addr))
+			return fail(p, "control-prefix: the length must be at most %u (%s), got %u",
+				    rd_ctlnet_prefix_max(&c->control_prefix.addr),
+				    c->control_prefix.addr.family == AF_INET ? "IPv4" : "IPv6",
+				    c->control_prefix.len);
 		return 0;
 	}
 	if (!strcmp(k, "endpoint-check")) {
@@ -521,7 +523,7 @@ int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 		}
 		if (!c->control_prefix.len) {
 			c->control_prefix.addr = c->control_addr;
-			c->control_prefix.len = 16;
+			c->control_prefix.len = c->control_addr.family == AF_INET6 ? 64 : 16;
 			rd_prefix_mask(&c->control_prefix);
 		}
 		if (!rd_prefix_contains(&c->control_prefix, &c->control_addr)) {

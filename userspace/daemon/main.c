@@ -153,8 +153,8 @@ int main(int argc, char **argv)
 		case 'i':
 			if (strcmp(cmd, "invite"))
 				return usage_err("--id is only valid for invite");
-			if (roster_addr_parse(optarg, &id) || id.family != AF_INET)
-				return usage_err("invalid --id '%s' (an IPv4 address)", optarg);
+			if (roster_addr_parse(optarg, &id))
+				return usage_err("invalid --id '%s' (an IPv4 or IPv6 address)", optarg);
 			has_id = true;
 			break;
 		case 'n':
