@@ -368,8 +368,10 @@ int ctl_sock_request(const char *dir, const char *req, int timeout_ms, char **re
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A daemon that refuses us closes with our request unread:
+		 * that is a reset, not an answer. */
 		if (n < 0) {
-			ret = -errno;
+			ret = errno == ECONNRESET ? -EPROTO : -errno;
 			break;
 		}
 		if (!n) {
