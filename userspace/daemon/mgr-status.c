@@ -31,39 +31,55 @@ struct facts {
 	unsigned int ngws;
 	const uint64_t *last_seen;	/* [ngws] unix s, 0: never */
 	unsigned int ninv;
-	/* rctl0's peers as WireGuard last saw them (netif.h; not sorted). */
-	const struct rd_wg_endpoint *ctl;
+	/* rctl0's peers as WireGuard last saw them (netif.h), sorted by key. */
+	struct rd_wg_endpoint *ctl;
 	unsigned int nctl;
 };
 
+/* Thousands of gateways, each looked up once per VPN it joined and once
+ * in rctl0: sorted arrays and bsearch, never a scan per gateway. */
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct rd_wg_endpoint *)a)->key,
+		      ((const struct rd_wg_endpoint *)b)->key, 32);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return rd_addr_cmp(&((const struct rd_entry *)a)->id, &((const struct rd_entry *)b)->id);
+}
+
 static const struct rd_wg_endpoint *ctl_peer(const struct facts *f, const uint8_t key[32])
 {
-	for (unsigned int i = 0; i < f->nctl; i++)
-		if (!memcmp(f->ctl[i].key, key, 32))
-			return &f->ctl[i];
-	return NULL;
+	struct rd_wg_endpoint k;
+
+	if (!f->nctl)
+		return NULL;
+	memcpy(k.key, key, 32);
+	return bsearch(&k, f->ctl, f->nctl, sizeof(k), key_cmp);
 }
 
-static bool is_member(const struct rd_store_vpn *v, const struct roster_addr *id)
+/* rctl0's peers into f, sorted (none if rctl0 is not there). */
+static void read_ctl(struct facts *f, const char *ifname)
 {
-	for (unsigned int i = 0; i < v->n; i++)
-		if (rd_addr_eq(&v->members[i].id, id))
-			return true;
-	return false;
+	f->ctl = NULL;
+	f->nctl = 0;
+	if (rd_wg_peer_endpoints(ifname, &f->ctl, &f->nctl))
+		return;
+	if (f->nctl)
+		qsort(f->ctl, f->nctl, sizeof(*f->ctl), key_cmp);
 }
 
-static json_t *gateway_json(const struct facts *f, const struct rd_entry *g, uint64_t seen)
+static json_t *gateway_json(const struct facts *f, const struct rd_entry *g, uint64_t seen,
+			    json_t *joined)
 {
 	const struct rd_wg_endpoint *peer = ctl_peer(f, g->key);
-	json_t *vpns = json_array(), *joined = json_array();
+	json_t *vpns = json_array();
 	char key[45];
 
 	rd_key_b64(g->key, key);
 	for (unsigned int i = 0; i < g->n_vpns; i++)
 		json_array_append_new(vpns, json_integer(g->vpns[i]));
-	for (unsigned int i = 0; i < f->nvpns; i++)
-		if (is_member(&f->vpns[i], &g->id))
-			json_array_append_new(joined, json_integer(f->vpns[i].id));
 	/* A gateway talks to the manager it was last heard by; with one
 	 * manager that is this one, once it has been heard at all. */
 	return json_pack("{s:s, s:s, s:o, s:o, s:I, s:o, s:o}",
@@ -77,11 +93,28 @@ static json_t *gateway_json(const struct facts *f, const struct rd_entry *g, uin
 			 json_null());
 }
 
-static json_t *build(const struct facts *f)
+static json_t *build(struct facts *f)
 {
 	const struct rd_config *c = f->c;
-	json_t *vpns = json_array(), *gws = json_array();
+	json_t *vpns = json_array(), *gws = json_array(), **joined;
 	char key[45] = "";
+
+	/* Which VPNs each gateway is a member of: one pass over the members
+	 * (f->gws ascends by id, as mgr-ctl.c and the store keep it). */
+	joined = calloc(f->ngws + 1, sizeof(*joined));
+	if (!joined)
+		return NULL;
+	for (unsigned int i = 0; i < f->ngws; i++)
+		joined[i] = json_array();
+	for (unsigned int i = 0; i < f->nvpns; i++)
+		for (unsigned int k = 0; k < f->vpns[i].n; k++) {
+			struct rd_entry e = { .id = f->vpns[i].members[k].id };
+			const struct rd_entry *g = f->ngws ? bsearch(&e, f->gws, f->ngws,
+							    sizeof(e), id_cmp) : NULL;
+
+			if (g)
+				json_array_append_new(joined[g - f->gws], json_integer(f->vpns[i].id));
+		}
 
 	if (f->pub)
 		rd_key_b64(f->pub, key);
@@ -91,7 +124,8 @@ static json_t *build(const struct facts *f)
 			"generation", (json_int_t)f->vpns[i].generation,
 			"members", (json_int_t)f->vpns[i].n));
 	for (unsigned int i = 0; i < f->ngws; i++)
-		json_array_append_new(gws, gateway_json(f, &f->gws[i], f->last_seen[i]));
+		json_array_append_new(gws, gateway_json(f, &f->gws[i], f->last_seen[i], joined[i]));
+	free(joined);
 	return json_pack("{s:s, s:s, s:b, s:o, s:I, s:o, s:s, s:i, s:s, s:i, s:o, s:s, s:s, s:I, s:o, s:o}",
 			 "daemon", "manager",
 			 "role", f->role,
@@ -171,7 +205,6 @@ json_t *mgr_status_json(struct mgr *m)
 			   .ninv = m->ninv };
 	struct roster_member_set *sets;
 	struct rd_store_vpn *vpns;
-	struct rd_wg_endpoint *ctl = NULL;
 	size_t nsets;
 	uint64_t *seen = calloc(m->ngws + 1, sizeof(*seen));
 	char hex[33];
@@ -190,10 +223,9 @@ json_t *mgr_status_json(struct mgr *m)
 	f.vpns = vpns;
 	f.last_seen = seen;
 	f.store_id = rd_store_identity_hex(m->st, hex);
-	if (!rd_wg_peer_endpoints(m->c->ifname, &ctl, &f.nctl))
-		f.ctl = ctl;
+	read_ctl(&f, m->c->ifname);
 	j = build(&f);
-	free(ctl);
+	free(f.ctl);
 	free(vpns);
 	roster_member_sets_free(sets, nsets);
 	free(seen);
@@ -211,7 +243,6 @@ json_t *mgr_status_offline(const struct rd_config *c, char *err, size_t errlen)
 	struct rd_store_vpn *vpns = NULL;
 	struct rd_entry *gws = NULL, *inv = NULL;
 	struct rd_store *st = NULL;
-	struct rd_wg_endpoint *ctl = NULL;
 	uint64_t *seen = NULL;
 	uint8_t priv[32], pub[32];
 	char path[512], hex[33];
@@ -247,8 +278,9 @@ json_t *mgr_status_offline(const struct rd_config *c, char *err, size_t errlen)
 	}
 	memset(priv, 0, sizeof(priv));
 	/* The control tunnel outlives the daemon (tunnels stay up). */
-	if (!rd_wg_peer_endpoints(c->ifname, &ctl, &f.nctl))
-		f.ctl = ctl;
+	read_ctl(&f, c->ifname);
+	if (f.ngws)
+		qsort(gws, f.ngws, sizeof(*gws), id_cmp);
 	for (unsigned int i = 0; i < f.ngws; i++)
 		seen[i] = seen_offline(&f, &gws[i]);
 	f.store = rd_store_describe(st);
@@ -258,7 +290,7 @@ json_t *mgr_status_offline(const struct rd_config *c, char *err, size_t errlen)
 	f.last_seen = seen;
 	j = build(&f);
 out:
-	free(ctl);
+	free(f.ctl);
 	free(seen);
 	free(gws);
 	free(inv);
