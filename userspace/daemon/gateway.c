@@ -24,6 +24,7 @@
 #include "netif.h"
 #include "state.h"
 #include "gw-ctl.h"
+#include "gw-rotate.h"
 #include "gw-view.h"
 #include "gw-table.h"
 #include "gw-wg.h"
@@ -53,6 +54,7 @@ struct gw {
 	unsigned int nv;
 	struct roster_handle *rh;	/* the gateway's own table */
 	struct gw_wg wg;
+	struct gw_rotate rot;
 };
 
 static struct gvpn *vpn_find(struct gw *g, uint32_t id)
@@ -372,6 +374,8 @@ static void handle_msg(struct gw *g, struct rd_msg *m, int verdict)
 				state_view(g, &g->v[i]);
 	}
 	if (m->type == RD_ERROR) {
+		if (gw_rotate_error(&g->rot, m))
+			goto out;
 		for (unsigned int i = 0; i < g->nv; i++)
 			if (m->has_ref && g->v[i].join_seq == m->ref_seq)
 				rd_err("vpn %u: the manager refused to join us: %s (%s)",
@@ -411,6 +415,7 @@ static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pendin
 	struct gvpn *v;
 
 	(void)p;
+	gw_rotate_done(&g->rot, pm, acked);
 	if (acked || !pm->vpn)
 		return;
 	v = vpn_find(g, pm->vpn);
@@ -550,6 +555,7 @@ static int setup(struct gw *g, struct rd_config *c)
 		rd_err("cannot follow the table's notifications: %s", strerror(-ret));
 		return ret;
 	}
+	gw_rotate_init(&g->rot, c, &g->id, g->pub, &g->wg, &g->link, g->mp);
 	rd_info("gateway %s up: %s, manager %s:%u, key %s, %u VPN(s)", rd_ntop(&g->id.id),
 		c->ifname, rd_ntop(&g->id.control_addr), g->id.control_port, pub, g->nv);
 	return 0;
@@ -602,6 +608,8 @@ int rd_gateway_run(struct rd_config *c)
 		int timeout = rd_tick(&g->link, now);
 
 		vpn_timers(g, leaving, now, &timeout);
+		if (!leaving)
+			next_deadline(&timeout, now + gw_rotate_tick(&g->rot, now), now);
 		if (leaving) {
 			if (rd_idle(&g->link) || now >= leave_deadline)
 				break;

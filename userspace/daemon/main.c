@@ -8,6 +8,7 @@
  *                   --prefix P [--prefix P]... [--ttl SECS]
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
+ *   rosterd rotate-key --config FILE [--wait SECS]
  *   rosterd backup  [--config FILE] DEST
  *   rosterd --help | -V
  *
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 		"                       --prefix P [--prefix P]... [--ttl SECS]\n"
 		"       rosterd redeem  --config FILE [-v|-q] [--token-file FILE | -]\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
+		"       rosterd rotate-key --config FILE [-v|-q] [--wait SECS]\n"
 		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
 		"       rosterd --help | -V\n"
 		"\n"
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "token-file", required_argument, NULL, 'k' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
 	struct roster_addr id = { 0 };
 	bool has_id = false, has_ttl = false;
 	unsigned long long ttl = 3600;
+	unsigned long wait_s = 60;
 	int verbosity = 0, opt;
 	enum rd_role role;
 	char err[256];
@@ -138,7 +142,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite") || !strcmp(cmd, "backup"))
 		role = RD_ROLE_MANAGER;
-	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave"))
+	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave") ||
+		 !strcmp(cmd, "rotate-key"))
 		role = RD_ROLE_GATEWAY;
 	else
 		return usage_err("unknown command '%s'", cmd);
@@ -199,6 +204,17 @@ int main(int argc, char **argv)
 				return usage_err("--token-file is only valid for redeem");
 			token_file = optarg;
 			break;
+		case 'w': {
+			char *end;
+
+			if (strcmp(cmd, "rotate-key"))
+				return usage_err("--wait is only valid for rotate-key");
+			errno = 0;
+			wait_s = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || wait_s > 3600 || optarg[0] == '-')
+				return usage_err("invalid --wait '%s' (0..3600 seconds)", optarg);
+			break;
+		}
 		case 'v':
 			verbosity = 1;
 			break;
@@ -282,5 +298,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(&cfg, argv[optind]) ? 1 : 0;
+	if (!strcmp(cmd, "rotate-key"))
+		return rd_cmd_rotate_key(&cfg, (unsigned int)wait_s) ? 1 : 0;
 	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;
 }
