@@ -89,6 +89,9 @@ static void replace_records(struct mgr *m, const struct roster_addr *src, const 
 			continue;
 		}
 		done++;
+		/* The rotator's own table too: the fan-out tells everyone but
+		 * it, and its record there still has the old key. */
+		mgr_list_queue(m, src, RD_LIST, vpns[i].id, ch.generation);
 		rd_info("vpn %u gen %llu: %s has a new key", vpns[i].id,
 			(unsigned long long)ch.generation, rd_ntop(src));
 	}
