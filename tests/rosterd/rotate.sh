@@ -8,8 +8,8 @@
 #       which is then gw1's key on rvpn7 and rctl0, the manager's rctl0
 #       peer for gw1 and its VPN record, every member's peer (the old key
 #       gone everywhere), and every table; traffic between the sites
-#       stops for less than a second (a lost handshake would cost
-#       WireGuard's 5 s REKEY_TIMEOUT);
+#       stops for less than 2 s (a lost handshake would cost WireGuard's
+#       5 s REKEY_TIMEOUT);
 #   (b) a refused key (the old one, now revoked) is reported by the
 #       command, exit 1, and changes nothing;
 #   (c) without a daemon the key stays pending, and the next start
@@ -88,7 +88,7 @@ check key-before key_is 1 "$old1"
 # (on the ACK), so it is gw2 that must start the handshake, having no
 # traffic of its own for gw1 while gw1's packets go unanswered.
 pingout=$RST_DIR/ping-a.out
-rst_in lan1 ping -n -q -i 0.02 -c 300 -W 1 "$(rst_lan_ip 2)" >"$pingout" 2>&1 &
+rst_in lan1 ping -n -D -i 0.02 -c 300 -W 1 "$(rst_lan_ip 2)" >"$pingout" 2>&1 &
 pingpid=$!
 sleep 1
 res=$(rotate_key 1 2>&1)
@@ -106,10 +106,13 @@ check old-key-nowhere nowhere "$old1"
 check mesh-after-rotation rst_wait_mesh "$T_JOIN" 7 1 2 3
 check tables-after-rotation rst_wait_mirrors "$T_JOIN" 7 1 2 3
 wait "$pingpid"
-lost=$(awk '/packets transmitted/ { print $1 - $4 }' "$pingout")
-ktap_diag "lan1 -> lan2 during the rotation: $(grep 'packets transmitted' "$pingout")"
-# 50 pings are 1 s; a missed handshake is 5 s (250).
-check rotation-loses-under-1s test "${lost:-999}" -lt 50
+# The longest time between two echo replies (ping -D stamps): WireGuard
+# queues what it cannot send yet, so a stall shows there more than in the
+# losses. A missed handshake would be 5 s (REKEY_TIMEOUT).
+gap=$(awk '/icmp_seq=/ { t = substr($1, 2, length($1) - 2) + 0
+	if (n++ && t - last > gap) gap = t - last; last = t } END { printf "%d", gap * 1000 }' "$pingout")
+ktap_diag "lan1 -> lan2 during the rotation: $(grep 'packets transmitted' "$pingout"); longest gap $gap ms"
+check rotation-gap-under-2s test "${gap:-99999}" -lt 2000
 check ping-all-after-rotation rst_ping_all 1 2 3
 check manager-logged grep -q "$(rst_gw_id 1) rotated its key to $new1" "$(rst_logfile mgr)"
 
