@@ -74,6 +74,33 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 	return 0;
 }
 
+/* N with an optional unit (s, m, h, d) into seconds within [min, max]. */
+static int parse_duration(const char *s, unsigned long min, unsigned long max, unsigned long *v)
+{
+	static const struct { char u; unsigned long mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	unsigned long mul = 1;
+	char num[32];
+	size_t len = strlen(s);
+	int ret;
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len + 1);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (num[len - 1] == units[i].u) {
+			mul = units[i].mul;
+			num[--len] = 0;
+			break;
+		}
+	ret = parse_ulong(num, 0, max / mul, v);
+	if (ret)
+		return ret;
+	*v *= mul;
+	return *v < min ? -ERANGE : 0;
+}
+
 static int parse_port(struct parser *p, const char *key, const char *v, uint16_t *port)
 {
 	unsigned long n;
@@ -133,7 +160,7 @@ static const char *const manager_keys[] = {
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
-	"sync-interval", NULL,
+	"sync-interval", "key-lifetime", NULL,
 };
 static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", "keepalive", NULL };
 
@@ -301,6 +328,18 @@ static int gateway_key(struct parser *p, const char *k, const char *v)
 		if (parse_ulong(v, 0, 86400, &n))
 			return fail(p, "sync-interval: expected 0..86400 seconds, got '%s'", v);
 		p->c->sync_interval = (unsigned int)n;
+		return 0;
+	}
+	if (!strcmp(k, "key-lifetime")) {
+		unsigned long n;
+
+		/* Below 10 s the rotations would follow each other faster than
+		 * a lossy control channel confirms them. */
+		if (strcmp(v, "off") && strcmp(v, "0") &&
+		    parse_duration(v, RD_KEY_LIFETIME_MIN, RD_KEY_LIFETIME_MAX, &n))
+			return fail(p, "key-lifetime: expected off or a duration of 10s..3650d "
+				    "(N, Ns, Nm, Nh or Nd), got '%s'", v);
+		p->c->key_lifetime = strcmp(v, "off") && strcmp(v, "0") ? n : 0;
 		return 0;
 	}
 	return fail(p, "unknown key '%s' in [gateway]", k);

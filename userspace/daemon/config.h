@@ -53,9 +53,13 @@ struct rd_config {
 	/* [gateway] */
 	bool leave_on_exit;
 	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */
+	unsigned long key_lifetime;	/* s a key is used before rotating; 0: off */
 	unsigned int n_vpns;
 	struct rd_vpn_conf vpns[RD_MAX_VPNS];
 };
+
+#define RD_KEY_LIFETIME_MIN 10ul
+#define RD_KEY_LIFETIME_MAX (3650ul * 86400)
 
 enum rd_role { RD_ROLE_MANAGER, RD_ROLE_GATEWAY };
 

@@ -24,6 +24,7 @@
 #include "netif.h"
 #include "state.h"
 #include "gw-ctl.h"
+#include "gw-rotate.h"
 #include "gw-view.h"
 #include "gw-table.h"
 #include "gw-wg.h"
@@ -55,6 +56,7 @@ struct gw {
 	unsigned int nv;
 	struct roster_handle *rh;	/* the gateway's own table */
 	struct gw_wg wg;
+	struct gw_rotate rot;
 	struct gw_status_src status;	/* what `rosterd status` reads */
 	struct ctl_sock ctl;
 };
@@ -376,6 +378,8 @@ static void handle_msg(struct gw *g, struct rd_msg *m, int verdict)
 				state_view(g, &g->v[i]);
 	}
 	if (m->type == RD_ERROR) {
+		if (gw_rotate_error(&g->rot, m))
+			goto out;
 		for (unsigned int i = 0; i < g->nv; i++)
 			if (m->has_ref && g->v[i].join_seq == m->ref_seq)
 				rd_err("vpn %u: the manager refused to join us: %s (%s)",
@@ -415,6 +419,7 @@ static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pendin
 	struct gvpn *v;
 
 	(void)p;
+	gw_rotate_done(&g->rot, pm, acked);
 	if (acked || !pm->vpn)
 		return;
 	v = vpn_find(g, pm->vpn);
@@ -555,6 +560,7 @@ static int setup(struct gw *g, struct rd_config *c)
 		rd_err("cannot follow the table's notifications: %s", strerror(-ret));
 		return ret;
 	}
+	gw_rotate_init(&g->rot, c, &g->id, g->pub, &g->wg, &g->link, g->mp);
 	g->status = (struct gw_status_src){ .c = c, .id = &g->id, .rh = g->rh };
 	/* Without it `rosterd status` reads the state: a warning only. */
 	if (ctl_sock_open(&g->ctl, c->state_dir, gw_status_request, &g->status, errbuf,
@@ -614,6 +620,8 @@ int rd_gateway_run(struct rd_config *c)
 		int timeout = rd_tick(&g->link, now);
 
 		vpn_timers(g, leaving, now, &timeout);
+		if (!leaving)
+			next_deadline(&timeout, now + gw_rotate_tick(&g->rot, now), now);
 		if (leaving) {
 			if (rd_idle(&g->link) || now >= leave_deadline)
 				break;

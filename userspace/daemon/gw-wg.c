@@ -14,6 +14,7 @@
 #include "log.h"
 #include "util.h"
 #include "gw-wg.h"
+#include "gw-rotate.h"
 #include "wireguard.h"
 
 int gw_wg_init(struct gw_wg *w, struct roster_handle *rh, const struct rd_config *c,
@@ -430,7 +431,7 @@ static void reconcile_one(struct gw_wg *w, struct gw_wg_vpn *v)
 		if (v->check)
 			rd_warn("vpn %u: %s has %u peer(s), %u of the view's %u; re-programming",
 				v->conf->id, v->conf->ifname, nhave, found, nwant);
-		ret = rd_wg_apply(v->conf->ifname, d, nd, false);
+		ret = gw_rotate_apply(v->conf->ifname, have, nhave, d, nd, v->conf->keepalive);
 		w->applies++;
 		if (ret)
 			rd_err("%s: cannot program peers: %s", v->conf->ifname, strerror(-ret));

@@ -8,6 +8,7 @@
  *                   --prefix P [--prefix P]... [--ttl SECS]
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
+ *   rosterd rotate-key --config FILE [--wait SECS]
  *   rosterd backup  [--config FILE] DEST
  *   rosterd revoke  [--config FILE] --id ADDR
  *   rosterd invites [--config FILE] [-j]
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 		"                       --prefix P [--prefix P]... [--ttl SECS]\n"
 		"       rosterd redeem  --config FILE [-v|-q] [--token-file FILE | -]\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
+		"       rosterd rotate-key --config FILE [-v|-q] [--wait SECS]\n"
 		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
 		"       rosterd revoke  [--config FILE] [-v|-q] --id ADDR\n"
 		"       rosterd invites [--config FILE] [-j]\n"
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "token-file", required_argument, NULL, 'k' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -136,6 +139,7 @@ int main(int argc, char **argv)
 	struct roster_addr id = { 0 };
 	bool has_id = false, has_ttl = false, json = false;
 	unsigned long long ttl = 3600;
+	unsigned long wait_s = 60;
 	int verbosity = 0, opt;
 	enum rd_role role;
 	char err[256];
@@ -154,7 +158,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "manager") || !strcmp(cmd, "invite") || !strcmp(cmd, "backup") ||
 	    !strcmp(cmd, "revoke") || !strcmp(cmd, "invites"))
 		role = RD_ROLE_MANAGER;
-	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave"))
+	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave") ||
+		 !strcmp(cmd, "rotate-key"))
 		role = RD_ROLE_GATEWAY;
 	else if (!strcmp(cmd, "status"))
 		role = RD_ROLE_MANAGER;	/* or the gateway's, by the config (below) */
@@ -217,6 +222,17 @@ int main(int argc, char **argv)
 				return usage_err("--token-file is only valid for redeem");
 			token_file = optarg;
 			break;
+		case 'w': {
+			char *end;
+
+			if (strcmp(cmd, "rotate-key"))
+				return usage_err("--wait is only valid for rotate-key");
+			errno = 0;
+			wait_s = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || wait_s > 3600 || optarg[0] == '-')
+				return usage_err("invalid --wait '%s' (0..3600 seconds)", optarg);
+			break;
+		}
 		case 'j':
 			if (strcmp(cmd, "invites") && strcmp(cmd, "status"))
 				return usage_err("-j is only valid for invites and status");
@@ -321,6 +337,8 @@ int main(int argc, char **argv)
 		return rd_cmd_revoke(&cfg, &id) ? 1 : 0;
 	if (!strcmp(cmd, "invites"))
 		return rd_cmd_invites(&cfg, json) ? 1 : 0;
+	if (!strcmp(cmd, "rotate-key"))
+		return rd_cmd_rotate_key(&cfg, (unsigned int)wait_s) ? 1 : 0;
 	if (!strcmp(cmd, "status"))
 		return rd_cmd_status(&cfg, role, json) ? 1 : 0;
 	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;

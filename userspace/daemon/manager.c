@@ -21,6 +21,7 @@
 #include "mgr-admin.h"
 #include "mgr-limit.h"
 #include "mgr-live.h"
+#include "mgr-rotate.h"
 #include "mgr-status.h"
 #include "netif.h"
 #include "util.h"
@@ -256,6 +257,9 @@ void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 			rd_type_name(msg.type), rd_sa_ntop(from), msg.session, p->win.session);
 		goto out;
 	}
+	/* The gateway switches keys on this ACK: a refused key gets none. */
+	if (msg.type == RD_ROTATE && !mgr_rotate_check(m, p, &src, gw, &msg, verdict == RD_WIN_DUP))
+		goto out;
 	rd_send_ack(&m->link, p, msg.seq);
 	if (verdict == RD_WIN_DUP) {
 		rd_dbg("duplicate %s seq %u from %s", rd_type_name(msg.type), msg.seq,
@@ -275,6 +279,9 @@ void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 		break;
 	case RD_ENROLL:
 		mgr_handle_enroll(m, p, &src, &msg);
+		break;
+	case RD_ROTATE:
+		mgr_handle_rotate(m, &src, &msg);
 		break;
 	default:
 		rd_warn("ignoring unexpected %s from %s", rd_type_name(msg.type), rd_sa_ntop(from));

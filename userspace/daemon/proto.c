@@ -32,6 +32,7 @@ static const char *const type_names[__RD_TYPE_MAX] = {
 	[RD_ENROLL] = "ENROLL",
 	[RD_ENROLLED] = "ENROLLED",
 	[RD_ERROR] = "ERROR",
+	[RD_ROTATE] = "ROTATE",
 };
 
 const char *rd_type_name(unsigned int type)
@@ -60,6 +61,7 @@ static const uint32_t allowed[__RD_TYPE_MAX] = {
 	[RD_ENROLL] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
 	[RD_ENROLLED] = BIT(RD_A_SESSION) | BIT(RD_A_STORE_ID),
 	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE) | BIT(RD_A_ERR_TEXT) | BIT(RD_A_REF_SEQ),
+	[RD_ROTATE] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
 };
 static const uint32_t required[__RD_TYPE_MAX] = {
 	[RD_ACK] = 0,
@@ -75,6 +77,8 @@ static const uint32_t required[__RD_TYPE_MAX] = {
 	[RD_ENROLL] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
 	[RD_ENROLLED] = BIT(RD_A_SESSION),
 	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE),
+	/* Sent under the old key: the tunnel it came through vouches for it. */
+	[RD_ROTATE] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
 };
 /* Attributes that may appear more than once. */
 #define MULTI (BIT(RD_A_PREFIX) | BIT(RD_A_MEMBER))

@@ -29,6 +29,7 @@ enum rd_type {
 	RD_ENROLL,
 	RD_ENROLLED,
 	RD_ERROR,
+	RD_ROTATE,		/* gateway -> manager: its next key (gw-rotate.h) */
 	__RD_TYPE_MAX
 };
 

@@ -27,6 +27,9 @@ int rd_cmd_redeem(struct rd_config *c, const char *token);
  * path is NULL, from standard input. One line; buf holds len bytes. */
 int rd_redeem_token_read(const char *path, char *buf, size_t len);
 int rd_cmd_leave(struct rd_config *c, uint32_t vpn);
+/* A pending next key for the gateway (gw-rotate.h); waits up to wait_s
+ * for a running daemon to rotate to it (0: does not wait). */
+int rd_cmd_rotate_key(struct rd_config *c, unsigned int wait_s);
 
 /* Signal handling shared by the roles: returns a signalfd for
  * SIGINT/SIGTERM/SIGHUP (blocked). */

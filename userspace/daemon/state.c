@@ -301,3 +301,8 @@ int rd_identity_pending_commit(const char *dir, const struct rd_identity *id)
 		return -errno;
 	return sync_dir(dir);
 }
+
+int rd_state_write(const char *dir, const char *name, const char *text)
+{
+	return commit_file(dir, name, text);
+}

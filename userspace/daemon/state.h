@@ -70,4 +70,8 @@ int rd_identity_pending_load(const char *dir, struct rd_identity *id);
 int rd_identity_pending_save(const char *dir, const struct rd_identity *id);
 int rd_identity_pending_commit(const char *dir, const struct rd_identity *id);
 
+/* DIR/NAME becomes text (mode 0600), atomically and durably, as an
+ * identity is saved (gw-rotate.c's pending key). */
+int rd_state_write(const char *dir, const char *name, const char *text);
+
 #endif /* RD_STATE_H */

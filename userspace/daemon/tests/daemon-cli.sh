@@ -50,7 +50,7 @@ mkdir -m 0700 "$T/old"
 echo "10.255.0.11 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= 7" >"$T/old/gateways"
 
 echo "TAP version 13"
-echo "1..51"
+echo "1..58"
 t "no arguments: usage" 2 "Usage" -- "$R"
 t "--help" 0 "Usage: rosterd manager" -- "$R" --help
 t "-V" 0 "rosterd " -- "$R" -V
@@ -141,5 +141,24 @@ t "revoke an unknown id: exit 1" 1 "no enrolled gateway and no pending invitatio
 t "revoke the pending invitation" 0 "revoked invitation 10.255.0.11 key " -- "$R" revoke --config "$T/mgr.conf" --id 10.255.0.11
 t "invites: nothing pending, nothing printed" 0 "" -- "$R" invites --config "$T/mgr.conf"
 [ ! -s "$T/out" ] || { echo "# invites printed something"; fails=$((fails + 1)); }
+
+# rotate-key (gw-rotate.c): usage, not enrolled, no daemon (the key stays
+# pending, and a second run keeps it rather than making another)
+t "rotate-key --wait not a number" 2 "invalid --wait" -- "$R" rotate-key --config "$T/gw.conf" --wait x
+t "rotate-key --wait over an hour" 2 "invalid --wait" -- "$R" rotate-key --config "$T/gw.conf" --wait 3601
+t "--wait is for rotate-key only" 2 "only valid for rotate-key" -- "$R" leave --config "$T/gw.conf" --vpn 7 --wait 5
+t "rotate-key takes no argument" 2 "unexpected argument" -- "$R" rotate-key --config "$T/gw.conf" x
+t "rotate-key before enrolment" 1 "not enrolled" -- "$R" rotate-key --config "$T/gw.conf"
+[ ! -e "$T/gw/identity.next" ] || { echo "# rotate-key before enrolment wrote a key"; fails=$((fails + 1)); }
+mkdir -p -m 0700 "$T/gw"
+printf 'private-key %s\nid 10.255.0.11\nprefixlen 16\nmanager-key %s\nmanager-endpoint 192.0.2.1:51800\ncontrol-address 10.255.0.1\ncontrol-port 851\n' \
+	AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= >"$T/gw/identity"
+t "rotate-key without a daemon: pending" 0 "no rosterd gateway runs; the next key .* is pending" -- "$R" rotate-key --config "$T/gw.conf"
+k1=$(awk '$1 == "private-key" { print $2 }' "$T/gw/identity.next" 2>/dev/null)
+[ -n "$k1" ] && [ "$(stat -c %a "$T/gw/identity.next")" = 600 ] ||
+	{ echo "# no pending key of mode 0600"; fails=$((fails + 1)); }
+t "rotate-key again: the same pending key" 0 "already pending" -- "$R" rotate-key --config "$T/gw.conf"
+[ "$(awk '$1 == "private-key" { print $2 }' "$T/gw/identity.next")" = "$k1" ] ||
+	{ echo "# a second rotate-key replaced the pending key"; fails=$((fails + 1)); }
 echo "# $fails failure(s)"
 [ "$fails" -eq 0 ]
