@@ -19,6 +19,8 @@
 #include "mgr.h"
 #include "mgr-limit.h"
 #include "mgr-live.h"
+#include "mgr-expire.h"
+#include "mgr-roam.h"
 #include "netif.h"
 #include "util.h"
 
@@ -543,6 +545,8 @@ int rd_manager_run(struct rd_config *c)
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
 			mgr_live_flush(m, (uint64_t)time(NULL));
+			mgr_roam_tick(m);
+			mgr_expire_tick(m, (uint64_t)time(NULL));
 			m->expired += rd_link_expire(&m->link, rd_now_ms(), PEER_IDLE_MS, keep_peer);
 			next_ctl = rd_now_ms() + 1000;
 		}
@@ -559,6 +563,8 @@ out:
 	mgr_enrols_free(m);
 	mgr_lists_free(m);
 	mgr_live_free(m);
+	mgr_roam_free(m);
+	mgr_expire_free(m);
 	if (m->mon)
 		roster_monitor_close(m->mon);
 	if (m->rh)

@@ -102,6 +102,21 @@ void mgr_roam_clear(struct mgr_roam *r)
 
 /* ---- the manager's side ------------------------------------------------- */
 
+static struct mgr_roam *roam_of(struct mgr *m)
+{
+	if (!m->roam)
+		m->roam = calloc(1, sizeof(*m->roam));
+	return m->roam;
+}
+
+void mgr_roam_free(struct mgr *m)
+{
+	if (m->roam)
+		mgr_roam_clear(m->roam);
+	free(m->roam);
+	m->roam = NULL;
+}
+
 static void read_ctl(struct mgr *m, int64_t now)
 {
 	struct rd_wg_endpoint *ep = NULL;
@@ -113,18 +128,21 @@ static void read_ctl(struct mgr *m, int64_t now)
 		ep = NULL;
 		n = 0;
 	}
-	mgr_roam_take(&m->roam, ep, n, now);
+	mgr_roam_take(m->roam, ep, n, now);
 }
 
 void mgr_roam_note(struct mgr *m, const struct roster_addr *id, const struct rd_msg *msg)
 {
-	bool was = mgr_roam_find(&m->roam, id, msg->vpn);
+	struct mgr_roam *r = m->roam;
+	bool was = r && mgr_roam_find(r, id, msg->vpn);
 
 	/* A SYNC_REQ of a gateway already known changes nothing: only a
 	 * JOIN_REQ makes its record be looked at again. */
-	if (was && msg->endpoint_auto && msg->type != RD_JOIN_REQ)
+	if ((was && msg->endpoint_auto && msg->type != RD_JOIN_REQ) ||
+	    (!was && !msg->endpoint_auto))
 		return;
-	if (mgr_roam_set(&m->roam, id, msg->vpn, msg->endpoint_auto))
+	r = roam_of(m);
+	if (!r || mgr_roam_set(r, id, msg->vpn, msg->endpoint_auto))
 		rd_err("out of memory: %s's endpoint in vpn %u will not be followed", rd_ntop(id),
 		       msg->vpn);
 	else if (was != msg->endpoint_auto)
@@ -135,12 +153,14 @@ void mgr_roam_note(struct mgr *m, const struct roster_addr *id, const struct rd_
 bool mgr_roam_resolve(struct mgr *m, struct rd_peer *p, const struct rd_entry *gw,
 		      const struct rd_msg *msg, struct rd_msg *out)
 {
-	const struct roster_addr *seen;
+	struct mgr_roam *r = roam_of(m);
+	const struct roster_addr *seen = NULL;
 	int64_t now = rd_now_ms();
 
-	if (now - m->roam.read_ms >= READ_MS || !mgr_roam_observed(&m->roam, gw->key))
+	if (r && (!r->read_ms || now - r->read_ms >= READ_MS || !mgr_roam_observed(r, gw->key)))
 		read_ctl(m, now);
-	seen = mgr_roam_observed(&m->roam, gw->key);
+	if (r)
+		seen = mgr_roam_observed(r, gw->key);
 	if (!seen) {
 		rd_warn("JOIN_REQ from %s for vpn %u refused: endpoint = auto, but %s has no "
 			"address for its control tunnel", rd_ntop(&gw->id), msg->vpn, m->c->ifname);
@@ -212,16 +232,16 @@ static void follow(struct mgr *m, struct mgr_roam_ent *e, const struct rd_entry 
 			e->vpn, rd_ntop(&e->id), was, rd_ntop(seen), why, was);
 		return;
 	}
-	m->roam.moves++;
+	m->roam->moves++;
 	rd_info("vpn %u: %s moved from %s to %s: announced again (gen %llu)", e->vpn,
 		rd_ntop(&e->id), was, rd_ntop(seen), (unsigned long long)ch.generation);
 }
 
 void mgr_roam_tick(struct mgr *m)
 {
-	struct mgr_roam *r = &m->roam;
+	struct mgr_roam *r = m->roam;
 
-	if (!r->n)
+	if (!r || !r->n)
 		return;
 	read_ctl(m, rd_now_ms());
 	for (unsigned int i = 0; i < r->n;) {

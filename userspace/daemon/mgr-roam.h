@@ -58,7 +58,7 @@ const struct roster_addr *mgr_roam_observed(const struct mgr_roam *r, const uint
 bool mgr_roam_due(const struct mgr_roam_ent *e, const struct roster_addr *observed);
 void mgr_roam_clear(struct mgr_roam *r);
 
-/* ---- the manager's side ---- */
+/* ---- the manager's side (m->roam, allocated at first use) ---- */
 /* A JOIN_REQ or SYNC_REQ from gw (id) for msg->vpn: note msg->endpoint_auto. */
 void mgr_roam_note(struct mgr *m, const struct roster_addr *id, const struct rd_msg *msg);
 /* A JOIN_REQ with endpoint = auto: *out is msg with the address rctl0
@@ -67,5 +67,6 @@ bool mgr_roam_resolve(struct mgr *m, struct rd_peer *p, const struct rd_entry *g
 		      const struct rd_msg *msg, struct rd_msg *out);
 /* Once a second: announce again every auto member whose address moved. */
 void mgr_roam_tick(struct mgr *m);
+void mgr_roam_free(struct mgr *m);
 
 #endif /* RD_MGR_ROAM_H */
