@@ -14,7 +14,7 @@
 #           (WireGuard's own roaming cannot help: gw1 is silent). Timed from
 #           the change of address: when the manager's WireGuard sees the new
 #           address (the floor: nothing can follow before that), and when
-#           gw2's and gw3's peers point there.
+#           gw2's and gw3's peers point there; and back again.
 #   expiry: gw3's underlay is cut. Past expire-after the manager removes it
 #           (reason expired): gw1 and gw2 lose the peer and the route. The
 #           link comes back: gw3 is told it was expired (LIST with REJOIN)
@@ -36,6 +36,8 @@ NEW=192.0.2.111
 PORT=$(rst_vpn_port 7)
 
 rst_suite_begin roam
+# stamped log lines (CLOCK_MONOTONIC): a move is timed by them
+export ROSTERD_LOG_TIME=1
 check() { rst_check "$@"; }
 
 # gateway N's config for VPN 7 with sync-interval SYNC, endpoint = auto if
@@ -74,35 +76,64 @@ ep_of() {
 	return 1
 }
 
-# move: gw1's underlay address OLD -> NEW (deleted first: deleting a primary
-# address deletes its secondaries). Times, in s from the change: T_OBS when
-# the manager's rctl0 sees gw1 at NEW, T_GW2/T_GW3 when their peers for gw1
-# point at NEW:PORT.
+# uptime: CLOCK_BOOTTIME in s, the clock of the daemons' log stamps
+# (ROSTERD_LOG_TIME: CLOCK_MONOTONIC, the same in a VM that never sleeps).
+uptime() { local u _; read -r u _ </proc/uptime; echo "$u"; }
+
+# stamp NAME PATTERN: the log stamp of NAME's first line after line
+# MARK[NAME] that matches PATTERN (extended regex).
+declare -A MARK=()
+stamp() {
+	rst_log_since "$1" "${MARK[$1]}" | grep -E -m1 -- "$2" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'
+}
+
+# peers_set GEN: gw2's and gw3's logs show gw1's peer set at GEN.
+peers_set() {
+	[[ -n $(stamp gw2 "gen $1: peer $(rst_gw_id 1) set") &&
+		-n $(stamp gw3 "gen $1: peer $(rst_gw_id 1) set") ]]
+}
+
+# move FROM TO: gw1's underlay address FROM -> TO (deleted first: deleting
+# a primary address deletes its secondaries), gw1 sending nothing on the
+# VPN. Timed from the change: when the manager's rctl0 sees gw1 at TO (the
+# floor: nothing can follow before; sampled, so late by up to one sample),
+# when the manager announces gw1 again (its log), and when gw2 and gw3
+# point their peer for gw1 at TO (their logs).
 move() {
-	local t0 now t_obs='' t_gw2='' t_gw3=''
-	t0=$(date +%s.%N)
+	local from=$1 to=$2 t0 t_obs='' gen='' t_ann t2 t3 n
+	for n in mgr gw2 gw3; do MARK[$n]=$(rst_log_lines "$n"); done
+	t0=$(uptime)
 	ip -n "$RST_P-gw1" -batch - <<EOF || return 1
-addr del $OLD/24 dev eth0
-addr add $NEW/24 dev eth0
+addr del $from/24 dev eth0
+addr add $to/24 dev eth0
 EOF
-	while :; do
-		now=$(date +%s.%N)
-		[[ -n $t_obs || $(ep_of mgr rctl0 "$KEY1") != "$NEW:"* ]] || t_obs=$now
-		[[ -n $t_gw2 || $(ep_of gw2 rvpn7 "$KEY1") != "$NEW:$PORT" ]] || t_gw2=$now
-		[[ -n $t_gw3 || $(ep_of gw3 rvpn7 "$KEY1") != "$NEW:$PORT" ]] || t_gw3=$now
-		[[ -z $t_obs || -z $t_gw2 || -z $t_gw3 ]] || break
-		if awk -v a="$now" -v b="$t0" 'BEGIN { exit !(a - b > 30) }'; then
-			echo "  after 30 s: manager sees gw1 at $(ep_of mgr rctl0 "$KEY1"), gw2 at $(ep_of gw2 rvpn7 "$KEY1"), gw3 at $(ep_of gw3 rvpn7 "$KEY1")"
+	while [[ -z $t_obs ]]; do
+		[[ $(ep_of mgr rctl0 "$KEY1") != "$to:"* ]] || t_obs=$(uptime)
+		if [[ -z $t_obs ]] && awk -v a="$(uptime)" -v b="$t0" 'BEGIN { exit !(a - b > 30) }'; then
+			echo "  after 30 s the manager still sees gw1 at $(ep_of mgr rctl0 "$KEY1")"
 			return 1
 		fi
-		sleep 0.1
 	done
-	awk -v t0="$t0" -v o="$t_obs" -v a="$t_gw2" -v b="$t_gw3" 'BEGIN {
+	rst_wait 20 stamp_of_move "$from" "$to"
+	gen=$(rst_log_since mgr "${MARK[mgr]}" |
+		sed -n "s/.*moved from $from to $to: announced again (gen \([0-9]*\)).*/\1/p" | head -n 1)
+	[[ -n $gen ]] || { echo "  the manager did not announce gw1 at $to"; return 1; }
+	t_ann=$(stamp mgr "moved from $from to $to")
+	rst_wait 20 peers_set "$gen" || { echo "  gw2/gw3 did not set gw1's peer at gen $gen"; return 1; }
+	t2=$(stamp gw2 "gen $gen: peer $(rst_gw_id 1) set")
+	t3=$(stamp gw3 "gen $gen: peer $(rst_gw_id 1) set")
+	[[ $(ep_of gw2 rvpn7 "$KEY1") == "$to:$PORT" && $(ep_of gw3 rvpn7 "$KEY1") == "$to:$PORT" ]] || {
+		echo "  gw2 has gw1 at $(ep_of gw2 rvpn7 "$KEY1"), gw3 at $(ep_of gw3 rvpn7 "$KEY1")"
+		return 1
+	}
+	awk -v t0="$t0" -v o="$t_obs" -v an="$t_ann" -v a="$t2" -v b="$t3" -v f="$from" -v t="$to" 'BEGIN {
 		m = (a > b ? a : b) - t0
-		printf "# roam: manager sees the new address after %.2f s (the floor); gw2 follows after %.2f s, gw3 after %.2f s: %.2f s after the floor, %.1fx it\n",
-			o - t0, a - t0, b - t0, m - (o - t0), (o > t0 ? m / (o - t0) : 0)
+		printf "# roam %s -> %s: rctl0 on the manager sees it after %.2f s (the floor), the manager announces it after %.2f s, gw2 and gw3 follow after %.2f and %.2f s: %.2f s after the floor\n",
+			f, t, o - t0, an - t0, a - t0, b - t0, m - (o - t0)
 	}'
 }
+
+stamp_of_move() { [[ -n $(stamp mgr "moved from $1 to $2: announced again") ]]; }
 
 # expiry: cut gw3's underlay, wait for the manager to remove it; prints the
 # time from the cut.
@@ -152,12 +183,14 @@ KEY3=$(rst_wg_pubkey 3 7)
 check auto-endpoint-is-the-observed-address rst_wait 10 member_ep_is 1 "$OLD:$PORT"
 check mesh-pings rst_ping_all 1 2 3
 
-check roam-peers-follow-the-move move
+check roam-peers-follow-the-move move "$OLD" "$NEW"
 check roam-table-has-the-new-address member_ep_is 1 "$NEW:$PORT"
 check roam-mesh rst_mesh_ok 7 1 2 3
-check roam-manager-logs-the-move logged mgr "moved from $OLD to $NEW: announced again"
 check roam-lan2-reaches-lan1 rst_ping 2 1
 check roam-lan1-reaches-lan3 rst_ping 1 3
+check roam-back-peers-follow move "$NEW" "$OLD"
+check roam-back-mesh rst_mesh_ok 7 1 2 3
+check roam-back-lan3-reaches-lan1 rst_ping 3 1
 
 check expiry-removes-the-silent-site cut_and_expire
 check expiry-reason-expired logged mgr "$(rst_gw_id 3) expired: last heard from"
