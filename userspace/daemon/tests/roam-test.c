@@ -242,16 +242,62 @@ static void t_expire(void)
 	EXPECT(!x.n && !x.e);
 }
 
+/* The shipped examples parse, with their commented-out auto and
+ * expire-after lines taken in. */
+static void t_examples(void)
+{
+	static const struct { const char *path, *line; enum rd_role role; } ex[] = {
+		{ "examples/manager.conf", "#expire-after", RD_ROLE_MANAGER },
+		{ "examples/gateway.conf", "#endpoint = auto", RD_ROLE_GATEWAY },
+	};
+
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		char *text = NULL, *p;
+
+		EXPECT(!rd_read_file(ex[i].path, &text));
+		if (!text)
+			continue;
+		EXPECT(!parse(text, ex[i].role));
+		EXPECT(!c.endpoint_auto);
+		p = strstr(text, ex[i].line);
+		EXPECT(p);
+		if (p && ex[i].role == RD_ROLE_MANAGER) {
+			char *sec = strstr(text, "#[vpn 7]");
+
+			EXPECT(sec);
+			if (sec)
+				*sec = ' ';
+			*p = ' ';
+			EXPECT(!parse(text, ex[i].role));
+			EXPECT(c.n_vpns == 1 && c.vpns[0].id == 7 && c.vpns[0].expire_after == 600);
+		} else if (p) {
+			/* the address line goes, auto comes in */
+			char *addr = strstr(text, "\nendpoint = ");
+
+			EXPECT(addr);
+			if (addr)
+				addr[1] = '#';
+			*p = ' ';
+			EXPECT(!parse(text, ex[i].role));
+			EXPECT(c.endpoint_auto && !c.has_endpoint);
+		}
+		if (cur_fail)
+			printf("# %s: %s\n", ex[i].path, err);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..5\n");
+	printf("KTAP version 1\n1..6\n");
 	run("config: endpoint = auto on a gateway only, instead of an address", t_config_auto);
 	run("config: the manager's [vpn] expire-after: off or 10s..365d", t_config_expire);
 	run("proto: a port alone is auto in JOIN_REQ/SYNC_REQ only; REJOIN with NOT_MEMBER",
 	    t_proto);
 	run("roam: a member is looked at again when rctl0 sees its gateway elsewhere", t_roam);
 	run("expire: silence counted from last seen, join and the manager's start", t_expire);
+	run("the examples parse, with auto and expire-after taken in", t_examples);
 	printf("# %d failure(s)\n", failed);
 	return failed ? 1 : 0;
 }
