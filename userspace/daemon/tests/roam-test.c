@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mgr.h"
 #include "mgr-expire.h"
 #include "mgr-roam.h"
 #include "proto.h"
@@ -242,6 +243,49 @@ static void t_expire(void)
 	EXPECT(!x.n && !x.e);
 }
 
+/* What the manager keeps from requests: auto in a JOIN_REQ or a
+ * SYNC_REQ (a manager that restarted learns it again from the latter),
+ * and whom it expired until they ask to join. */
+static void t_note(void)
+{
+	static struct mgr m;
+	struct roster_addr g1 = addr("10.255.0.11");
+	struct rd_msg join = { .type = RD_JOIN_REQ, .vpn = 7, .endpoint_auto = true, .port = 1 };
+	struct rd_msg sync = { .type = RD_SYNC_REQ, .vpn = 7, .endpoint_auto = true, .port = 1 };
+	struct rd_msg fixed = { .type = RD_SYNC_REQ, .vpn = 7 };
+	struct mgr_roam_ent *e;
+
+	memset(&m, 0, sizeof(m));
+	mgr_roam_note(&m, &g1, &fixed);
+	EXPECT(!m.roam);			/* nothing allocated for fixed endpoints */
+	mgr_roam_note(&m, &g1, &sync);
+	EXPECT(m.roam && m.roam->n == 1);
+	e = m.roam ? mgr_roam_find(m.roam, &g1, 7) : NULL;
+	EXPECT(e && !e->has_last);
+	if (e) {
+		e->has_last = true;
+		mgr_roam_note(&m, &g1, &sync);	/* a periodic SYNC_REQ changes nothing */
+		EXPECT(e->has_last);
+		mgr_roam_note(&m, &g1, &join);	/* a JOIN_REQ: look again */
+		EXPECT(e->has_last == false && m.roam->n == 1);
+	}
+	mgr_roam_note(&m, &g1, &fixed);		/* configured with an address again */
+	EXPECT(m.roam && !m.roam->n);
+	mgr_roam_free(&m);
+	EXPECT(!m.roam);
+
+	EXPECT(!mgr_expire_rejoin(&m, &g1, 7));
+	m.expire = calloc(1, sizeof(*m.expire));
+	EXPECT(m.expire && !mgr_expire_mark(m.expire, &g1, 7));
+	EXPECT(mgr_expire_rejoin(&m, &g1, 7) && !mgr_expire_rejoin(&m, &g1, 8));
+	mgr_expire_back(&m, &g1, 8);
+	EXPECT(mgr_expire_rejoin(&m, &g1, 7));
+	mgr_expire_back(&m, &g1, 7);
+	EXPECT(!mgr_expire_rejoin(&m, &g1, 7));
+	mgr_expire_free(&m);
+	EXPECT(!m.expire);
+}
+
 /* The shipped examples parse, with their commented-out auto and
  * expire-after lines taken in. */
 static void t_examples(void)
@@ -290,13 +334,14 @@ static void t_examples(void)
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..6\n");
+	printf("KTAP version 1\n1..7\n");
 	run("config: endpoint = auto on a gateway only, instead of an address", t_config_auto);
 	run("config: the manager's [vpn] expire-after: off or 10s..365d", t_config_expire);
 	run("proto: a port alone is auto in JOIN_REQ/SYNC_REQ only; REJOIN with NOT_MEMBER",
 	    t_proto);
 	run("roam: a member is looked at again when rctl0 sees its gateway elsewhere", t_roam);
 	run("expire: silence counted from last seen, join and the manager's start", t_expire);
+	run("roam/expire: what the manager keeps from a gateway's requests", t_note);
 	run("the examples parse, with auto and expire-after taken in", t_examples);
 	printf("# %d failure(s)\n", failed);
 	return failed ? 1 : 0;
