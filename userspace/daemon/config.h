@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include "roster.h"
+#include "etcd-http.h"
 
 #define RD_MAX_VPNS 256
 
@@ -51,6 +52,10 @@ struct rd_config {
 	char ifname[IFNAMSIZ];
 	char state_dir[256];
 	enum rd_endpoint_check endpoint_check;
+	/* store = etcd (else SQLite in state_dir) and its etcd-* options */
+	bool store_etcd;
+	bool has_etcd_opts;
+	struct rd_etcd_conf etcd;
 	/* [gateway] */
 	bool leave_on_exit;
 	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */
