@@ -35,12 +35,14 @@ static void check(const struct rd_config *c, enum rd_role role)
 			    p.len <= (p.addr.family == AF_INET ? 30 : 126));
 		FUZZ_ASSERT(rd_prefix_contains(&c->control_prefix, &c->control_addr));
 	} else {
-		FUZZ_ASSERT(c->has_gateway && (!c->n_vpns || c->has_endpoint));
+		FUZZ_ASSERT(c->has_gateway && (!c->n_vpns || c->has_endpoint || c->endpoint_auto));
 	}
 	for (unsigned int i = 0; i < c->n_vpns; i++) {
 		const struct rd_vpn_conf *v = &c->vpns[i];
 
-		FUZZ_ASSERT(v->id && v->listen_port && v->n_prefixes <= ROSTER_PREFIX_MAX);
+		FUZZ_ASSERT(v->id && (v->listen_port || role == RD_ROLE_MANAGER) &&
+			    v->n_prefixes <= ROSTER_PREFIX_MAX);
+		FUZZ_ASSERT(!v->expire_after || v->expire_after >= 10);
 		FUZZ_ASSERT(memchr(v->ifname, 0, sizeof(v->ifname)) && v->ifname[0]);
 		for (unsigned int k = 0; k < v->n_prefixes; k++) {
 			struct roster_prefix p = v->prefixes[k];
@@ -75,8 +77,12 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 	P("state-dir =%s\ninterface =%s\nretry-ms =%u\n", c->state_dir, c->ifname, c->retry_ms);
 	if (c->log_level >= 0)
 		P("log-level =%s\n", levels[c->log_level]);
-	if (c->has_endpoint)
+	/* endpoint = auto is only ever [gateway]'s: an address next to it
+	 * came from [manager]. */
+	if (c->has_endpoint && !(c->endpoint_auto && role == RD_ROLE_GATEWAY))
 		P("endpoint =%s\n", roster_addr_format(&c->endpoint, a, sizeof(a)));
+	if (c->endpoint_auto && role == RD_ROLE_GATEWAY)
+		P("endpoint =auto\n");
 	for (int sec = 0; sec < 2; sec++) {
 		bool mgr = (sec == 0) == (role == RD_ROLE_MANAGER);
 
@@ -84,6 +90,10 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 			continue;
 		if (sec)
 			P("[%s]\n", mgr ? "manager" : "gateway");
+		if (sec && c->endpoint_auto && !mgr)
+			P("endpoint =auto\n");
+		if (sec && mgr && c->has_endpoint && c->endpoint_auto && role == RD_ROLE_GATEWAY)
+			P("endpoint =%s\n", roster_addr_format(&c->endpoint, a, sizeof(a)));
 		if (mgr) {
 			P("listen-port =%u\ncontrol-port =%u\n", c->listen_port, c->control_port);
 			P("control-address =%s\n",
@@ -105,8 +115,11 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 	for (unsigned int i = 0; i < c->n_vpns; i++) {
 		const struct rd_vpn_conf *v = &c->vpns[i];
 
-		P("[vpn %u]\nlisten-port =%u\ninterface =%s\nkeepalive =%u\n", v->id,
-		  v->listen_port, v->ifname, v->keepalive);
+		P("[vpn %u]\ninterface =%s\nkeepalive =%u\n", v->id, v->ifname, v->keepalive);
+		if (v->listen_port)
+			P("listen-port =%u\n", v->listen_port);
+		if (v->expire_after)
+			P("expire-after =%u\n", v->expire_after);
 		for (unsigned int k = 0; k < v->n_prefixes; k++)
 			P("prefix =%s\n", roster_prefix_format(&v->prefixes[k], a, sizeof(a)));
 	}

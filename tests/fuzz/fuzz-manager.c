@@ -367,6 +367,8 @@ static void teardown(void)
 	mgr_enrols_free(&mg);
 	mgr_lists_free(&mg);
 	mgr_live_free(&mg);
+	mgr_roam_free(&mg);
+	mgr_expire_free(&mg);
 	roster_monitor_close(mg.mon);
 	roster_close(mg.rh);
 	rd_store_close(mg.st);

@@ -44,11 +44,13 @@ static bool msg_eq(const struct rd_msg *a, const struct rd_msg *b)
 	if (!(F(version) && F(type) && F(flags) && F(seq) && F(ack) && F(has_session) &&
 	      F(has_vpn) && F(has_gen) && F(has_endpoint) && F(n_prefixes) && F(has_parts) &&
 	      F(has_total) && F(n_members) && F(has_dev) && F(has_key) && F(has_err) &&
-	      F(has_ref) && F(has_store_id)))
+	      F(has_ref) && F(has_store_id) && F(endpoint_auto)))
 		return false;
 	if ((a->has_session && !F(session)) || (a->has_vpn && !F(vpn)) || (a->has_gen && !F(gen)))
 		return false;
 	if (a->has_endpoint && (!rd_addr_eq(&a->endpoint, &b->endpoint) || !F(port)))
+		return false;
+	if (a->endpoint_auto && !F(port))
 		return false;
 	for (unsigned int i = 0; i < a->n_prefixes; i++)
 		if (!rd_prefix_eq(&a->prefixes[i], &b->prefixes[i]))

@@ -443,6 +443,8 @@ static void config_corpus(void)
 		"[gateway]\nsync-interval = 86401\n",
 		"[manager]\ncontrol-address = 10.255.0.1\ncontrol-prefix = 10.0.0.0/8\n"
 		"log-level = warning\nretry-ms = 4000\n",
+		"[gateway]\nendpoint = auto\nsync-interval = 3\n[vpn 7]\nlisten-port = 51807\n"
+		"expire-after = 5m\n[manager]\nendpoint = 192.0.2.1\n[vpn 9]\nexpire-after = 86400\n",
 	};
 	char name[32];
 

@@ -30,6 +30,7 @@ struct parser {
 	unsigned int line;
 	enum section sec;
 	struct rd_vpn_conf *vpn;
+	enum rd_role role;
 	/* keys seen in the current section (bit per key index) */
 	uint64_t seen;
 	bool vpn_has_port;
@@ -162,7 +163,50 @@ static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
 	"sync-interval", "key-lifetime", NULL,
 };
-static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", "keepalive", NULL };
+/* expire-after is the manager's, the others the gateway's: each role
+ * ignores the other's keys, as in [manager] and [gateway]. */
+static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", "keepalive",
+					"expire-after", NULL };
+
+/* Bounds of expire-after: below a few sync-intervals a live gateway
+ * would be expired between two of its SYNC_REQs. */
+#define EXPIRE_MIN 10
+#define EXPIRE_MAX (365u * 86400)
+
+int rd_duration_parse(const char *s, uint32_t *secs)
+{
+	static const struct { char unit; uint32_t mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	unsigned long long n = 0;
+	const char *p = s;
+
+	if (!strcmp(s, "off")) {
+		*secs = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		n = n * 10 + (unsigned long long)(*p - '0');
+		if (n > UINT32_MAX)
+			return -EINVAL;
+	}
+	if (*p) {
+		bool found = false;
+
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && !found; i++) {
+			if (*p == units[i].unit && !p[1]) {
+				n *= units[i].mul;
+				found = true;
+			}
+		}
+		if (!found || n > UINT32_MAX)
+			return -EINVAL;
+	}
+	*secs = (uint32_t)n;
+	return 0;
+}
 
 static int key_index(const char *const *keys, const char *k)
 {
@@ -194,6 +238,15 @@ static int common_key(struct parser *p, const char *k, const char *v)
 			return fail(p, "retry-ms: expected 10..%d, got '%s'", RD_RETRY_CAP_MS, v);
 		c->retry_ms = (unsigned int)n;
 	} else if (!strcmp(k, "endpoint")) {
+		/* The address stays as it is: in a file with both sections
+		 * it may be the manager's. */
+		if (!strcmp(v, "auto")) {
+			if (p->sec != SEC_GATEWAY)
+				return fail(p, "endpoint: 'auto' is for a gateway; the manager's "
+					    "endpoint is an address");
+			c->endpoint_auto = true;
+			return 0;
+		}
 		if (parse_host(p, k, v, &c->endpoint))
 			return -EINVAL;
 		c->has_endpoint = true;
@@ -349,6 +402,17 @@ static int vpn_key(struct parser *p, const char *k, const char *v)
 {
 	struct rd_vpn_conf *vc = p->vpn;
 
+	if (!strcmp(k, "expire-after")) {
+		uint32_t secs;
+
+		if (rd_duration_parse(v, &secs) ||
+		    (secs && (secs < EXPIRE_MIN || secs > EXPIRE_MAX)))
+			return fail(p, "expire-after: expected off or %us..%ud (a number with "
+				    "s, m, h or d; seconds without), got '%s'", EXPIRE_MIN,
+				    EXPIRE_MAX / 86400, v);
+		vc->expire_after = secs;
+		return 0;
+	}
 	if (!strcmp(k, "listen-port")) {
 		p->vpn_has_port = true;
 		return parse_port(p, k, v, &vc->listen_port);
@@ -405,7 +469,7 @@ static int store_check(struct rd_config *c, char *err, size_t errlen)
 
 static int end_section(struct parser *p)
 {
-	if (p->sec == SEC_VPN && !p->vpn_has_port)
+	if (p->sec == SEC_VPN && p->role == RD_ROLE_GATEWAY && !p->vpn_has_port)
 		return fail(p, "[vpn %u]: listen-port is required", p->vpn->id);
 	return 0;
 }
@@ -480,7 +544,7 @@ static void defaults(struct rd_config *c, enum rd_role role)
 int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 		    char *err, size_t errlen)
 {
-	struct parser p = { .c = c, .err = err, .errlen = errlen };
+	struct parser p = { .c = c, .err = err, .errlen = errlen, .role = role };
 	char *copy = strdup(text), *line, *next;
 	int ret = 0;
 
@@ -577,8 +641,8 @@ int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 			snprintf(err, errlen, "no [gateway] section");
 			return -EINVAL;
 		}
-		if (c->n_vpns && !c->has_endpoint) {
-			snprintf(err, errlen, "[gateway]: endpoint is required");
+		if (c->n_vpns && !c->has_endpoint && !c->endpoint_auto) {
+			snprintf(err, errlen, "[gateway]: endpoint is required (an address, or auto)");
 			return -EINVAL;
 		}
 		for (unsigned int i = 0; i < c->n_vpns; i++)

@@ -19,6 +19,9 @@ struct rd_vpn_conf {
 	uint32_t id;
 	uint16_t listen_port;
 	uint16_t keepalive;		/* persistent keepalive of the peers, s */
+	/* manager: a member silent this long is removed (reason expired);
+	 * 0: never (mgr-expire.c) */
+	uint32_t expire_after;
 	char ifname[IFNAMSIZ];
 	unsigned int n_prefixes;
 	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
@@ -36,6 +39,9 @@ struct rd_config {
 	uint16_t listen_port;
 	bool has_endpoint;
 	struct roster_addr endpoint;	/* manager: reachable at; gateway: own */
+	/* gateway: endpoint = auto, the manager announces the address its
+	 * control tunnel comes from (mgr-roam.c); has_endpoint is false */
+	bool endpoint_auto;
 	struct roster_addr control_addr;
 	struct roster_prefix control_prefix;
 	uint16_t control_port;
@@ -67,6 +73,8 @@ enum rd_role { RD_ROLE_MANAGER, RD_ROLE_GATEWAY };
  * writes "line N: what" to err. */
 int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 		    char *err, size_t errlen);
+/* "off" (0), or N with an optional unit s, m, h or d (seconds, else -EINVAL). */
+int rd_duration_parse(const char *s, uint32_t *secs);
 int rd_config_load(const char *path, enum rd_role role, struct rd_config *c,
 		   char *err, size_t errlen);
 

@@ -70,14 +70,15 @@ static struct gvpn *vpn_find(struct gw *g, uint32_t id)
 }
 
 /* The gateway's own record, as its JOIN_REQ states it: the manager lists
- * every member but the recipient. */
+ * every member but the recipient. With endpoint = auto it has no
+ * endpoint: only the manager sees the address. */
 static void self_member(struct gw *g, struct gvpn *v, struct roster_member *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->id = g->id.id;
 	memcpy(m->key, g->pub, 32);
 	m->has_key = true;
-	if (g->c->has_endpoint) {
+	if (g->c->has_endpoint && !g->c->endpoint_auto) {
 		m->has_endpoint = true;
 		m->endpoint = g->c->endpoint;
 		m->port = v->conf->listen_port;
@@ -92,7 +93,10 @@ static void send_join_req(struct gw *g, struct gvpn *v)
 {
 	struct rd_msg m = { .type = RD_JOIN_REQ, .has_vpn = true, .vpn = v->conf->id };
 
-	if (g->c->has_endpoint) {
+	if (g->c->endpoint_auto) {
+		m.endpoint_auto = true;
+		m.port = v->conf->listen_port;
+	} else if (g->c->has_endpoint) {
 		m.has_endpoint = true;
 		m.endpoint = g->c->endpoint;
 		m.port = v->conf->listen_port;
@@ -135,8 +139,11 @@ static void state_view(struct gw *g, struct gvpn *v)
 		request_list(g, v);
 		return;
 	}
+	/* endpoint = auto says so in every SYNC_REQ too: a manager that
+	 * restarted learns again whom to follow. */
 	struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = v->conf->id,
-			    .has_gen = true, .gen = t.gen, .has_total = true, .total = count };
+			    .has_gen = true, .gen = t.gen, .has_total = true, .total = count,
+			    .endpoint_auto = g->c->endpoint_auto, .port = v->conf->listen_port };
 
 	rd_dbg("vpn %u: SYNC_REQ (gen %llu, %u member(s))", v->conf->id,
 	       (unsigned long long)t.gen, count);
@@ -311,6 +318,12 @@ static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 			       roster_strerror_ext(g->rh, ret));
 		v->removed = true;
 		gw_view_drop_held(&v->view);
+		/* Expired for its silence, not removed by an administrator. */
+		if ((a->flags & RD_F_REJOIN) && !v->leaving) {
+			rd_warn("vpn %u: the manager expired us (silent for too long); joining again",
+				v->conf->id);
+			send_join_req(g, v);
+		}
 		break;
 	case GW_LIST_ADOPT:
 		learn_store(g, a, true);

@@ -21,6 +21,8 @@
 #include "mgr-admin.h"
 #include "mgr-limit.h"
 #include "mgr-live.h"
+#include "mgr-expire.h"
+#include "mgr-roam.h"
 #include "mgr-rotate.h"
 #include "mgr-status.h"
 #include "netif.h"
@@ -561,6 +563,8 @@ int rd_manager_run(struct rd_config *c)
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
 			mgr_live_flush(m, (uint64_t)time(NULL));
+			mgr_roam_tick(m);
+			mgr_expire_tick(m, (uint64_t)time(NULL));
 			m->expired += rd_link_expire(&m->link, rd_now_ms(), PEER_IDLE_MS, keep_peer);
 			next_ctl = rd_now_ms() + 1000;
 		}
@@ -578,6 +582,8 @@ out:
 	mgr_enrols_free(m);
 	mgr_lists_free(m);
 	mgr_live_free(m);
+	mgr_roam_free(m);
+	mgr_expire_free(m);
 	if (m->mon)
 		roster_monitor_close(m->mon);
 	if (m->rh)

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-expire.h"
 #include "util.h"
 
 struct mgr_list {
@@ -103,7 +104,9 @@ static void send_list(struct mgr *m, const struct mgr_list *l, uint64_t gen,
 	parts = rd_split_members(sel, k, starts);
 	for (unsigned int i = 0; i < parts; i++) {
 		struct rd_msg msg = {
-			.type = member ? l->type : RD_LIST, .flags = member ? 0 : RD_F_NOT_MEMBER,
+			.type = member ? l->type : RD_LIST,
+			.flags = member ? 0 : RD_F_NOT_MEMBER |
+				 (mgr_expire_rejoin(m, &l->to, l->vpn) ? RD_F_REJOIN : 0),
 			.has_vpn = true, .vpn = l->vpn, .has_gen = true, .gen = gen,
 			.has_parts = true, .part = (uint16_t)(i + 1), .nparts = (uint16_t)parts,
 			.total = k, .members = sel + starts[i], .n_members = starts[i + 1] - starts[i],

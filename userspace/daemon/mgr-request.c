@@ -10,7 +10,9 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-expire.h"
 #include "mgr-policy.h"
+#include "mgr-roam.h"
 #include "util.h"
 
 /* What a JOIN_REQ sets, and the member as roster.ko holds it: equal, the
@@ -49,6 +51,7 @@ void mgr_handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_a
 {
 	struct roster_member mb = { 0 };
 	struct roster_change ch;
+	struct rd_msg seen;
 	char text[128];
 	int ret;
 
@@ -57,6 +60,15 @@ void mgr_handle_join_req(struct mgr *m, struct rd_peer *p, const struct roster_a
 			rd_ntop(src), msg->vpn);
 		mgr_send_error(m, p, msg->seq, EPERM, "not allowed in this VPN");
 		return;
+	}
+	mgr_expire_back(m, src, msg->vpn);
+	mgr_roam_note(m, src, msg);
+	/* endpoint = auto: from here on, as if the gateway had announced
+	 * the address its control tunnel comes from. */
+	if (msg->endpoint_auto) {
+		if (!mgr_roam_resolve(m, p, gw, msg, &seen))
+			return;
+		msg = &seen;
 	}
 	if (!mgr_policy_join(m, p, src, gw, msg))
 		return;
@@ -146,6 +158,7 @@ void mgr_handle_sync_req(struct mgr *m, struct rd_peer *p, const struct roster_a
 		mgr_send_error(m, p, msg->seq, EPERM, "not allowed in this VPN");
 		return;
 	}
+	mgr_roam_note(m, src, msg);
 	/* Gateways ask periodically; a view at the stored generation with
 	 * the right member count needs nothing but the ACK already sent. */
 	if (msg->has_gen && msg->has_total && !rd_store_vpn_get(m->st, msg->vpn, &v)) {

@@ -27,6 +27,8 @@
 struct mgr_list;
 struct mgr_enrol;
 struct mgr_live;
+struct mgr_roam;
+struct mgr_expire;
 
 struct mgr {
 	struct rd_config *c;
@@ -46,6 +48,9 @@ struct mgr {
 	struct mgr_enrol *enrols;
 	/* When each gateway was last heard from (mgr-live.c). */
 	struct mgr_live *live;
+	/* endpoint = auto members (mgr-roam.c) and expire-after (mgr-expire.c) */
+	struct mgr_roam *roam;
+	struct mgr_expire *expire;
 	/* JOINs and LISTs waiting for the store to hold their generation. */
 	struct mgr_list *lists;
 	unsigned int nlists;

@@ -57,7 +57,8 @@ static const uint32_t allowed[__RD_TYPE_MAX] = {
 		    BIT(RD_A_PART) | BIT(RD_A_NPARTS) | BIT(RD_A_TOTAL) | BIT(RD_A_STORE_ID),
 	/* generation + total: the sender's view, so an up-to-date view costs
 	 * the manager no list. */
-	[RD_SYNC_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_TOTAL),
+	[RD_SYNC_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_TOTAL) |
+			BIT(RD_A_ENDPOINT_PORT),
 	[RD_ENROLL] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
 	[RD_ENROLLED] = BIT(RD_A_SESSION) | BIT(RD_A_STORE_ID),
 	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE) | BIT(RD_A_ERR_TEXT) | BIT(RD_A_REF_SEQ),
@@ -231,10 +232,10 @@ int rd_msg_encode(const struct rd_msg *m, void *buf, size_t len)
 		put_u32(&e, RD_A_VPN, m->vpn);
 	if (m->has_gen)
 		put_u64(&e, RD_A_GENERATION, m->gen);
-	if (m->has_endpoint) {
+	if (m->has_endpoint)
 		put_addr(&e, RD_A_ENDPOINT_ADDR, &m->endpoint);
+	if (m->has_endpoint || m->endpoint_auto)
 		put_u16(&e, RD_A_ENDPOINT_PORT, m->port);
-	}
 	for (unsigned int i = 0; i < m->n_prefixes; i++)
 		put_prefix(&e, RD_A_PREFIX, &m->prefixes[i]);
 	if (m->has_parts) {
@@ -627,7 +628,8 @@ int rd_msg_decode(const void *buf, size_t len, struct rd_msg *m, const char **wh
 		*why = "unknown message type";
 		return -EINVAL;
 	}
-	if ((m->flags & ~RD_F_ALL) || (m->flags && m->type != RD_LIST)) {
+	if ((m->flags & ~RD_F_ALL) || (m->flags && m->type != RD_LIST) ||
+	    ((m->flags & RD_F_REJOIN) && !(m->flags & RD_F_NOT_MEMBER))) {
 		*why = "unknown flags";
 		return -EINVAL;
 	}
@@ -660,8 +662,12 @@ int rd_msg_decode(const void *buf, size_t len, struct rd_msg *m, const char **wh
 	m->has_parts = c.seen & BIT(RD_A_PART);
 	m->has_total = c.seen & BIT(RD_A_TOTAL);
 	m->has_endpoint = c.seen & BIT(RD_A_ENDPOINT_ADDR);
-	if (m->has_endpoint != !!(c.seen & BIT(RD_A_ENDPOINT_PORT)) ||
-	    (m->has_endpoint && !m->port)) {
+	/* A port alone asks the manager to fill the address in: only in a
+	 * gateway's own requests. */
+	m->endpoint_auto = !m->has_endpoint && (c.seen & BIT(RD_A_ENDPOINT_PORT)) &&
+			   (m->type == RD_JOIN_REQ || m->type == RD_SYNC_REQ);
+	if ((m->has_endpoint || m->endpoint_auto) != !!(c.seen & BIT(RD_A_ENDPOINT_PORT)) ||
+	    ((m->has_endpoint || m->endpoint_auto) && !m->port)) {
 		*why = "half an endpoint";
 		goto err;
 	}

@@ -35,7 +35,10 @@ enum rd_type {
 
 /* Header flags. */
 #define RD_F_NOT_MEMBER 0x0001	/* LIST: the recipient is not (any more) a member */
-#define RD_F_ALL RD_F_NOT_MEMBER
+/* LIST with NOT_MEMBER: removed for its silence (expire-after), so it
+ * joins again: an administrator's removal stays. */
+#define RD_F_REJOIN 0x0002
+#define RD_F_ALL (RD_F_NOT_MEMBER | RD_F_REJOIN)
 
 enum rd_attr {
 	RD_A_UNSPEC,
@@ -78,6 +81,9 @@ struct rd_msg {
 	bool has_vpn; uint32_t vpn;
 	bool has_gen; uint64_t gen;
 	bool has_endpoint; struct roster_addr endpoint; uint16_t port;
+	/* JOIN_REQ, SYNC_REQ: a port without an address (endpoint = auto):
+	 * the manager takes the address its control tunnel comes from. */
+	bool endpoint_auto;
 	unsigned int n_prefixes;
 	struct roster_prefix prefixes[ROSTER_PREFIX_MAX];
 	bool has_parts; uint16_t part, nparts; uint32_t total;
