@@ -125,11 +125,11 @@ static int parse_bool(struct parser *p, const char *key, const char *v, bool *b)
 static const char *const manager_keys[] = {
 	"listen-port", "endpoint", "control-address", "control-prefix", "control-port",
 	"interface", "state-dir", "log-level", "retry-ms", "request-rate", "request-burst",
-	"peer-queue-kib", "endpoint-check", NULL,
+	"peer-queue-kib", "endpoint-check", "metrics-file", "metrics-interval", NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
-	"sync-interval", NULL,
+	"sync-interval", "metrics-file", "metrics-interval", NULL,
 };
 static const char *const vpn_keys[] = { "listen-port", "interface", "prefix", "keepalive", NULL };
 
@@ -139,6 +139,26 @@ static int key_index(const char *const *keys, const char *k)
 		if (!strcmp(keys[i], k))
 			return i;
 	return -1;
+}
+
+/* node_exporter's textfile collector reads only *.prom files. */
+static int metrics_key(struct parser *p, const char *k, const char *v)
+{
+	struct rd_config *c = p->c;
+	size_t len = strlen(v);
+	unsigned long n;
+
+	if (!strcmp(k, "metrics-interval")) {
+		if (parse_ulong(v, 1, 3600, &n))
+			return fail(p, "metrics-interval: expected 1..3600 seconds, got '%s'", v);
+		c->metrics_interval = (unsigned int)n;
+		return 0;
+	}
+	if (v[0] != '/' || len >= sizeof(c->metrics_file) || len < 6 || v[len - 1] == '/' ||
+	    strcmp(v + len - 5, ".prom"))
+		return fail(p, "metrics-file: must be an absolute path ending in .prom, got '%s'", v);
+	memcpy(c->metrics_file, v, len + 1);
+	return 0;
 }
 
 static int common_key(struct parser *p, const char *k, const char *v)
@@ -162,6 +182,8 @@ static int common_key(struct parser *p, const char *k, const char *v)
 		if (parse_ulong(v, 10, RD_RETRY_CAP_MS, &n))
 			return fail(p, "retry-ms: expected 10..%d, got '%s'", RD_RETRY_CAP_MS, v);
 		c->retry_ms = (unsigned int)n;
+	} else if (!strcmp(k, "metrics-file") || !strcmp(k, "metrics-interval")) {
+		return metrics_key(p, k, v);
 	} else if (!strcmp(k, "endpoint")) {
 		if (parse_host(p, k, v, &c->endpoint))
 			return -EINVAL;
@@ -346,6 +368,7 @@ static void defaults(struct rd_config *c, enum rd_role role)
 	c->request_rate = 20;
 	c->request_burst = 100;
 	c->peer_queue_kib = 1024;
+	c->metrics_interval = 15;
 	strcpy(c->ifname, "rctl0");
 	roster_addr_parse("10.255.0.1", &c->control_addr);
 	c->control_prefix.len = 0;

@@ -45,6 +45,10 @@ struct rd_config {
 	char ifname[IFNAMSIZ];
 	char state_dir[256];
 	enum rd_endpoint_check endpoint_check;
+	/* [manager] and [gateway]: the Prometheus textfile (metrics.h;
+	 * empty: none) and how often it is rewritten, s. */
+	char metrics_file[256];
+	unsigned int metrics_interval;
 	/* [gateway] */
 	bool leave_on_exit;
 	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */

@@ -27,6 +27,8 @@
 #include "gw-view.h"
 #include "gw-table.h"
 #include "gw-wg.h"
+#include "gw-metrics.h"
+#include "metrics.h"
 
 #define REJOIN_DELAY_MS 4000
 #define LEAVE_WAIT_MS 5000
@@ -337,6 +339,7 @@ static bool accept_packet(struct gw *g, const uint8_t *buf, size_t len, const st
 		rd_warn("ignoring malformed message from the manager: %s", why);
 		return false;
 	}
+	rd_metrics_msg(RD_M_RECEIVED, m->type);
 	if (m->type == RD_ACK) {
 		rd_acked(&g->link, g->mp, m->ack);
 		rd_msg_release(m);
@@ -602,6 +605,7 @@ int rd_gateway_run(struct rd_config *c)
 		int timeout = rd_tick(&g->link, now);
 
 		vpn_timers(g, leaving, now, &timeout);
+		next_deadline(&timeout, gw_metrics_tick(c, g->rh, now), now);
 		if (leaving) {
 			if (rd_idle(&g->link) || now >= leave_deadline)
 				break;
@@ -649,6 +653,7 @@ int rd_gateway_run(struct rd_config *c)
 	gw_wg_reconcile(&g->wg);
 	ret = 0;
 out:
+	gw_metrics_stop(c);
 	if (sfd >= 0)
 		close(sfd);
 	teardown(g);

@@ -16,7 +16,9 @@
 
 #include "rosterd.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
+#include "mgr-metrics.h"
 #include "mgr-limit.h"
 #include "netif.h"
 #include "util.h"
@@ -207,6 +209,7 @@ void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 		rd_warn("ignoring malformed message from %s: %s", rd_sa_ntop(from), why);
 		return;
 	}
+	rd_metrics_msg(RD_M_RECEIVED, msg.type);
 	if (!gw && msg.type != RD_ENROLL && msg.type != RD_ACK) {
 		rd_warn("ignoring %s from %s: not enrolled yet", rd_type_name(msg.type),
 			rd_sa_ntop(from));
@@ -510,6 +513,7 @@ int rd_manager_run(struct rd_config *c)
 		timeout = mgr_lists_flush(m);
 		now = rd_now_ms();
 		timeout = min_timeout(timeout, rd_tick(&m->link, now));
+		timeout = min_timeout(timeout, rd_metrics_timeout(mgr_metrics_tick(m, now), now));
 		timeout = min_timeout(timeout, next_ctl > now ? (int)(next_ctl - now) : 0);
 		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
@@ -547,6 +551,7 @@ int rd_manager_run(struct rd_config *c)
 	log_sent(m);
 	log_queues(m);
 out:
+	mgr_metrics_stop(m);
 	if (sfd >= 0)
 		close(sfd);
 	if (m->fd >= 0)
