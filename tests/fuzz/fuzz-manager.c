@@ -366,6 +366,7 @@ static void teardown(void)
 	rd_link_free(&mg.link);
 	mgr_enrols_free(&mg);
 	mgr_lists_free(&mg);
+	mgr_live_free(&mg);
 	roster_monitor_close(mg.mon);
 	roster_close(mg.rh);
 	rd_store_close(mg.st);

@@ -20,6 +20,7 @@
 #include "mgr.h"
 #include "mgr-metrics.h"
 #include "mgr-limit.h"
+#include "mgr-live.h"
 #include "netif.h"
 #include "util.h"
 
@@ -229,6 +230,8 @@ void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 				rd_sa_ntop(from), m->c->control_port, n);
 		goto out;
 	}
+	if (gw)
+		mgr_live_heard(m, &src, (uint64_t)time(NULL));
 	p = rd_peer_get(&m->link, from, fromlen, true);
 	if (!p) {
 		rd_dbg("dropping %s from %s: no peer record (out of memory or %u peers)",
@@ -543,6 +546,7 @@ int rd_manager_run(struct rd_config *c)
 			recv_all(m);
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
+			mgr_live_flush(m, (uint64_t)time(NULL));
 			m->expired += rd_link_expire(&m->link, rd_now_ms(), PEER_IDLE_MS, keep_peer);
 			next_ctl = rd_now_ms() + 1000;
 		}
@@ -559,6 +563,7 @@ out:
 	rd_link_free(&m->link);
 	mgr_enrols_free(m);
 	mgr_lists_free(m);
+	mgr_live_free(m);
 	if (m->mon)
 		roster_monitor_close(m->mon);
 	if (m->rh)

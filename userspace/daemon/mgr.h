@@ -26,6 +26,7 @@
 
 struct mgr_list;
 struct mgr_enrol;
+struct mgr_live;
 
 struct mgr {
 	struct rd_config *c;
@@ -43,6 +44,8 @@ struct mgr {
 	struct rd_entry *inv;
 	unsigned int ninv;
 	struct mgr_enrol *enrols;
+	/* When each gateway was last heard from (mgr-live.c). */
+	struct mgr_live *live;
 	/* JOINs and LISTs waiting for the store to hold their generation. */
 	struct mgr_list *lists;
 	unsigned int nlists;

@@ -367,6 +367,8 @@ int rd_wg_peer_endpoints(const char *ifname, struct rd_wg_endpoint **out, unsign
 			memcpy(e->key, peer->public_key, 32);
 			e->has_endpoint = !rd_from_sockaddr(&peer->endpoint.addr, &e->endpoint,
 							    &port);
+			if (peer->last_handshake_time.tv_sec > 0)
+				e->last_handshake = (uint64_t)peer->last_handshake_time.tv_sec;
 		}
 	}
 	wg_free_device(dev);

@@ -57,6 +57,7 @@ struct rd_wg_endpoint {
 	uint8_t key[32];
 	bool has_endpoint;
 	struct roster_addr endpoint;
+	uint64_t last_handshake;	/* unix seconds, 0 never */
 };
 int rd_wg_peer_endpoints(const char *ifname, struct rd_wg_endpoint **out, unsigned int *n);
 /* Current peer keys of ifname. *keys malloc'ed (n*32 bytes). */

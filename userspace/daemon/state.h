@@ -21,6 +21,7 @@ struct rd_entry {
 	unsigned int n_vpns;
 	uint32_t vpns[RD_ENTRY_MAX_VPNS];
 	uint64_t expiry;		/* invitations only */
+	uint64_t last_seen;		/* gateways: unix s the manager last heard from it, 0 never */
 	/* What the gateway may announce (`rosterd invite --prefix`): each
 	 * prefix of a JOIN_REQ inside one of these. has_prefixes false: a
 	 * record from before the lists, unrestricted by a list (mgr-policy.h). */

@@ -8,7 +8,8 @@
  * transaction, so the write lock is taken before the compare-and-set
  * reads the generation: two processes cannot both pass the check.
  *
- * Schema 2 (1 had no prefixes in gateways and invites; migrated at open):
+ * Schema 3 (1 had no prefixes in gateways and invites, 2 no last_seen and
+ * no revoked keys; migrated at open):
  *   meta      key -> value: schema (integer), identity (16-byte blob),
  *             session (integer, the last session id handed out)
  *   vpns      id, generation, flags
@@ -18,6 +19,9 @@
  *   gateways  id -> key, vpns ("7,9"), prefixes (what it may announce:
  *             the members' 18-byte records; NULL: no list, schema 1's)
  *   invites   (id, key) -> vpns, expiry (0: never), prefixes (the same)
+ *   gateways.last_seen: unix seconds the manager last heard from it (0)
+ *   revoked   key -> id, time: keys never accepted again (revocations and
+ *             rotated-away keys)
  * Generations and times are stored as SQLite's signed 64-bit integers and
  * read back bit for bit.
  */
@@ -53,7 +57,7 @@ enum {
 	ST_MEMBERS_OF,
 	ST_GWS_ALL, ST_GW_GET, ST_GW_PUT,
 	ST_INVS_ALL, ST_INV_OF, ST_INV_DEL_ID, ST_INV_INS, ST_INV_GET, ST_INV_DEL,
-	ST_INV_EXPIRED,
+	ST_INV_EXPIRED, ST_REVOKED_GET, ST_REVOKED_INS, ST_GW_DEL, ST_GW_REKEY, ST_GW_SEEN,
 	ST_MAX
 };
 
@@ -80,11 +84,11 @@ static const char *const sql[ST_MAX] = {
 	[ST_MEMBERS_DEL] = "DELETE FROM members WHERE vpn = ?1",
 	[ST_MEMBERS_ALL] = "SELECT vpn, " MEMBER_COLS " FROM members ORDER BY vpn, id",
 	[ST_MEMBERS_OF] = "SELECT vpn, " MEMBER_COLS " FROM members WHERE vpn = ?1 ORDER BY id",
-	[ST_GWS_ALL] = "SELECT id, key, vpns, 0, prefixes FROM gateways ORDER BY id",
+	[ST_GWS_ALL] = "SELECT id, key, vpns, 0, prefixes, last_seen FROM gateways ORDER BY id",
 	[ST_GW_GET] = "SELECT key FROM gateways WHERE id = ?1",
 	[ST_GW_PUT] = "INSERT OR REPLACE INTO gateways (id, key, vpns, prefixes) "
 		      "VALUES (?1, ?2, ?3, ?5)",
-	[ST_INVS_ALL] = "SELECT id, key, vpns, expiry, prefixes FROM invites ORDER BY id, key",
+	[ST_INVS_ALL] = "SELECT id, key, vpns, expiry, prefixes, 0 FROM invites ORDER BY id, key",
 	[ST_INV_OF] = "SELECT key FROM invites WHERE id = ?1 ORDER BY key",
 	[ST_INV_DEL_ID] = "DELETE FROM invites WHERE id = ?1",
 	[ST_INV_INS] = "INSERT INTO invites (id, key, vpns, expiry, prefixes) "
@@ -93,6 +97,11 @@ static const char *const sql[ST_MAX] = {
 	[ST_INV_DEL] = "DELETE FROM invites WHERE id = ?1 AND key = ?2",
 	[ST_INV_EXPIRED] = "SELECT id, key FROM invites WHERE expiry != 0 AND expiry <= ?1 "
 			   "ORDER BY expiry, id, key LIMIT ?2",
+	[ST_REVOKED_GET] = "SELECT 1 FROM revoked WHERE key = ?1",
+	[ST_REVOKED_INS] = "INSERT OR IGNORE INTO revoked (key, id, time) VALUES (?1, ?2, ?3)",
+	[ST_GW_DEL] = "DELETE FROM gateways WHERE id = ?1",
+	[ST_GW_REKEY] = "UPDATE gateways SET key = ?2 WHERE id = ?1",
+	[ST_GW_SEEN] = "UPDATE gateways SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2",
 };
 
 static const char schema_sql[] =
@@ -104,15 +113,24 @@ static const char schema_sql[] =
 	" join_time INTEGER NOT NULL, join_generation INTEGER NOT NULL,"
 	" PRIMARY KEY (vpn, id)) WITHOUT ROWID;"
 	"CREATE TABLE gateways (id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL,"
-	" vpns TEXT NOT NULL, prefixes BLOB) WITHOUT ROWID;"
+	" vpns TEXT NOT NULL, prefixes BLOB, last_seen INTEGER NOT NULL DEFAULT 0)"
+	" WITHOUT ROWID;"
 	"CREATE TABLE invites (id BLOB NOT NULL, key BLOB NOT NULL, vpns TEXT NOT NULL,"
-	" expiry INTEGER NOT NULL, prefixes BLOB, PRIMARY KEY (id, key)) WITHOUT ROWID;";
+	" expiry INTEGER NOT NULL, prefixes BLOB, PRIMARY KEY (id, key)) WITHOUT ROWID;"
+	"CREATE TABLE revoked (key BLOB PRIMARY KEY NOT NULL, id BLOB NOT NULL,"
+	" time INTEGER NOT NULL) WITHOUT ROWID;";
 
 /* Schema 1 -> 2: the prefix lists. Columns are added, nothing rewritten:
  * the records of schema 1 keep NULL, no list (mgr-policy.h). */
 static const char schema2_sql[] =
 	"ALTER TABLE gateways ADD COLUMN prefixes BLOB;"
 	"ALTER TABLE invites ADD COLUMN prefixes BLOB;";
+
+/* Schema 2 -> 3: liveness and revocations, both new and empty. */
+static const char schema3_sql[] =
+	"ALTER TABLE gateways ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE revoked (key BLOB PRIMARY KEY NOT NULL, id BLOB NOT NULL,"
+	" time INTEGER NOT NULL) WITHOUT ROWID;";
 
 struct rd_store {
 	sqlite3 *db;
@@ -850,6 +868,17 @@ static int schema_check(struct rd_store *s, const struct legacy *l, bool *create
 		if (rc)
 			return rc;
 		rd_info("%s: schema migrated from version 1 to 2 (prefix lists)", s->path);
+		version = 2;
+	}
+	if (version == 2) {
+		rc = sqlite3_exec(s->db, schema3_sql, NULL, NULL, NULL);
+		if (rc)
+			return db_fail(s, rc, "cannot migrate the schema from version 2");
+		rc = meta_set_int(s, "schema", 3);
+		if (rc)
+			return rc;
+		rd_info("%s: schema migrated from version 2 to 3 (last seen, revoked keys)",
+			s->path);
 	}
 	rc = meta_get(s, "identity", &st);
 	if (rc == -ENOENT)
@@ -1401,6 +1430,7 @@ static int entries(struct rd_store *s, int i, struct rd_entry **out, unsigned in
 			break;
 		}
 		e.expiry = (uint64_t)sqlite3_column_int64(st, 3);
+		e.last_seen = (uint64_t)sqlite3_column_int64(st, 5);
 		if (cnt == cap) {
 			struct rd_entry *na;
 
@@ -1461,6 +1491,35 @@ static int entry_check(struct rd_store *s, const struct rd_entry *e, const char 
 	return 0;
 }
 
+/* A revoked key (rd_store_revoke, or rotated away) is never accepted
+ * again: its private half may be in a thief's hands. */
+static int key_revoked(struct rd_store *s, const uint8_t key[32], const char *what)
+{
+	sqlite3_stmt *st = stmt(s, ST_REVOKED_GET);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+	rc = step(s, st, "cannot read the revoked keys");
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return fail(s, -EKEYREVOKED, "%s: the key was revoked: make a new one", what);
+	return rc < 0 ? rc : 0;
+}
+
+static int revoke_key(struct rd_store *s, const uint8_t key[32], const struct roster_addr *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_REVOKED_INS);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, key, 32, SQLITE_TRANSIENT);
+	bind_addr(st, 2, id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	return run(s, st, "cannot record a revoked key");
+}
+
 int rd_store_invite_put(struct rd_store *s, const struct rd_entry *inv,
 			uint8_t (*old_keys)[32], unsigned int max_old, unsigned int *replaced)
 {
@@ -1476,6 +1535,9 @@ int rd_store_invite_put(struct rd_store *s, const struct rd_entry *inv,
 	ret = tx_begin(s);
 	if (ret)
 		return ret;
+	ret = key_revoked(s, inv->key, "invitation");
+	if (ret)
+		goto abort;
 	st = stmt(s, ST_INV_OF);
 	if (!st) {
 		ret = -EIO;
@@ -1651,6 +1713,8 @@ int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite
 	/* Checked under the write lock: another process's invitation or
 	 * enrolment cannot slip in between. */
 	ret = key_in_use(s, gw->key, &gw->id);
+	if (!ret)
+		ret = key_revoked(s, gw->key, "enrolment");
 	if (ret)
 		goto abort;
 	st = stmt(s, ST_INV_DEL);
@@ -1696,6 +1760,195 @@ int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite
 		*had_old = true;
 	}
 	return 0;
+abort:
+	tx_abort(s);
+	return ret;
+}
+
+/* The key of gateway id (-ENOENT if not enrolled), inside a transaction. */
+static int gw_key(struct rd_store *s, const struct roster_addr *id, uint8_t key[32])
+{
+	sqlite3_stmt *st = stmt(s, ST_GW_GET);
+	int rc, ret = 0;
+
+	if (!st)
+		return -EIO;
+	bind_addr(st, 1, id);
+	rc = step(s, st, "cannot read the gateways");
+	if (rc == SQLITE_DONE)
+		ret = -ENOENT;
+	else if (rc < 0)
+		ret = rc;
+	else if (!col_key(st, 0, key))
+		ret = fail(s, -EBADMSG, "%s: malformed gateway row for %s", s->path, rd_ntop(id));
+	sqlite3_reset(st);
+	return ret;
+}
+
+int rd_store_revoke(struct rd_store *s, const struct roster_addr *id, uint8_t (*keys)[32],
+		    unsigned int max, unsigned int *n)
+{
+	uint8_t k[1 + 64][32];
+	unsigned int cnt = 0;
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	*n = 0;
+	if (!addr_ok(id))
+		return fail(s, -EINVAL, "revocation with no IPv4 or IPv6 id");
+	ret = tx_begin(s);
+	if (ret)
+		return ret;
+	ret = gw_key(s, id, k[0]);
+	if (!ret)
+		cnt = 1;
+	else if (ret != -ENOENT)
+		goto abort;
+	st = stmt(s, ST_INV_OF);
+	if (!st) {
+		ret = -EIO;
+		goto abort;
+	}
+	bind_addr(st, 1, id);
+	/* At most one invitation per id is kept (rd_store_invite_put
+	 * replaces), so 64 is room for any store this rosterd wrote. */
+	while ((rc = step(s, st, "cannot read the invitations")) == SQLITE_ROW && cnt < 65)
+		if (!col_key(st, 0, k[cnt++])) {
+			sqlite3_reset(st);
+			ret = fail(s, -EBADMSG, "%s: malformed invitation row", s->path);
+			goto abort;
+		}
+	sqlite3_reset(st);
+	if (rc < 0) {
+		ret = rc;
+		goto abort;
+	}
+	if (!cnt) {
+		tx_abort(s);
+		return fail(s, -ENOENT, "%s is neither enrolled nor invited", rd_ntop(id));
+	}
+	for (unsigned int i = 0; i < cnt; i++) {
+		ret = revoke_key(s, k[i], id);
+		if (ret)
+			goto abort;
+	}
+	st = stmt(s, ST_GW_DEL);
+	if (!st) {
+		ret = -EIO;
+		goto abort;
+	}
+	bind_addr(st, 1, id);
+	ret = run(s, st, "cannot delete the gateway");
+	if (ret)
+		goto abort;
+	st = stmt(s, ST_INV_DEL_ID);
+	if (!st) {
+		ret = -EIO;
+		goto abort;
+	}
+	bind_addr(st, 1, id);
+	ret = run(s, st, "cannot delete the invitations");
+	if (ret)
+		goto abort;
+	ret = tx_commit(s);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < cnt && i < max; i++)
+		memcpy(keys[i], k[i], 32);
+	*n = cnt < max ? cnt : max;
+	return 0;
+abort:
+	tx_abort(s);
+	return ret;
+}
+
+int rd_store_key_revoked(struct rd_store *s, const uint8_t key[32])
+{
+	int ret = key_revoked(s, key, "key");
+
+	return ret == -EKEYREVOKED ? 1 : ret;
+}
+
+int rd_store_gateway_rekey(struct rd_store *s, const struct roster_addr *id,
+			   const uint8_t old_key[32], const uint8_t new_key[32])
+{
+	uint8_t cur[32];
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!addr_ok(id))
+		return fail(s, -EINVAL, "key rotation with no IPv4 or IPv6 id");
+	if (!memcmp(old_key, new_key, 32))
+		return fail(s, -EINVAL, "key rotation of %s: the new key is the old one",
+			    rd_ntop(id));
+	ret = tx_begin(s);
+	if (ret)
+		return ret;
+	ret = gw_key(s, id, cur);
+	if (ret == -ENOENT) {
+		ret = fail(s, -ENOENT, "key rotation: %s is not enrolled", rd_ntop(id));
+		goto abort;
+	}
+	if (ret)
+		goto abort;
+	if (!memcmp(cur, new_key, 32)) {
+		tx_abort(s);
+		return 0;
+	}
+	if (memcmp(cur, old_key, 32)) {
+		ret = fail(s, -ENOENT, "key rotation of %s: its key is neither the old nor the new one",
+			   rd_ntop(id));
+		goto abort;
+	}
+	ret = key_in_use(s, new_key, id);
+	if (!ret)
+		ret = key_revoked(s, new_key, "key rotation");
+	if (!ret)
+		ret = revoke_key(s, old_key, id);
+	if (ret)
+		goto abort;
+	st = stmt(s, ST_GW_REKEY);
+	if (!st) {
+		ret = -EIO;
+		goto abort;
+	}
+	bind_addr(st, 1, id);
+	sqlite3_bind_blob(st, 2, new_key, 32, SQLITE_TRANSIENT);
+	ret = run(s, st, "cannot write the gateway's key");
+	if (ret)
+		goto abort;
+	return tx_commit(s);
+abort:
+	tx_abort(s);
+	return ret;
+}
+
+int rd_store_gateways_seen(struct rd_store *s, const struct roster_addr *ids,
+			   const uint64_t *when, unsigned int n)
+{
+	int ret;
+
+	if (!n)
+		return 0;
+	ret = tx_begin(s);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < n; i++) {
+		sqlite3_stmt *st = stmt(s, ST_GW_SEEN);
+
+		if (!st) {
+			ret = -EIO;
+			goto abort;
+		}
+		if (!addr_ok(&ids[i]) || when[i] > INT64_MAX)
+			continue;
+		bind_addr(st, 1, &ids[i]);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)when[i]);
+		ret = run(s, st, "cannot write a gateway's last-seen time");
+		if (ret)
+			goto abort;
+	}
+	return tx_commit(s);
 abort:
 	tx_abort(s);
 	return ret;

@@ -10,7 +10,7 @@
 #include "store.h"
 
 /* The schema this rosterd writes; a store with a newer one is refused. */
-#define RD_STORE_SCHEMA 2
+#define RD_STORE_SCHEMA 3
 
 struct sqlite3;
 

@@ -140,6 +140,31 @@ int rd_store_invites_expire(struct rd_store *s, uint64_t now, uint8_t (*keys)[32
 int rd_store_enrol(struct rd_store *s, struct rd_entry *gw, const uint8_t invite_key[32],
 		   uint8_t old_key[32], bool *had_old);
 
+/* ---- revocation, key rotation, liveness ---------------------------- */
+
+/* Revoke id, in one transaction: its enrolment and every pending
+ * invitation for it are deleted and their keys recorded as revoked; the
+ * removed keys go to keys[0..*n) (room for max; the enrolled key first).
+ * -ENOENT if id had neither. Its VPN memberships are roster.ko's: the
+ * caller removes them there (reason admin). */
+int rd_store_revoke(struct rd_store *s, const struct roster_addr *id, uint8_t (*keys)[32],
+		    unsigned int max, unsigned int *n);
+/* A revoked key is refused for ever: rd_store_invite_put, rd_store_enrol
+ * and rd_store_gateway_rekey return -EKEYREVOKED for it. 1, 0 or -errno. */
+int rd_store_key_revoked(struct rd_store *s, const uint8_t key[32]);
+/* In one transaction, gateway id's key becomes new_key and old_key is
+ * recorded as revoked. 0 also if id has new_key already (a retried
+ * rotation). -ENOENT: id is not enrolled, or its key is neither; -EEXIST:
+ * new_key is another gateway's or an invitation's; -EKEYREVOKED; -EINVAL:
+ * new_key is old_key. */
+int rd_store_gateway_rekey(struct rd_store *s, const struct roster_addr *id,
+			   const uint8_t old_key[32], const uint8_t new_key[32]);
+/* When the manager last heard from gateways ids[0..n) (unix seconds), in
+ * one transaction; a time only moves forward, unknown ids are skipped.
+ * rd_store_gateways returns them in rd_entry.last_seen. */
+int rd_store_gateways_seen(struct rd_store *s, const struct roster_addr *ids,
+			   const uint64_t *when, unsigned int n);
+
 /* ---- sessions and other processes ---------------------------------- */
 
 /* The next session id, committed: max(last + 1, the wall clock in

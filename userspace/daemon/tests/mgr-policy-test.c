@@ -327,7 +327,7 @@ static void t_store_migrate(void)
 		return;
 	/* Make it what schema 1 wrote: the tables without the columns. */
 	EXPECT(sql(s, "BEGIN;"
-		   "DROP TABLE gateways; DROP TABLE invites;"
+		   "DROP TABLE gateways; DROP TABLE invites; DROP TABLE revoked;"
 		   "CREATE TABLE gateways (id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL,"
 		   " vpns TEXT NOT NULL) WITHOUT ROWID;"
 		   "CREATE TABLE invites (id BLOB NOT NULL, key BLOB NOT NULL, vpns TEXT NOT NULL,"

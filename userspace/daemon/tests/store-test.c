@@ -602,6 +602,176 @@ static void t_invites(void)
 	rd_store_close(s);
 }
 
+/* Revocation: the enrolment and the invitation go, in one transaction,
+ * and neither key is ever accepted again. */
+static void t_revoke(void)
+{
+	struct rd_store *s = sopen(newdir("revoke"));
+	struct rd_entry inv, gw, *e;
+	struct roster_addr id;
+	uint8_t keys[4][32], old[32];
+	unsigned int n = 9;
+	bool had;
+
+	if (!s)
+		return;
+	entry(&inv, 0x0aff000b, 0xa1, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000b, 0xb2, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	/* enrolled, and invited again (a re-invitation under way) */
+	entry(&inv, 0x0aff000b, 0xc3, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&inv, 0x0aff000c, 0xd4, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	addr4(&id, 0x0aff000b);
+	EXPECT(rd_store_key_revoked(s, gw.key) == 0);
+	EXPECT(rd_store_revoke(s, &id, keys, 4, &n) == 0 && n == 2);
+	EXPECT(keys[0][0] == 0xb2 && keys[1][0] == 0xc3);
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 0);
+	free(e);
+	EXPECT(rd_store_invites(s, &e, &n) == 0 && n == 1);
+	if (n == 1)
+		EXPECT(e[0].key[0] == 0xd4);
+	free(e);
+	EXPECT(rd_store_key_revoked(s, gw.key) == 1);
+	/* Gone: a second revocation says so and changes nothing. */
+	EXPECT(rd_store_revoke(s, &id, keys, 4, &n) == -ENOENT && n == 0);
+	EXPECT(strstr(rd_store_errmsg(s), "10.255.0.11 is neither enrolled nor invited"));
+	/* A revoked key comes back neither as an invitation nor as an
+	 * enrolment; a fresh one does. */
+	entry(&inv, 0x0aff000b, 0xb2, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == -EKEYREVOKED);
+	EXPECT(strstr(rd_store_errmsg(s), "revoked"));
+	entry(&inv, 0x0aff000b, 0xe5, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000b, 0xc3, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == -EKEYREVOKED);
+	EXPECT(rd_store_invites(s, &e, &n) == 0 && n == 2);	/* not consumed */
+	free(e);
+	entry(&gw, 0x0aff000b, 0xf6, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	/* a pending invitation alone is revoked the same way */
+	addr4(&id, 0x0aff000c);
+	EXPECT(rd_store_revoke(s, &id, keys, 1, &n) == 0 && n == 1 && keys[0][0] == 0xd4);
+	EXPECT(rd_store_invites(s, &e, &n) == 0 && n == 0);
+	free(e);
+	rd_store_close(s);
+}
+
+static void t_rekey(void)
+{
+	struct rd_store *s = sopen(newdir("rekey"));
+	struct rd_entry inv, gw, *e;
+	uint8_t k_old[32], k_new[32], k_other[32], old[32];
+	unsigned int n;
+	bool had;
+
+	if (!s)
+		return;
+	entry(&inv, 0x0aff000b, 0xa1, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000b, 0xb2, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	entry(&inv, 0x0aff000c, 0xa2, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000c, 0xc3, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	memset(k_old, 0xb2, 32);
+	memset(k_new, 0xd4, 32);
+	memset(k_other, 0xc3, 32);
+	addr4(&gw.id, 0x0aff000b);
+	/* another gateway's key, the same key, a stranger's id: refused */
+	EXPECT(rd_store_gateway_rekey(s, &gw.id, k_old, k_other) == -EEXIST);
+	EXPECT(rd_store_gateway_rekey(s, &gw.id, k_old, k_old) == -EINVAL);
+	addr4(&inv.id, 0x0aff00ff);
+	EXPECT(rd_store_gateway_rekey(s, &inv.id, k_old, k_new) == -ENOENT);
+	EXPECT(rd_store_gateway_rekey(s, &gw.id, k_other, k_new) == -ENOENT);
+	EXPECT(rd_store_gateway_rekey(s, &gw.id, k_old, k_new) == 0);
+	/* retried: already done */
+	EXPECT(rd_store_gateway_rekey(s, &gw.id, k_old, k_new) == 0);
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 2);
+	if (n == 2)
+		EXPECT(e[0].key[0] == 0xd4 && e[0].n_vpns == 1 && e[1].key[0] == 0xc3);
+	free(e);
+	/* the old key is revoked: not even back through a rotation */
+	EXPECT(rd_store_key_revoked(s, k_old) == 1);
+	EXPECT(rd_store_gateway_rekey(s, &gw.id, k_new, k_old) == -EKEYREVOKED);
+	rd_store_close(s);
+}
+
+static void t_seen(void)
+{
+	const char *d = newdir("seen");
+	struct rd_store *s = sopen(d);
+	struct rd_entry inv, gw, *e;
+	struct roster_addr ids[3];
+	uint64_t when[3] = { 1000, 2000, 3000 };
+	uint8_t old[32];
+	unsigned int n;
+	bool had;
+
+	if (!s)
+		return;
+	entry(&inv, 0x0aff000b, 0xa1, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000b, 0xb2, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 1 && e[0].last_seen == 0);
+	free(e);
+	addr4(&ids[0], 0x0aff000b);
+	addr4(&ids[1], 0x0aff00ff);	/* unknown: skipped */
+	ids[2] = ids[0];
+	EXPECT(rd_store_gateways_seen(s, ids, when, 3) == 0);
+	when[0] = 500;			/* never backwards */
+	EXPECT(rd_store_gateways_seen(s, ids, when, 1) == 0);
+	rd_store_close(s);
+	s = sopen(d);
+	if (!s)
+		return;
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 1 && e[0].last_seen == 3000);
+	free(e);
+	rd_store_close(s);
+}
+
+/* A roster.db of schema 2 opens as 3: every record kept, none seen, no
+ * key revoked. */
+static void t_migrate3(void)
+{
+	const char *d = newdir("migrate3");
+	struct rd_store *s = sopen(d);
+	struct rd_entry inv, gw, *e;
+	uint8_t old[32];
+	unsigned int n;
+	bool had;
+
+	if (!s)
+		return;
+	entry(&inv, 0x0aff000b, 0xa1, 0, 1, 7);
+	EXPECT(rd_store_invite_put(s, &inv, NULL, 0, NULL) == 0);
+	entry(&gw, 0x0aff000b, 0xb2, 0, 0);
+	EXPECT(rd_store_enrol(s, &gw, inv.key, old, &had) == 0);
+	EXPECT(sql_exec(s, "BEGIN; DROP TABLE revoked;"
+			"CREATE TABLE g2 (id BLOB PRIMARY KEY NOT NULL, key BLOB NOT NULL,"
+			" vpns TEXT NOT NULL, prefixes BLOB) WITHOUT ROWID;"
+			"INSERT INTO g2 SELECT id, key, vpns, prefixes FROM gateways;"
+			"DROP TABLE gateways; ALTER TABLE g2 RENAME TO gateways;"
+			"UPDATE meta SET value = 2 WHERE key = 'schema'; COMMIT;") == SQLITE_OK);
+	rd_store_close(s);
+	s = sopen(d);
+	if (!s)
+		return;
+	EXPECT(rd_store_gateways(s, &e, &n) == 0 && n == 1);
+	if (n == 1)
+		EXPECT(e[0].key[0] == 0xb2 && e[0].last_seen == 0 && e[0].vpns[0] == 7);
+	free(e);
+	EXPECT(rd_store_key_revoked(s, gw.key) == 0);
+	EXPECT(rd_store_revoke(s, &gw.id, &old, 1, &n) == 0 && n == 1);
+	EXPECT(rd_store_key_revoked(s, gw.key) == 1);
+	EXPECT(integrity_ok(s));
+	rd_store_close(s);
+}
+
 static void t_session(void)
 {
 	const char *d = newdir("session");
@@ -734,7 +904,7 @@ static void t_schema(void)
 	EXPECT(sql_exec(s, "UPDATE meta SET value = 99 WHERE key = 'schema'") == SQLITE_OK);
 	rd_store_close(s);
 	EXPECT(rd_store_open(d, &s2, err, sizeof(err)) == -EPROTO && !s2);
-	EXPECT(strstr(err, "schema version 99 is newer than this rosterd's (2)"));
+	EXPECT(strstr(err, "schema version 99 is newer than this rosterd's (3)"));
 	/* Some other SQLite database is not taken over. */
 	d = newdir("schema2");
 	mkdir(d, 0700);
@@ -1052,7 +1222,7 @@ int main(int argc, char **argv)
 	snprintf(root, sizeof(root), "/tmp/store-test.XXXXXX");
 	if (!mkdtemp(root))
 		return perror("mkdtemp"), 1;
-	printf("TAP version 13\n1..14\n");
+	printf("TAP version 13\n1..18\n");
 	run("store: create, reopen keeps identity and data (0600, WAL, FULL)", t_create_reopen);
 	run("store: compare-and-set refusal changes nothing", t_cas);
 	run("store: member put, replace, delete; every field kept", t_members);
@@ -1060,6 +1230,11 @@ int main(int argc, char **argv)
 	run("store: load in ascending VPN and member id", t_load_order);
 	run("store: enrolment consumes the invitation in one transaction", t_enrol);
 	run("store: invitations replace per id and expire", t_invites);
+	run("store: revocation deletes enrolment and invitation; the keys never return",
+	    t_revoke);
+	run("store: key rotation checks, retries and revokes the old key", t_rekey);
+	run("store: last-seen times persist and only move forward", t_seen);
+	run("store: a schema 2 roster.db migrates to 3 without loss", t_migrate3);
 	run("store: session ids grow across reopen, never below the clock", t_session);
 	run("store: the old text files are imported once", t_import);
 	run("store: a malformed old file is refused with its line, nothing created",
