@@ -341,6 +341,7 @@ static void t_manager(void)
 		free(out);
 	}
 	unlink(path);
+	mgr_live_free(&m);
 	m.gws = NULL;
 	m.ngws = 0;
 	rd_store_close(m.st);
