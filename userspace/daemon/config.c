@@ -154,8 +154,10 @@ static int metrics_key(struct parser *p, const char *k, const char *v)
 		c->metrics_interval = (unsigned int)n;
 		return 0;
 	}
-	if (v[0] != '/' || len >= sizeof(c->metrics_file) || len < 6 || v[len - 1] == '/' ||
-	    strcmp(v + len - 5, ".prom"))
+	/* Its temporary file is a hidden one beside it: a hidden name of
+	 * its own would be taken for one. */
+	if (v[0] != '/' || len >= sizeof(c->metrics_file) || len < 7 ||
+	    strcmp(v + len - 5, ".prom") || strrchr(v, '/')[1] == '.')
 		return fail(p, "metrics-file: must be an absolute path ending in .prom, got '%s'", v);
 	memcpy(c->metrics_file, v, len + 1);
 	return 0;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "rosterd.h"
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
 #include "mgr.h"
@@ -227,6 +228,45 @@ static void t_atomic(void)
 	EXPECT(files_in(outdir) == 0);
 }
 
+static void t_config(void)
+{
+	static const struct { const char *text; enum rd_role role; const char *err; } bad[] = {
+		{ "[manager]\nmetrics-file = rosterd.prom\n", RD_ROLE_MANAGER,
+		  "line 2: metrics-file: must be an absolute path ending in .prom, got 'rosterd.prom'" },
+		{ "[gateway]\nmetrics-file = /var/lib/x/rosterd.txt\n", RD_ROLE_GATEWAY,
+		  "line 2: metrics-file: must be an absolute path" },
+		{ "[gateway]\nmetrics-file = /.prom\n", RD_ROLE_GATEWAY, "metrics-file: must be" },
+		{ "[manager]\nmetrics-interval = 0\n", RD_ROLE_MANAGER,
+		  "line 2: metrics-interval: expected 1..3600 seconds, got '0'" },
+		{ "[gateway]\nmetrics-interval = 3601\n", RD_ROLE_GATEWAY, "metrics-interval: expected" },
+		{ "[gateway]\nmetrics-interval = 5s\n", RD_ROLE_GATEWAY, "metrics-interval: expected" },
+		{ "[manager]\nmetrics-file = /a.prom\nmetrics-file = /b.prom\n", RD_ROLE_MANAGER,
+		  "line 3: duplicate key 'metrics-file'" },
+		{ "[gateway]\n[vpn 1]\nlisten-port = 1\nmetrics-file = /a.prom\n", RD_ROLE_GATEWAY,
+		  "unknown key 'metrics-file' in [vpn 1]" },
+	};
+	static struct rd_config c;
+	char err[256];
+
+	EXPECT(!rd_config_parse("[manager]\n", RD_ROLE_MANAGER, &c, err, sizeof(err)));
+	EXPECT(!c.metrics_file[0] && c.metrics_interval == 15);
+	EXPECT(!rd_config_parse("[manager]\nmetrics-file = /var/lib/prometheus/node-exporter/"
+				"rosterd.prom\nmetrics-interval = 1\n", RD_ROLE_MANAGER, &c, err,
+				sizeof(err)));
+	EXPECT(!strcmp(c.metrics_file, "/var/lib/prometheus/node-exporter/rosterd.prom") &&
+	       c.metrics_interval == 1);
+	EXPECT(!rd_config_parse("[gateway]\nmetrics-file = /run/gw.prom\nmetrics-interval = 3600\n",
+				RD_ROLE_GATEWAY, &c, err, sizeof(err)));
+	EXPECT(!strcmp(c.metrics_file, "/run/gw.prom") && c.metrics_interval == 3600);
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool refused = rd_config_parse(bad[i].text, bad[i].role, &c, err, sizeof(err)) == -EINVAL;
+
+		if (!refused || !strstr(err, bad[i].err))
+			printf("# %u: '%s', want '%s'\n", i, err, bad[i].err);
+		EXPECT(refused && strstr(err, bad[i].err));
+	}
+}
+
 static void t_timer(void)
 {
 	int64_t next = 0;
@@ -352,7 +392,7 @@ int main(void)
 	char cmd[128];
 
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..6\n");
+	printf("KTAP version 1\n1..7\n");
 	snprintf(dir, sizeof(dir), "/tmp/metrics-test.XXXXXX");
 	if (!mkdtemp(dir) || snprintf(outdir, sizeof(outdir), "%s/out", dir) < 0 ||
 	    mkdir(outdir, 0755)) {
@@ -363,6 +403,7 @@ int main(void)
 	run("histogram buckets are cumulative, the bound inclusive", t_hist);
 	run("the file is replaced atomically, mode 0644; a failure leaves the old one", t_atomic);
 	run("the write timer: first write at once, then every interval", t_timer);
+	run("config: metrics-file and metrics-interval, in both sections; bad ones refused", t_config);
 	run("rel.c counts first sends, ACKs, retransmissions and give-ups per type", t_rel);
 	run("manager: joins, leaves per reason, fan-outs, gateways seen in the window", t_manager);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
