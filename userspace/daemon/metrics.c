@@ -274,9 +274,6 @@ static void msg_family(struct rd_prom *w, enum rd_msg_dir dir, const char *name,
 
 void rd_prom_counters(struct rd_prom *w, const char *role)
 {
-	static const char *const reasons[RD_M_REASONS + 1] = {
-		"requested", "admin", "expired", "other",
-	};
 	struct rd_metrics *m = &rd_metrics;
 
 	/* The first write is at the loop's start. */
@@ -298,8 +295,15 @@ void rd_prom_counters(struct rd_prom *w, const char *role)
 		   "Control messages sent again for want of an ACK, per type.");
 	msg_family(w, RD_M_GAVE_UP, "rosterd_messages_gave_up_total",
 		   "Control messages dropped unacknowledged after the last try, per type.");
-	if (strcmp(role, "manager"))
-		return;
+}
+
+void rd_prom_fanout(struct rd_prom *w)
+{
+	static const char *const reasons[RD_M_REASONS + 1] = {
+		"requested", "admin", "expired", "other",
+	};
+	struct rd_metrics *m = &rd_metrics;
+
 	rd_prom_family(w, "rosterd_joins_total", "counter", "Members that joined a VPN (committed).");
 	rd_prom_u64(w, "rosterd_joins_total", m->joins, NULL);
 	rd_prom_family(w, "rosterd_leaves_total", "counter",

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "roster.h"
+#include "config.h"
 #include "proto.h"
 
 /* Fan-out duration buckets, seconds: a commit (an fsync) and one
@@ -35,7 +36,7 @@ struct rd_hist {
 
 void rd_hist_observe(struct rd_hist *h, double v);
 
-/* Per-VPN counters: a gateway has at most RD_MAX_VPNS VPNs. */
+/* A per-VPN counter; a gateway has at most RD_MAX_VPNS VPNs. */
 struct rd_vpn_count {
 	uint32_t vpn;
 	uint64_t n;
@@ -52,7 +53,7 @@ struct rd_metrics {
 	uint64_t leaves[RD_M_REASONS + 1];	/* the last: a reason not known here */
 	uint64_t resyncs;
 	struct rd_hist fanout;
-	struct rd_vpn_count reconcile_errors[256];
+	struct rd_vpn_count reconcile_errors[RD_MAX_VPNS];
 	unsigned int n_reconcile;
 	uint64_t start_time;		/* unix seconds */
 };
@@ -97,8 +98,11 @@ void rd_prom_u64(struct rd_prom *w, const char *name, uint64_t v, ...);
 void rd_prom_f64(struct rd_prom *w, const char *name, double v, ...);
 /* A histogram's _bucket, _sum and _count samples (no labels). */
 void rd_prom_hist(struct rd_prom *w, const char *name, const struct rd_hist *h);
-/* The process's counters (rd_metrics), for role ("manager", "gateway"). */
+/* The counters both daemons keep (rd_metrics), for role ("manager",
+ * "gateway"): identity, start and write times, messages per type. */
 void rd_prom_counters(struct rd_prom *w, const char *role);
+/* The manager's: joins, leaves per reason, resyncs, fan-out durations. */
+void rd_prom_fanout(struct rd_prom *w);
 /* Replace path with the text: written to a hidden file in the same
  * directory (which the collector's *.prom glob skips), mode 0644, then
  * renamed over path, so that a reader sees the old file or the new one,

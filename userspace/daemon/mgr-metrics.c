@@ -84,6 +84,7 @@ static void vpn_gauges(struct mgr *m, struct rd_prom *w)
 void mgr_metrics_build(struct mgr *m, struct rd_prom *w, uint64_t now_s)
 {
 	rd_prom_counters(w, "manager");
+	rd_prom_fanout(w);
 	gateway_gauges(m, w, now_s);
 	vpn_gauges(m, w);
 }

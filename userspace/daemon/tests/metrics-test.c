@@ -21,6 +21,7 @@
 #include "rosterd.h"
 #include "config.h"
 #include "log.h"
+#include "gw-metrics.h"
 #include "metrics.h"
 #include "mgr.h"
 #include "mgr-live.h"
@@ -143,6 +144,7 @@ static void t_format(void)
 	rd_metrics_fanned_out(&plain, rd_metrics_now_us());
 	rd_metrics_resync();
 	rd_prom_counters(&w, "manager");
+	rd_prom_fanout(&w);
 	rd_prom_family(&w, "t_escape", "gauge", "back\\slash and\nnewline");
 	rd_prom_u64(&w, "t_escape", 18446744073709551615ull, "v", "a\"b\\c\nd", "e", "", NULL);
 	snprintf(path, sizeof(path), "%s/rosterd.prom", outdir);
@@ -313,6 +315,52 @@ static void t_rel(void)
 	close(b);
 }
 
+/* The gateway's producer, without a table (every view 0): its families,
+ * not the manager's; written when due only; removed at stop. */
+static void t_gateway(void)
+{
+	static struct rd_config c;
+	char *out, *text = NULL;
+
+	rd_metrics_reset();
+	c.n_vpns = 2;
+	c.vpns[0].id = 7;
+	c.vpns[1].id = 9;
+	c.metrics_interval = 15;
+	snprintf(c.metrics_file, sizeof(c.metrics_file), "%s/gw.prom", outdir);
+	rd_metrics_reconcile(7, -EIO);
+	rd_metrics_reconcile(7, -ENODEV);
+	rd_metrics_reconcile(9, 0);
+	rd_metrics_msg(RD_M_RECEIVED, RD_NOTIFY);
+	EXPECT(gw_metrics_tick(&c, NULL, 1000) == 16000);
+	out = parsed(c.metrics_file);
+	EXPECT(out);
+	if (out) {
+		EXPECT(has_line(out, "rosterd_info{role=\"gateway\",version=\"" ROSTERD_VERSION "\"} 1.0"));
+		EXPECT(has_line(out, "rosterd_wg_reconcile_errors_total{vpn=\"7\"} 2.0"));
+		EXPECT(has_line(out, "rosterd_wg_reconcile_errors_total{vpn=\"9\"} 0.0"));
+		EXPECT(has_line(out, "rosterd_vpn_generation{vpn=\"9\"} 0.0"));
+		EXPECT(has_line(out, "rosterd_vpn_members{vpn=\"7\"} 0.0"));
+		EXPECT(has_line(out, "rosterd_messages_received_total{type=\"NOTIFY\"} 1.0"));
+		EXPECT(!strstr(out, "rosterd_joins_total") && !strstr(out, "rosterd_gateways"));
+		free(out);
+	}
+	/* Not due: the file is left as it is. */
+	rd_metrics_reconcile(7, -EIO);
+	EXPECT(gw_metrics_tick(&c, NULL, 15999) == 16000);
+	EXPECT(!rd_read_file(c.metrics_file, &text) &&
+	       strstr(text, "rosterd_wg_reconcile_errors_total{vpn=\"7\"} 2\n"));
+	free(text);
+	EXPECT(gw_metrics_tick(&c, NULL, 16000) == 31000);
+	EXPECT(!rd_read_file(c.metrics_file, &text) &&
+	       strstr(text, "rosterd_wg_reconcile_errors_total{vpn=\"7\"} 3\n"));
+	free(text);
+	gw_metrics_stop(&c);
+	EXPECT(access(c.metrics_file, F_OK) && errno == ENOENT);
+	c.metrics_file[0] = 0;
+	EXPECT(gw_metrics_tick(&c, NULL, 40000) == 0);
+}
+
 /* The manager's producer: the fan-out hook through mgr_on_event on a
  * real store, and the gateways seen within the window. */
 static void t_manager(void)
@@ -392,7 +440,7 @@ int main(void)
 	char cmd[128];
 
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..7\n");
+	printf("KTAP version 1\n1..8\n");
 	snprintf(dir, sizeof(dir), "/tmp/metrics-test.XXXXXX");
 	if (!mkdtemp(dir) || snprintf(outdir, sizeof(outdir), "%s/out", dir) < 0 ||
 	    mkdir(outdir, 0755)) {
@@ -405,6 +453,7 @@ int main(void)
 	run("the write timer: first write at once, then every interval", t_timer);
 	run("config: metrics-file and metrics-interval, in both sections; bad ones refused", t_config);
 	run("rel.c counts first sends, ACKs, retransmissions and give-ups per type", t_rel);
+	run("gateway: its families per VPN, written when due, removed at stop", t_gateway);
 	run("manager: joins, leaves per reason, fan-outs, gateways seen in the window", t_manager);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
