@@ -314,8 +314,8 @@ void rd_prom_fanout(struct rd_prom *w)
 		       "Whole lists sent to a member whose view was behind.");
 	rd_prom_u64(w, "rosterd_resyncs_total", m->resyncs, NULL);
 	rd_prom_family(w, "rosterd_fanout_duration_seconds", "histogram",
-		       "From reading a change's notification to its last NOTIFY or REMOVE sent, "
-		       "the store's commit included.");
+		       "From reading a change's notification to its last NOTIFY or REMOVE sent "
+		       "(or queued behind a full window), the store's commit included.");
 	rd_prom_hist(w, "rosterd_fanout_duration_seconds", fanout_hist());
 }
 
