@@ -43,24 +43,36 @@ MDIR=$RST_DIR/textfile		# node_exporter's textfile directory, in effect
 mkdir -p "$MDIR"
 mfile() { echo "$MDIR/$1.prom"; }
 
-# prom_load FILE: every sample of FILE, as Prometheus's parser reads it,
-# into the associative array P: P[name{k="v",...}] = value (labels sorted;
-# integers without a fraction). Fails if the parser refuses the file.
+# Every sample of a file, as Prometheus's parser reads it, goes into the
+# associative array P: P[name{k="v",...}] = value (labels sorted; integers
+# without a fraction). A file the parser refuses fails the check.
 declare -A P=()
+# One parser start for several files (each costs seconds in the VM):
+# "FILE<tab>KEY<tab>VALUE" lines.
 read -r -d '' PROM_PY <<'PYEOF'
 import sys
 from prometheus_client.parser import text_string_to_metric_families as parse
-for fam in parse(open(sys.argv[1]).read()):
-    for s in fam.samples:
-        labels = ','.join('%s="%s"' % kv for kv in sorted(s.labels.items()))
-        v = float(s.value)
-        print('%s{%s}\t%s' % (s.name, labels, int(v) if v.is_integer() else repr(v)))
+for path in sys.argv[1:]:
+    for fam in parse(open(path).read()):
+        for s in fam.samples:
+            labels = ','.join('%s="%s"' % kv for kv in sorted(s.labels.items()))
+            v = float(s.value)
+            print('%s\t%s{%s}\t%s' % (path, s.name, labels, int(v) if v.is_integer() else repr(v)))
 PYEOF
+# prom_parse FILE...: every sample of the FILEs into PARSED[FILE<tab>KEY].
+declare -A PARSED=()
+prom_parse() {
+	local out f k v
+	PARSED=()
+	out=$("$PY" -c "$PROM_PY" "$@" 2>&1) || { echo "  $*: the parser refused it: $out"; return 1; }
+	while IFS=$'\t' read -r f k v; do PARSED[$f$'\t'$k]=$v; done <<<"$out"
+}
+# prom_load FILE: FILE's samples into P (P[KEY] = value).
 prom_load() {
-	local out k v
+	local fk
+	prom_parse "$1" || return 1
 	P=()
-	out=$("$PY" -c "$PROM_PY" "$1" 2>&1) || { echo "  $1: the parser refused it: $out"; return 1; }
-	while IFS=$'\t' read -r k v; do P[$k]=$v; done <<<"$out"
+	for fk in "${!PARSED[@]}"; do P[${fk#*$'\t'}]=${PARSED[$fk]}; done
 }
 # pv KEY: P's value for KEY (name{labels}), "missing" if absent.
 pv() { echo "${P[$1]-missing}"; }
@@ -87,9 +99,14 @@ use() {
 	for k in "${!src[@]}"; do P[$k]=${src[$k]}; done
 }
 load_all() {
-	local d
+	local d fk f
+	prom_parse "$(mfile mgr)" "$(mfile gw1)" "$(mfile gw2)" "$(mfile gw3)" || return 1
 	for d in mgr gw1 gw2 gw3; do
-		prom_load "$(mfile "$d")" || return 1
+		f=$(mfile "$d")
+		P=()
+		for fk in "${!PARSED[@]}"; do
+			[[ ${fk%%$'\t'*} == "$f" ]] && P[${fk#*$'\t'}]=${PARSED[$fk]}
+		done
 		save_as "$d"
 	done
 }
