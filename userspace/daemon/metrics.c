@@ -156,15 +156,20 @@ static void puts_(struct rd_prom *w, const char *s)
  * backslash and newline (the format's two escaping rules). */
 static void put_escaped(struct rd_prom *w, const char *s, bool quote)
 {
-	for (; *s; s++) {
+	while (*s) {
+		/* The plain run in one copy: a manager writes a label per gateway. */
+		size_t n = strcspn(s, quote ? "\\\n\"" : "\\\n");
+
+		put(w, s, n);
+		s += n;
 		if (*s == '\\')
 			puts_(w, "\\\\");
 		else if (*s == '\n')
 			puts_(w, "\\n");
-		else if (quote && *s == '"')
+		else if (*s == '"')
 			puts_(w, "\\\"");
-		else
-			put(w, s, 1);
+		if (*s)
+			s++;
 	}
 }
 

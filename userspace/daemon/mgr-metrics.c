@@ -25,12 +25,17 @@ static int64_t next_write;
 
 static void gateway_gauges(struct mgr *m, struct rd_prom *w, uint64_t now_s)
 {
+	/* One look-up per gateway: at 65 536 of them it is most of a write. */
+	uint64_t *seen_at = calloc(m->ngws ? m->ngws : 1, sizeof(*seen_at));
 	unsigned int seen = 0;
 
-	for (unsigned int i = 0; i < m->ngws; i++) {
-		uint64_t t = mgr_live_last_seen(m, &m->gws[i].id);
-
-		seen += t && t + SEEN_WINDOW_S >= now_s;
+	for (unsigned int i = 0; i < m->ngws && seen_at; i++) {
+		seen_at[i] = mgr_live_last_seen(m, &m->gws[i].id);
+		seen += seen_at[i] && seen_at[i] + SEEN_WINDOW_S >= now_s;
+	}
+	if (!seen_at) {
+		w->oom = true;
+		return;
 	}
 	rd_prom_family(w, "rosterd_gateways_enrolled", "gauge", "Enrolled gateways.");
 	rd_prom_u64(w, "rosterd_gateways_enrolled", m->ngws, NULL);
@@ -42,8 +47,9 @@ static void gateway_gauges(struct mgr *m, struct rd_prom *w, uint64_t now_s)
 		       "When each enrolled gateway was last heard from, seconds since the epoch "
 		       "(0: never).");
 	for (unsigned int i = 0; i < m->ngws; i++)
-		rd_prom_u64(w, "rosterd_gateway_last_seen_time_seconds",
-			    mgr_live_last_seen(m, &m->gws[i].id), "id", rd_ntop(&m->gws[i].id), NULL);
+		rd_prom_u64(w, "rosterd_gateway_last_seen_time_seconds", seen_at[i], "id",
+			    rd_ntop(&m->gws[i].id), NULL);
+	free(seen_at);
 	rd_prom_family(w, "rosterd_invitations_pending", "gauge",
 		       "Invitations not redeemed yet, and not expired.");
 	rd_prom_u64(w, "rosterd_invitations_pending", m->ninv, NULL);
