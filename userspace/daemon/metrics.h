@@ -21,15 +21,13 @@
 #include "config.h"
 #include "proto.h"
 
-/* Fan-out duration buckets, seconds: a commit (an fsync) and one
- * datagram per member take from under a millisecond to seconds for the
- * largest VPNs (performance.rst). */
+/* Bounds of one histogram, at most (+Inf not counted). */
 #define RD_HIST_MAX 16
 
 struct rd_hist {
-	const double *bounds;		/* ascending upper bounds; +Inf implied */
+	const double *bounds;		/* n ascending upper bounds; +Inf implied */
 	unsigned int n;
-	uint64_t counts[RD_HIST_MAX];	/* per bucket, not cumulative */
+	uint64_t counts[RD_HIST_MAX + 1];	/* per bucket, not cumulative; [n]: +Inf */
 	uint64_t count;
 	double sum;
 };
