@@ -186,6 +186,7 @@ check mgr-generation-is-roster.ko is 'rosterd_vpn_generation{vpn="7"}' "$GEN"
 check mgr-members-is-roster.ko is 'rosterd_vpn_members{vpn="7"}' "$MEMBERS"
 # One fan-out per join; gw1 is told of nobody, gw2 of gw1, gw3 of both.
 check mgr-fanouts-three is 'rosterd_fanout_duration_seconds_count{}' 3
+ktap_diag "fan-outs: $(pv 'rosterd_fanout_duration_seconds_count{}') in $(pv 'rosterd_fanout_duration_seconds_sum{}') s, each at most $(awk -v s="$(pv 'rosterd_fanout_duration_seconds_sum{}')" 'BEGIN { printf "%.1f", s * 1000 }') ms"
 check mgr-fanout-buckets is 'rosterd_fanout_duration_seconds_bucket{le="+Inf"}' 3
 check mgr-notify-0-1-2 is 'rosterd_messages_sent_total{type="NOTIFY"}' 3
 check mgr-no-leaves is 'rosterd_leaves_total{reason="requested"}' 0
@@ -231,6 +232,7 @@ gave_up() {
 	prom_load "$(mfile mgr)" && is 'rosterd_messages_gave_up_total{type="REMOVE"}' 1
 }
 check mgr-gives-up-remove settle 30 gave_up
+ktap_diag "the REMOVE to the stopped gw3 given up ${RST_WAITED} s after the removal (8 tries, retry-ms 100)"
 kill -CONT "${RST_PID[gw3]}"
 check vpn7-table-without-gw2 rst_wait "$T_JOIN" rst_table_is 7 1 3
 sleep 3
