@@ -28,9 +28,11 @@ static void check(const struct rd_config *c, enum rd_role role)
 	if (role == RD_ROLE_MANAGER) {
 		struct roster_prefix p = c->control_prefix;
 
-		FUZZ_ASSERT(c->has_manager && c->control_addr.family == AF_INET);
+		FUZZ_ASSERT(c->has_manager && (c->control_addr.family == AF_INET ||
+					       c->control_addr.family == AF_INET6));
 		rd_prefix_mask(&p);
-		FUZZ_ASSERT(rd_prefix_eq(&p, &c->control_prefix) && p.len <= 30);
+		FUZZ_ASSERT(rd_prefix_eq(&p, &c->control_prefix) &&
+			    p.len <= (p.addr.family == AF_INET ? 30 : 126));
 		FUZZ_ASSERT(rd_prefix_contains(&c->control_prefix, &c->control_addr));
 	} else {
 		FUZZ_ASSERT(c->has_gateway && (!c->n_vpns || c->has_endpoint));

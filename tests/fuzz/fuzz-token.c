@@ -2,8 +2,10 @@
 /*
  * libFuzzer target: the invitation token decoder (token.c,
  * rd_token_decode). Oracles: a refusal says why; a token that decodes has
- * valid fields (an IPv4 id inside the control prefix, not the manager's
- * own address, a prefix length of 8..30, a plausible expiry, ports) and is
+ * valid fields (an id of the control address's family inside the control
+ * prefix, not the manager's own address nor, for IPv6, the prefix's
+ * anycast address, a prefix length of 8..30 for IPv4 and 8..126 for IPv6,
+ * a plausible expiry, ports) and is
  * canonical: encoded again it is the same string, and decodes to the same
  * token.
  */
@@ -37,14 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_ASSERT(!why);
-	FUZZ_ASSERT(t.id.family == AF_INET && t.control_addr.family == AF_INET);
-	FUZZ_ASSERT(t.prefixlen >= 8 && t.prefixlen <= 30);
+	FUZZ_ASSERT(t.id.family == t.control_addr.family);
+	FUZZ_ASSERT(t.id.family == AF_INET || t.id.family == AF_INET6);
+	FUZZ_ASSERT(t.prefixlen >= 8 && t.prefixlen <= (t.id.family == AF_INET ? 30 : 126));
 	FUZZ_ASSERT(t.control_port && t.manager_port && t.expiry >= 1577836800ull);
 	FUZZ_ASSERT(t.manager_endpoint.family == AF_INET || t.manager_endpoint.family == AF_INET6);
 	pf.addr = t.control_addr;
 	pf.len = t.prefixlen;
 	rd_prefix_mask(&pf);
 	FUZZ_ASSERT(rd_prefix_contains(&pf, &t.id) && !rd_addr_eq(&t.id, &t.control_addr));
+	FUZZ_ASSERT(t.id.family == AF_INET || !rd_addr_eq(&t.id, &pf.addr));
 	FUZZ_ASSERT(!rd_token_encode(&t, out, sizeof(out)));
 	/* The input may carry base64 padding, which the encoder omits. */
 	FUZZ_ASSERT(!strncmp(out, s, strlen(out)));

@@ -17,6 +17,7 @@
 #include "rosterd.h"
 #include "log.h"
 #include "config.h"
+#include "ctlnet.h"
 #include "util.h"
 #include "rel.h"
 
@@ -125,7 +126,10 @@ static int parse_bool(struct parser *p, const char *key, const char *v, bool *b)
 static const char *const manager_keys[] = {
 	"listen-port", "endpoint", "control-address", "control-prefix", "control-port",
 	"interface", "state-dir", "log-level", "retry-ms", "request-rate", "request-burst",
-	"peer-queue-kib", "endpoint-check", "metrics-file", "metrics-interval", NULL,
+	"peer-queue-kib", "endpoint-check",
+	"store", "etcd-endpoints", "etcd-prefix", "etcd-cacert", "etcd-cert", "etcd-key",
+	"etcd-user", "etcd-password-file", "metrics-file", "metrics-interval",
+	NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
@@ -196,6 +200,61 @@ static int common_key(struct parser *p, const char *k, const char *v)
 	return 0;
 }
 
+/* [manager] store = and the etcd-* options (store-etcd.h). */
+static int store_key(struct parser *p, const char *k, const char *v)
+{
+	struct rd_etcd_conf *e = &p->c->etcd;
+	char *dst = NULL;
+	size_t room = 0;
+
+	if (!strcmp(k, "store")) {
+		if (strcmp(v, "sqlite") && strcmp(v, "etcd"))
+			return fail(p, "store: expected sqlite or etcd, got '%s'", v);
+		p->c->store_etcd = !strcmp(v, "etcd");
+		return 0;
+	}
+	p->c->has_etcd_opts = true;
+	if (!strcmp(k, "etcd-endpoints")) {
+		char buf[sizeof(e->endpoints)], *save = NULL;
+
+		if (strlen(v) >= sizeof(buf))
+			return fail(p, "etcd-endpoints: too long");
+		strcpy(buf, v);
+		for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+			if ((strncmp(t, "http://", 7) || !t[7]) && (strncmp(t, "https://", 8) || !t[8]))
+				return fail(p, "etcd-endpoints: '%s' is not an http:// or https:// URL",
+					    t);
+		dst = e->endpoints;
+		room = sizeof(e->endpoints);
+	} else if (!strcmp(k, "etcd-prefix")) {
+		if (v[0] != '/' || v[strlen(v) - 1] != '/' || strlen(v) > 60)
+			return fail(p, "etcd-prefix: must begin and end with '/' (at most 60 bytes), "
+				    "got '%s'", v);
+		dst = e->prefix;
+		room = sizeof(e->prefix);
+	} else if (!strcmp(k, "etcd-user")) {
+		dst = e->user;
+		room = sizeof(e->user);
+	} else {
+		if (!strcmp(k, "etcd-cacert"))
+			dst = e->cacert, room = sizeof(e->cacert);
+		else if (!strcmp(k, "etcd-cert"))
+			dst = e->cert, room = sizeof(e->cert);
+		else if (!strcmp(k, "etcd-key"))
+			dst = e->key, room = sizeof(e->key);
+		else if (!strcmp(k, "etcd-password-file"))
+			dst = e->password_file, room = sizeof(e->password_file);
+		else
+			return fail(p, "unknown key '%s' in [manager]", k);
+		if (v[0] != '/')
+			return fail(p, "%s: must be an absolute path, got '%s'", k, v);
+	}
+	if (strlen(v) >= room)
+		return fail(p, "%s: too long (at most %zu bytes)", k, room - 1);
+	strcpy(dst, v);
+	return 0;
+}
+
 static int manager_key(struct parser *p, const char *k, const char *v)
 {
 	struct rd_config *c = p->c;
@@ -226,15 +285,16 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 	if (!strcmp(k, "control-address")) {
 		if (parse_host(p, k, v, &c->control_addr))
 			return -EINVAL;
-		if (c->control_addr.family != AF_INET)
-			return fail(p, "control-address: must be an IPv4 address");
 		return 0;
 	}
 	if (!strcmp(k, "control-prefix")) {
 		if (parse_pfx(p, k, v, &c->control_prefix))
 			return -EINVAL;
-		if (c->control_prefix.addr.family != AF_INET || c->control_prefix.len > 30)
-			return fail(p, "control-prefix: must be an IPv4 prefix of length <= 30");
+		if (c->control_prefix.len > rd_ctlnet_prefix_max(&c->control_prefix.addr))
+			return fail(p, "control-prefix: the length must be at most %u (%s), got %u",
+				    rd_ctlnet_prefix_max(&c->control_prefix.addr),
+				    c->control_prefix.addr.family == AF_INET ? "IPv4" : "IPv6",
+				    c->control_prefix.len);
 		return 0;
 	}
 	if (!strcmp(k, "endpoint-check")) {
@@ -246,6 +306,8 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 			return fail(p, "endpoint-check: expected pinned or any, got '%s'", v);
 		return 0;
 	}
+	if (!strncmp(k, "etcd-", 5) || !strcmp(k, "store"))
+		return store_key(p, k, v);
 	return fail(p, "unknown key '%s' in [manager]", k);
 }
 
@@ -300,6 +362,30 @@ static int vpn_key(struct parser *p, const char *k, const char *v)
 		return 0;
 	}
 	return fail(p, "unknown key '%s' in [vpn %u]", k, vc->id);
+}
+
+/* The etcd options make sense together, and only with store = etcd. */
+static int store_check(struct rd_config *c, char *err, size_t errlen)
+{
+	const struct rd_etcd_conf *e = &c->etcd;
+
+	if (!c->store_etcd) {
+		if (c->has_etcd_opts)
+			snprintf(err, errlen, "[manager]: etcd-* options need store = etcd");
+		return c->has_etcd_opts ? -1 : 0;
+	}
+	if (!e->endpoints[0])
+		snprintf(err, errlen, "[manager]: store = etcd needs etcd-endpoints");
+	else if (!e->cert[0] != !e->key[0])
+		snprintf(err, errlen, "[manager]: etcd-cert and etcd-key go together");
+	else if (!e->user[0] != !e->password_file[0])
+		snprintf(err, errlen, "[manager]: etcd-user and etcd-password-file go together");
+	else {
+		if (!e->prefix[0])
+			strcpy(c->etcd.prefix, RD_ETCD_PREFIX_DEFAULT);
+		return 0;
+	}
+	return -1;
 }
 
 static int end_section(struct parser *p)
@@ -462,7 +548,7 @@ int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 		}
 		if (!c->control_prefix.len) {
 			c->control_prefix.addr = c->control_addr;
-			c->control_prefix.len = 16;
+			c->control_prefix.len = c->control_addr.family == AF_INET6 ? 64 : 16;
 			rd_prefix_mask(&c->control_prefix);
 		}
 		if (!rd_prefix_contains(&c->control_prefix, &c->control_addr)) {
@@ -470,6 +556,8 @@ int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 				 rd_ntop(&c->control_addr));
 			return -EINVAL;
 		}
+		if (store_check(c, err, errlen))
+			return -EINVAL;
 	} else {
 		if (!c->has_gateway) {
 			snprintf(err, errlen, "no [gateway] section");

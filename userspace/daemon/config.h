@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include "roster.h"
+#include "etcd-http.h"
 
 #define RD_MAX_VPNS 256
 
@@ -45,6 +46,10 @@ struct rd_config {
 	char ifname[IFNAMSIZ];
 	char state_dir[256];
 	enum rd_endpoint_check endpoint_check;
+	/* store = etcd (else SQLite in state_dir) and its etcd-* options */
+	bool store_etcd;
+	bool has_etcd_opts;
+	struct rd_etcd_conf etcd;
 	/* [manager] and [gateway]: the Prometheus textfile (metrics.h;
 	 * empty: none) and how often it is rewritten, s. */
 	char metrics_file[256];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctlnet.h"
 #include "log.h"
 #include "mgr.h"
 #include "mgr-policy.h"
@@ -205,15 +206,16 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 	struct rd_token t = { 0 };
 	struct rd_store *st;
 	char token[RD_TOKEN_MAX], err[256];
+	const char *why;
 	int ret;
 
 	if (!c->has_endpoint) {
 		rd_err("[manager] endpoint is required to issue invitations");
 		return -EINVAL;
 	}
-	if (!rd_prefix_contains(&c->control_prefix, id) || rd_addr_eq(id, &c->control_addr)) {
-		rd_err("--id %s is not a free address inside control-prefix %s/%u", rd_ntop(id),
-		       rd_ntop(&c->control_prefix.addr), c->control_prefix.len);
+	if (!rd_ctlnet_id_ok(&c->control_prefix, &c->control_addr, id, &why)) {
+		rd_err("--id %s is not a free address inside control-prefix %s/%u: %s", rd_ntop(id),
+		       rd_ntop(&c->control_prefix.addr), c->control_prefix.len, why);
 		return -EINVAL;
 	}
 	/* A list entry may be a supernet of what the gateway announces; only
@@ -242,7 +244,7 @@ int rd_cmd_invite(struct rd_config *c, const struct roster_addr *id, const uint3
 		rd_err("%s: cannot read the private key: %s", c->state_dir, strerror(-ret));
 		return ret;
 	}
-	ret = rd_store_open(c->state_dir, &st, err, sizeof(err));
+	ret = rd_store_open_config(c, &st, err, sizeof(err));
 	if (ret) {
 		rd_err("%s", err);
 		return ret;

@@ -27,6 +27,8 @@
 #include "gw-view.h"
 #include "gw-table.h"
 #include "gw-wg.h"
+#include "gw-status.h"
+#include "ctl-sock.h"
 #include "gw-metrics.h"
 #include "metrics.h"
 
@@ -55,6 +57,8 @@ struct gw {
 	unsigned int nv;
 	struct roster_handle *rh;	/* the gateway's own table */
 	struct gw_wg wg;
+	struct gw_status_src status;	/* what `rosterd status` reads */
+	struct ctl_sock ctl;
 };
 
 static struct gvpn *vpn_find(struct gw *g, uint32_t id)
@@ -494,11 +498,12 @@ static void vpn_timers(struct gw *g, bool leaving, int64_t now, int *timeout)
 
 static int setup(struct gw *g, struct rd_config *c)
 {
-	char pub[45];
+	char pub[45], errbuf[256];
 	int ret;
 
 	g->c = c;
 	g->fd = -1;
+	g->ctl.ep = g->ctl.lfd = -1;
 	ret = rd_identity_load(c->state_dir, &g->id);
 	if (ret) {
 		rd_err("%s/identity: %s; enrol first with 'rosterd redeem'", c->state_dir,
@@ -553,6 +558,11 @@ static int setup(struct gw *g, struct rd_config *c)
 		rd_err("cannot follow the table's notifications: %s", strerror(-ret));
 		return ret;
 	}
+	g->status = (struct gw_status_src){ .c = c, .id = &g->id, .rh = g->rh };
+	/* Without it `rosterd status` reads the state: a warning only. */
+	if (ctl_sock_open(&g->ctl, c->state_dir, gw_status_request, &g->status, errbuf,
+			  sizeof(errbuf)))
+		rd_warn("no control socket (rosterd status reads the state): %s", errbuf);
 	rd_info("gateway %s up: %s, manager %s:%u, key %s, %u VPN(s)", rd_ntop(&g->id.id),
 		c->ifname, rd_ntop(&g->id.control_addr), g->id.control_port, pub, g->nv);
 	return 0;
@@ -560,6 +570,7 @@ static int setup(struct gw *g, struct rd_config *c)
 
 static void teardown(struct gw *g)
 {
+	ctl_sock_close(&g->ctl);
 	if (g->fd >= 0)
 		close(g->fd);
 	rd_link_free(&g->link);
@@ -596,10 +607,11 @@ int rd_gateway_run(struct rd_config *c)
 		send_join_req(g, &g->v[i]);
 
 	while (!stop) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = g->fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = gw_wg_fd(&g->wg), .events = POLLIN },
+			{ .fd = ctl_sock_fd(&g->ctl), .events = POLLIN },
 		};
 		int64_t now = rd_now_ms();
 		int timeout = rd_tick(&g->link, now);
@@ -613,7 +625,7 @@ int rd_gateway_run(struct rd_config *c)
 		}
 		/* A periodic check marks VPNs without a notification. */
 		gw_wg_reconcile(&g->wg);
-		if (poll(pfd, 3, timeout) < 0) {
+		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
@@ -640,6 +652,8 @@ int rd_gateway_run(struct rd_config *c)
 		}
 		if (pfd[0].revents & POLLIN)
 			recv_all(g);
+		if (pfd[3].revents & POLLIN)
+			ctl_sock_serve(&g->ctl);
 		/* The table's notifications of what was just applied are
 		 * there already: read them all and program WireGuard once. */
 		ret = gw_wg_read(&g->wg);

@@ -9,6 +9,7 @@
  *   rosterd redeem  --config FILE TOKEN
  *   rosterd leave   --config FILE --vpn ID
  *   rosterd backup  [--config FILE] DEST
+ *   rosterd status  [--config FILE] [-j]
  *   rosterd --help | -V
  *
  * Exit: 0 ok, 1 runtime error (including a bad config file), 2 usage error.
@@ -27,10 +28,12 @@
 #include "state.h"
 #include "store.h"
 #include "token.h"
+#include "status.h"
 
 /* The file the systemd unit gives the manager, so that an operator's
  * backup needs no option. */
 #define DEFAULT_MANAGER_CONFIG "/etc/rosterd/manager.conf"
+#define DEFAULT_GATEWAY_CONFIG "/etc/rosterd/gateway.conf"
 
 static void usage(FILE *f)
 {
@@ -42,6 +45,7 @@ static void usage(FILE *f)
 		"       rosterd redeem  --config FILE [-v|-q] [--token-file FILE | -]\n"
 		"       rosterd leave   --config FILE [-v|-q] --vpn ID\n"
 		"       rosterd backup  [--config FILE] [-v|-q] DEST\n"
+		"       rosterd status  [--config FILE] [-j|--json]\n"
 		"       rosterd --help | -V\n"
 		"\n"
 		"Roles: the manager keeps the VPN membership table (roster.ko) and\n"
@@ -52,6 +56,8 @@ static void usage(FILE *f)
 		"redeem reads the invitation token from standard input, or from\n"
 		"--token-file FILE (mode 0600); a TOKEN argument, readable by every\n"
 		"local user, still works with a warning.\n"
+		"status shows the daemon of --config (default " DEFAULT_MANAGER_CONFIG "\n"
+		"if it exists, else " DEFAULT_GATEWAY_CONFIG "), or its state if none runs.\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
 
@@ -77,12 +83,12 @@ static int cmd_backup(const struct rd_config *c, const char *dest)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", c->state_dir, RD_STORE_FILE);
-	if (access(path, F_OK)) {
+	if (!c->store_etcd && access(path, F_OK)) {
 		rd_err("%s: no store (%s); the manager creates it when it starts", path,
 		       strerror(errno));
 		return -ENOENT;
 	}
-	ret = rd_store_open(c->state_dir, &s, err, sizeof(err));
+	ret = rd_store_open_config(c, &s, err, sizeof(err));
 	if (ret) {
 		rd_err("%s", err);
 		return ret;
@@ -105,6 +111,7 @@ int main(int argc, char **argv)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "token-file", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -119,7 +126,7 @@ int main(int argc, char **argv)
 	unsigned int nvpns = 0, npfx = 0;
 	struct roster_prefix pfx[ROSTER_PREFIX_MAX];
 	struct roster_addr id = { 0 };
-	bool has_id = false, has_ttl = false;
+	bool has_id = false, has_ttl = false, json = false;
 	unsigned long long ttl = 3600;
 	int verbosity = 0, opt;
 	enum rd_role role;
@@ -140,12 +147,14 @@ int main(int argc, char **argv)
 		role = RD_ROLE_MANAGER;
 	else if (!strcmp(cmd, "gateway") || !strcmp(cmd, "redeem") || !strcmp(cmd, "leave"))
 		role = RD_ROLE_GATEWAY;
+	else if (!strcmp(cmd, "status"))
+		role = RD_ROLE_MANAGER;	/* or the gateway's, by the config (below) */
 	else
 		return usage_err("unknown command '%s'", cmd);
 
 	optind = 2;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:vqhVj", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -153,8 +162,8 @@ int main(int argc, char **argv)
 		case 'i':
 			if (strcmp(cmd, "invite"))
 				return usage_err("--id is only valid for invite");
-			if (roster_addr_parse(optarg, &id) || id.family != AF_INET)
-				return usage_err("invalid --id '%s' (an IPv4 address)", optarg);
+			if (roster_addr_parse(optarg, &id))
+				return usage_err("invalid --id '%s' (an IPv4 or IPv6 address)", optarg);
 			has_id = true;
 			break;
 		case 'n':
@@ -199,6 +208,11 @@ int main(int argc, char **argv)
 				return usage_err("--token-file is only valid for redeem");
 			token_file = optarg;
 			break;
+		case 'j':
+			if (strcmp(cmd, "status"))
+				return usage_err("-j is only valid for status");
+			json = true;
+			break;
 		case 'v':
 			verbosity = 1;
 			break;
@@ -218,6 +232,9 @@ int main(int argc, char **argv)
 	(void)has_ttl;
 	if (!config && !strcmp(cmd, "backup"))
 		config = DEFAULT_MANAGER_CONFIG;
+	if (!config && !strcmp(cmd, "status"))
+		config = access(DEFAULT_MANAGER_CONFIG, F_OK) ? DEFAULT_GATEWAY_CONFIG :
+							       DEFAULT_MANAGER_CONFIG;
 	if (!config)
 		return usage_err("--config FILE is required");
 	if (!strcmp(cmd, "redeem")) {
@@ -250,8 +267,14 @@ int main(int argc, char **argv)
 
 	rd_log_init(cmd);
 	if (rd_config_load(config, role, &cfg, err, sizeof(err))) {
-		rd_err("%s: %s", config, err);
-		return 1;
+		/* status serves both roles: a file with only [gateway] is a
+		 * gateway's. */
+		if (strcmp(cmd, "status") || cfg.has_manager || !cfg.has_gateway ||
+		    rd_config_load(config, RD_ROLE_GATEWAY, &cfg, err, sizeof(err))) {
+			rd_err("%s: %s", config, err);
+			return 1;
+		}
+		role = RD_ROLE_GATEWAY;
 	}
 	if (cfg.log_level >= 0)
 		rd_log_level = cfg.log_level;
@@ -282,5 +305,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(&cfg, argv[optind]) ? 1 : 0;
+	if (!strcmp(cmd, "status"))
+		return rd_cmd_status(&cfg, role, json) ? 1 : 0;
 	return rd_cmd_leave(&cfg, vpns[0]) ? 1 : 0;
 }

@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "rosterd.h"
+#include "ctl-sock.h"
 #include "log.h"
 #include "metrics.h"
 #include "mgr.h"
 #include "mgr-metrics.h"
 #include "mgr-limit.h"
 #include "mgr-live.h"
+#include "mgr-status.h"
 #include "netif.h"
 #include "util.h"
 
@@ -327,11 +329,11 @@ static int setup_control(struct mgr *m)
 
 static int open_store(struct mgr *m)
 {
-	char err[256], hex[33];
+	char err[1024], hex[33];
 	uint32_t session;
 	int ret;
 
-	ret = rd_store_open(m->c->state_dir, &m->st, err, sizeof(err));
+	ret = rd_store_open_config(m->c, &m->st, err, sizeof(err));
 	if (ret) {
 		rd_err("%s", err);
 		return ret;
@@ -430,9 +432,10 @@ static int min_timeout(int a, int b)
 int rd_manager_run(struct rd_config *c)
 {
 	static struct mgr mgr;
+	static struct ctl_sock ctl = { .ep = -1, .lfd = -1 };
 	struct mgr *m = &mgr;
 	int sfd = -1, ret;
-	char pub[45];
+	char pub[45], errbuf[256];
 	bool stop = false;
 
 	memset(m, 0, sizeof(*m));
@@ -489,6 +492,9 @@ int rd_manager_run(struct rd_config *c)
 		ret = sfd;
 		goto out;
 	}
+	/* Without it `rosterd status` reads the state: a warning only. */
+	if (ctl_sock_open(&ctl, c->state_dir, mgr_status_request, m, errbuf, sizeof(errbuf)))
+		rd_warn("no control socket (rosterd status reads the state): %s", errbuf);
 	rd_info("manager up: %s %s/%u listen-port %u, control %s:%u, key %s",
 		c->ifname, rd_ntop(&c->control_addr), c->control_prefix.len, c->listen_port,
 		rd_ntop(&c->control_addr), c->control_port, pub);
@@ -496,10 +502,11 @@ int rd_manager_run(struct rd_config *c)
 	int64_t next_ctl = rd_now_ms() + 1000;
 
 	while (!stop) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = m->fd, .events = POLLIN },
 			{ .fd = roster_monitor_fd(m->mon), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
+			{ .fd = ctl_sock_fd(&ctl), .events = POLLIN },
 		};
 		int64_t now;
 		int timeout;
@@ -518,7 +525,7 @@ int rd_manager_run(struct rd_config *c)
 		timeout = min_timeout(timeout, rd_tick(&m->link, now));
 		timeout = min_timeout(timeout, rd_metrics_timeout(mgr_metrics_tick(m, now), now));
 		timeout = min_timeout(timeout, next_ctl > now ? (int)(next_ctl - now) : 0);
-		if (poll(pfd, 3, timeout) < 0) {
+		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
@@ -544,6 +551,8 @@ int rd_manager_run(struct rd_config *c)
 			read_events(m);
 		if (pfd[0].revents & POLLIN)
 			recv_all(m);
+		if (pfd[3].revents & POLLIN)
+			ctl_sock_serve(&ctl);
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
 			mgr_live_flush(m, (uint64_t)time(NULL));
@@ -556,6 +565,7 @@ int rd_manager_run(struct rd_config *c)
 	log_queues(m);
 out:
 	mgr_metrics_stop(m);
+	ctl_sock_close(&ctl);
 	if (sfd >= 0)
 		close(sfd);
 	if (m->fd >= 0)

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctlnet.h"
 #include "log.h"
 #include "util.h"
 #include "rel.h"
@@ -188,7 +189,7 @@ static int identity_read(const char *dir, const char *name, struct rd_identity *
 			seen |= 2;
 		} else if (!strcmp(line, "prefixlen")) {
 			n = strtoul(v, NULL, 10);
-			if (n < 8 || n > 30)
+			if (n < 8 || n > 126)
 				goto bad;
 			id->prefixlen = (uint8_t)n;
 			seen |= 4;
@@ -219,6 +220,12 @@ static int identity_read(const char *dir, const char *name, struct rd_identity *
 	free(text);
 	if (seen != 127) {
 		rd_err("%s: incomplete identity", path);
+		return -EINVAL;
+	}
+	/* The lines may come in any order: the family is known only now. */
+	if (id->prefixlen > rd_ctlnet_prefix_max(&id->id) ||
+	    id->control_addr.family != id->id.family) {
+		rd_err("%s: malformed identity", path);
 		return -EINVAL;
 	}
 	return 0;

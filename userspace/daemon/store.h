@@ -81,6 +81,11 @@ struct rd_store_change {
  * returns -errno and writes why to err.
  */
 int rd_store_open(const char *dir, struct rd_store **out, char *err, size_t errlen);
+/* The manager's store as configured ([manager] store = sqlite in the
+ * state directory, or etcd: store-etcd.h), the same errors. */
+struct rd_config;
+int rd_store_open_config(const struct rd_config *c, struct rd_store **out, char *err,
+			 size_t errlen);
 void rd_store_close(struct rd_store *s);
 /* The identity, created with the store and never changed. */
 const uint8_t *rd_store_identity(const struct rd_store *s);

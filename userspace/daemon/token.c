@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctlnet.h"
 #include "util.h"
 #include "token.h"
 
@@ -110,7 +111,7 @@ int rd_token_decode(const char *s, struct rd_token *t, const char **why)
 		*why = "bad manager endpoint in token";
 		return -EINVAL;
 	}
-	if (roster_addr_parse(f[3], &t->control_addr) || t->control_addr.family != AF_INET) {
+	if (roster_addr_parse(f[3], &t->control_addr)) {
 		*why = "bad control address in token";
 		return -EINVAL;
 	}
@@ -119,11 +120,11 @@ int rd_token_decode(const char *s, struct rd_token *t, const char **why)
 		return -EINVAL;
 	}
 	t->control_port = (uint16_t)v;
-	if (roster_addr_parse(f[5], &t->id) || t->id.family != AF_INET) {
+	if (roster_addr_parse(f[5], &t->id) || t->id.family != t->control_addr.family) {
 		*why = "bad gateway id in token";
 		return -EINVAL;
 	}
-	if (num(f[6], 30, &v) || v < 8) {
+	if (num(f[6], rd_ctlnet_prefix_max(&t->control_addr), &v) || v < 8) {
 		*why = "bad prefix length in token";
 		return -EINVAL;
 	}
@@ -141,7 +142,7 @@ int rd_token_decode(const char *s, struct rd_token *t, const char **why)
 	pf.addr = t->control_addr;
 	pf.len = t->prefixlen;
 	rd_prefix_mask(&pf);
-	if (!rd_prefix_contains(&pf, &t->id) || rd_addr_eq(&t->id, &t->control_addr)) {
+	if (!rd_ctlnet_id_ok(&pf, &t->control_addr, &t->id, NULL)) {
 		*why = "gateway id outside the control prefix in token";
 		return -EINVAL;
 	}

@@ -72,6 +72,7 @@ t "leave without --vpn" 2 "--vpn" -- "$R" leave --config "$T/gw.conf"
 t "bad config: exit 1 with the line" 1 "line 2: listen-port" -- "$R" manager --config "$T/bad.conf"
 t "missing config file: exit 1" 1 "cannot read" -- "$R" manager --config "$T/none.conf"
 t "invite outside the control prefix" 1 "control-prefix" -- "$R" invite --config "$T/mgr.conf" --id 10.1.0.1 --vpn 7 --prefix 10.11.0.0/24
+t "invite an IPv6 id into an IPv4 control network" 1 "an IPv6 id in an IPv4 control network" -- "$R" invite --config "$T/mgr.conf" --id fd00:255::11 --vpn 7 --prefix 10.11.0.0/24
 t "invite prints one token line" 0 "" -- "$R" invite --config "$T/mgr.conf" --id 10.255.0.11 --vpn 7 --vpn 9 --prefix 10.11.0.0/24 --prefix fd00:11::/48 -q
 # The store, read with sqlite3 (independent of rosterd's code): one
 # invitation for 10.255.0.11 (0AFF000B) to VPNs 7 and 9, with an expiry.
