@@ -156,12 +156,12 @@ static const char *const manager_keys[] = {
 	"interface", "state-dir", "log-level", "retry-ms", "request-rate", "request-burst",
 	"peer-queue-kib", "endpoint-check",
 	"store", "etcd-endpoints", "etcd-prefix", "etcd-cacert", "etcd-cert", "etcd-key",
-	"etcd-user", "etcd-password-file",
+	"etcd-user", "etcd-password-file", "metrics-file", "metrics-interval",
 	NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
-	"sync-interval", "key-lifetime", NULL,
+	"sync-interval", "key-lifetime", "metrics-file", "metrics-interval", NULL,
 };
 /* expire-after is the manager's, the others the gateway's: each role
  * ignores the other's keys, as in [manager] and [gateway]. */
@@ -216,6 +216,28 @@ static int key_index(const char *const *keys, const char *k)
 	return -1;
 }
 
+/* node_exporter's textfile collector reads only *.prom files. */
+static int metrics_key(struct parser *p, const char *k, const char *v)
+{
+	struct rd_config *c = p->c;
+	size_t len = strlen(v);
+	unsigned long n;
+
+	if (!strcmp(k, "metrics-interval")) {
+		if (parse_ulong(v, 1, 3600, &n))
+			return fail(p, "metrics-interval: expected 1..3600 seconds, got '%s'", v);
+		c->metrics_interval = (unsigned int)n;
+		return 0;
+	}
+	/* Its temporary file is a hidden one beside it: a hidden name of
+	 * its own would be taken for one. */
+	if (v[0] != '/' || len >= sizeof(c->metrics_file) || len < 7 ||
+	    strcmp(v + len - 5, ".prom") || strrchr(v, '/')[1] == '.')
+		return fail(p, "metrics-file: must be an absolute path ending in .prom, got '%s'", v);
+	memcpy(c->metrics_file, v, len + 1);
+	return 0;
+}
+
 static int common_key(struct parser *p, const char *k, const char *v)
 {
 	struct rd_config *c = p->c;
@@ -237,6 +259,8 @@ static int common_key(struct parser *p, const char *k, const char *v)
 		if (parse_ulong(v, 10, RD_RETRY_CAP_MS, &n))
 			return fail(p, "retry-ms: expected 10..%d, got '%s'", RD_RETRY_CAP_MS, v);
 		c->retry_ms = (unsigned int)n;
+	} else if (!strcmp(k, "metrics-file") || !strcmp(k, "metrics-interval")) {
+		return metrics_key(p, k, v);
 	} else if (!strcmp(k, "endpoint")) {
 		/* The address stays as it is: in a file with both sections
 		 * it may be the manager's. */
@@ -535,6 +559,7 @@ static void defaults(struct rd_config *c, enum rd_role role)
 	c->request_rate = 20;
 	c->request_burst = 100;
 	c->peer_queue_kib = 1024;
+	c->metrics_interval = 15;
 	strcpy(c->ifname, "rctl0");
 	roster_addr_parse("10.255.0.1", &c->control_addr);
 	c->control_prefix.len = 0;

@@ -56,6 +56,10 @@ struct rd_config {
 	bool store_etcd;
 	bool has_etcd_opts;
 	struct rd_etcd_conf etcd;
+	/* [manager] and [gateway]: the Prometheus textfile (metrics.h;
+	 * empty: none) and how often it is rewritten, s. */
+	char metrics_file[256];
+	unsigned int metrics_interval;
 	/* [gateway] */
 	bool leave_on_exit;
 	unsigned int sync_interval;	/* s between SYNC_REQs; 0: never */

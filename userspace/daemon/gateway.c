@@ -30,6 +30,8 @@
 #include "gw-wg.h"
 #include "gw-status.h"
 #include "ctl-sock.h"
+#include "gw-metrics.h"
+#include "metrics.h"
 
 #define REJOIN_DELAY_MS 4000
 #define LEAVE_WAIT_MS 5000
@@ -356,6 +358,7 @@ static bool accept_packet(struct gw *g, const uint8_t *buf, size_t len, const st
 		rd_warn("ignoring malformed message from the manager: %s", why);
 		return false;
 	}
+	rd_metrics_msg(RD_M_RECEIVED, m->type);
 	if (m->type == RD_ACK) {
 		rd_acked(&g->link, g->mp, m->ack);
 		rd_msg_release(m);
@@ -635,6 +638,7 @@ int rd_gateway_run(struct rd_config *c)
 		vpn_timers(g, leaving, now, &timeout);
 		if (!leaving)
 			next_deadline(&timeout, now + gw_rotate_tick(&g->rot, now), now);
+		next_deadline(&timeout, gw_metrics_tick(c, g->rh, now), now);
 		if (leaving) {
 			if (rd_idle(&g->link) || now >= leave_deadline)
 				break;
@@ -684,6 +688,7 @@ int rd_gateway_run(struct rd_config *c)
 	gw_wg_reconcile(&g->wg);
 	ret = 0;
 out:
+	gw_metrics_stop(c);
 	if (sfd >= 0)
 		close(sfd);
 	teardown(g);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "gw-wg.h"
 #include "gw-rotate.h"
@@ -312,6 +313,7 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 			continue;
 		roster_prefix_format(&v->routes[i], b, sizeof(b));
 		ret = rd_route_del(ifname, &v->routes[i]);
+		rd_metrics_reconcile(v->conf->id, ret);
 		if (ret)
 			rd_warn("route del %s dev %s: %s", b, ifname, strerror(-ret));
 		else
@@ -331,6 +333,7 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 		}
 		roster_prefix_format(&rt[i], b, sizeof(b));
 		ret = has_prefix(others, nothers, &rt[i]) ? -EEXIST : rd_route_add(ifname, &rt[i]);
+		rd_metrics_reconcile(v->conf->id, ret == -EEXIST ? 0 : ret);
 		if (ret == -EEXIST) {
 			/* Not ours (ours are listed): left as it is. */
 			held_note(v, held, &nheld, &rt[i],
@@ -384,6 +387,7 @@ static void reconcile_one(struct gw_wg *w, struct gw_wg_vpn *v)
 	if (ret && ret != -ENOENT) {
 		rd_err("vpn %u: cannot read the table: %s", v->conf->id,
 		       roster_strerror_ext(w->rh, ret));
+		rd_metrics_reconcile(v->conf->id, ret);
 		return;
 	}
 	if (nsets) {
@@ -394,6 +398,7 @@ static void reconcile_one(struct gw_wg *w, struct gw_wg_vpn *v)
 	ret = read_peers(v->conf->ifname, &have, &nhave, &pool);
 	if (ret) {
 		rd_err("%s: cannot read peers: %s", v->conf->ifname, strerror(-ret));
+		rd_metrics_reconcile(v->conf->id, ret);
 		goto out;
 	}
 	want = calloc(nmb + 1, sizeof(*want));
@@ -433,6 +438,7 @@ static void reconcile_one(struct gw_wg *w, struct gw_wg_vpn *v)
 				v->conf->id, v->conf->ifname, nhave, found, nwant);
 		ret = gw_rotate_apply(v->conf->ifname, have, nhave, d, nd, v->conf->keepalive);
 		w->applies++;
+		rd_metrics_reconcile(v->conf->id, ret);
 		if (ret)
 			rd_err("%s: cannot program peers: %s", v->conf->ifname, strerror(-ret));
 		else

@@ -17,8 +17,10 @@
 #include "rosterd.h"
 #include "ctl-sock.h"
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "mgr-admin.h"
+#include "mgr-metrics.h"
 #include "mgr-limit.h"
 #include "mgr-live.h"
 #include "mgr-expire.h"
@@ -214,6 +216,7 @@ void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 		rd_warn("ignoring malformed message from %s: %s", rd_sa_ntop(from), why);
 		return;
 	}
+	rd_metrics_msg(RD_M_RECEIVED, msg.type);
 	if (!gw && msg.type != RD_ENROLL && msg.type != RD_ACK) {
 		rd_warn("ignoring %s from %s: not enrolled yet", rd_type_name(msg.type),
 			rd_sa_ntop(from));
@@ -531,6 +534,7 @@ int rd_manager_run(struct rd_config *c)
 		timeout = mgr_lists_flush(m);
 		now = rd_now_ms();
 		timeout = min_timeout(timeout, rd_tick(&m->link, now));
+		timeout = min_timeout(timeout, rd_metrics_timeout(mgr_metrics_tick(m, now), now));
 		timeout = min_timeout(timeout, next_ctl > now ? (int)(next_ctl - now) : 0);
 		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
@@ -573,6 +577,7 @@ int rd_manager_run(struct rd_config *c)
 	log_sent(m);
 	log_queues(m);
 out:
+	mgr_metrics_stop(m);
 	ctl_sock_close(&ctl);
 	if (sfd >= 0)
 		close(sfd);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "mgr.h"
 #include "mgr-expire.h"
 #include "util.h"
@@ -114,6 +115,8 @@ static void send_list(struct mgr *m, const struct mgr_list *l, uint64_t gen,
 
 		mgr_send(m, p, &msg);
 	}
+	if (member && l->type == RD_LIST)
+		rd_metrics_resync();
 	rd_info("%s vpn %u gen %llu to %s: %u member(s)%s", rd_type_name(member ? l->type : RD_LIST),
 		l->vpn, (unsigned long long)gen, rd_ntop(&l->to), k, member ? "" : " (not a member)");
 	free(sel);
@@ -298,6 +301,7 @@ int mgr_on_event(const struct roster_event *ev, void *arg)
 {
 	struct mgr *m = arg;
 	struct rd_store_change c = { .vpn = ev->vpn_id, .gen = ev->generation };
+	int64_t t0 = rd_metrics_now_us();
 	char dev[ROSTER_ADDR_STRLEN] = "-";
 	struct rd_store_vpn old;
 	uint64_t s;
@@ -361,6 +365,7 @@ int mgr_on_event(const struct roster_event *ev, void *arg)
 		 * message to one gateway, they are one each to all of them. */
 		flush_vpn(m, ev->vpn_id);
 		notify_members(m, ev->vpn_id, ev->generation, &ev->member, NULL);
+		rd_metrics_fanned_out(ev, t0);
 		break;
 	case ROSTER_EVENT_MEMBER_LEFT:
 		if (!ev->has_member)
@@ -373,6 +378,7 @@ int mgr_on_event(const struct roster_event *ev, void *arg)
 			(unsigned long long)ev->generation, dev,
 			ev->has_reason ? roster_reason_name(ev->reason) : "requested");
 		notify_members(m, ev->vpn_id, ev->generation, NULL, &ev->member.id);
+		rd_metrics_fanned_out(ev, t0);
 		mgr_list_queue(m, &ev->member.id, RD_LIST, ev->vpn_id, ev->generation);
 		break;
 	case ROSTER_EVENT_VPN_CHANGED:

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "proto.h"
 #include "rel.h"
@@ -309,6 +310,7 @@ static void first_send(struct rd_link *l, struct rd_peer *p, struct rd_pending *
 	if (pm->due < l->next_due)
 		l->next_due = pm->due;
 	xmit(l, p, pm->buf, pm->len);
+	rd_metrics_msg(RD_M_SENT, pm->type);
 }
 
 int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
@@ -329,6 +331,7 @@ int rd_send(struct rd_link *l, struct rd_peer *p, struct rd_msg *m)
 	p->last_active = rd_now_ms();
 	if (m->type == RD_ACK) {
 		xmit(l, p, buf, (size_t)len);
+		rd_metrics_msg(RD_M_SENT, RD_ACK);
 		return 0;
 	}
 	if (l->max_queue && p->qbytes + sizeof(*pm) + (size_t)len > l->max_queue)
@@ -415,6 +418,7 @@ int rd_tick(struct rd_link *l, int64_t now)
 					q_unlink(p, pp, pm);
 					rd_warn("%s seq %u to %s not acknowledged after %d tries, giving up",
 						rd_type_name(pm->type), pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
+					rd_metrics_msg(RD_M_GAVE_UP, pm->type);
 					if (l->done)
 						l->done(l, p, pm, false);
 					free(pm);
@@ -434,6 +438,7 @@ int rd_tick(struct rd_link *l, int64_t now)
 					rd_dbg("retransmit %s seq %u to %s (try %d)", rd_type_name(pm->type),
 					       pm->seq, rd_sa_ntop((struct sockaddr *)&p->sa), pm->tries);
 					xmit(l, p, pm->buf, pm->len);
+					rd_metrics_msg(RD_M_RETRANSMITTED, pm->type);
 				}
 			}
 			if (pm->sent && (next < 0 || pm->due < next))
