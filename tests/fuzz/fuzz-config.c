@@ -77,6 +77,9 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 	P("state-dir =%s\ninterface =%s\nretry-ms =%u\n", c->state_dir, c->ifname, c->retry_ms);
 	if (c->log_level >= 0)
 		P("log-level =%s\n", levels[c->log_level]);
+	if (c->metrics_file[0])
+		P("metrics-file =%s\n", c->metrics_file);
+	P("metrics-interval =%u\n", c->metrics_interval);
 	/* endpoint = auto is only ever [gateway]'s: an address next to it
 	 * came from [manager]. */
 	if (c->has_endpoint && !(c->endpoint_auto && role == RD_ROLE_GATEWAY))
@@ -105,9 +108,27 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 			  c->request_rate, c->request_burst, c->peer_queue_kib);
 			P("endpoint-check =%s\n",
 			  c->endpoint_check == RD_ENDPOINT_ANY ? "any" : "pinned");
+			if (c->store_etcd)
+				P("store =etcd\n");
+			if (c->etcd.endpoints[0])
+				P("etcd-endpoints =%s\n", c->etcd.endpoints);
+			if (c->etcd.prefix[0])
+				P("etcd-prefix =%s\n", c->etcd.prefix);
+			if (c->etcd.cacert[0])
+				P("etcd-cacert =%s\n", c->etcd.cacert);
+			if (c->etcd.cert[0])
+				P("etcd-cert =%s\n", c->etcd.cert);
+			if (c->etcd.key[0])
+				P("etcd-key =%s\n", c->etcd.key);
+			if (c->etcd.user[0])
+				P("etcd-user =%s\n", c->etcd.user);
+			if (c->etcd.password_file[0])
+				P("etcd-password-file =%s\n", c->etcd.password_file);
 		} else {
 			P("leave-on-exit =%s\nsync-interval =%u\n",
 			  c->leave_on_exit ? "yes" : "no", c->sync_interval);
+			if (c->key_lifetime)
+				P("key-lifetime =%lu\n", c->key_lifetime);
 		}
 	}
 	/* Only a gateway's VPNs are checked for clashes: a manager's are
