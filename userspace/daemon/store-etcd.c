@@ -63,6 +63,11 @@ struct rd_etcd_store {
 	/* The VPNs read or written through this handle, each valid while
 	 * P/vpn/H's revision is the one it was read at (see vcache_*). */
 	struct rd_vcache vc;
+	/* Leadership (rd_store_etcd_campaign): the lease this handle holds,
+	 * and the fence, P/leader's create revision while this handle is the
+	 * leader (0: not). */
+	int64_t lease;
+	int64_t fence;
 	char desc[1400];
 	char err[1400];
 };
@@ -194,6 +199,16 @@ static json_t *cmp_mod(const char *key, int64_t mod)
 				 "result", "EQUAL", "create_revision", "0");
 	return json_pack("{s:o, s:s, s:s, s:s}", "key", bkey(key), "target", "MOD", "result",
 			 "EQUAL", "mod_revision", v);
+}
+
+/* key was created at rev (the leader's fence). */
+static json_t *cmp_create(const char *key, int64_t rev)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%" PRId64, rev);
+	return json_pack("{s:o, s:s, s:s, s:s}", "key", bkey(key), "target", "CREATE",
+			 "result", "EQUAL", "create_revision", v);
 }
 
 static json_t *cmp_value(const char *key, const char *val)
@@ -467,6 +482,37 @@ static int bad(struct rd_etcd_store *s, const char *what)
 }
 
 /* Ranges ops[] read in one snapshot (a transaction without compares). */
+/*
+ * A fenced transaction failed: was it the fence? Then another manager
+ * leads (or none does), and this handle stops being the leader before
+ * it tells anyone anything: -EPERM.
+ */
+static int fenced(struct rd_etcd_store *s)
+{
+	char lk[KEYLEN], name[64] = "";
+	json_t *r, *x;
+	int ret;
+
+	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, lk, "leader"))), &r);
+	if (ret)
+		return ret;
+	x = json_array_get(json_object_get(r, "kvs"), 0);
+	if (x && rd_etcd_int(x, "create_revision") == s->fence) {
+		json_decref(r);
+		return 0;
+	}
+	if (x) {
+		char *v = kv_value(x);
+
+		snprintf(name, sizeof(name), "%s", v ? v : "?");
+		free(v);
+	}
+	json_decref(r);
+	s->fence = 0;
+	return fail(s, -EPERM, "this manager is no longer the leader (%s)",
+		    name[0] ? name : "no manager leads now");
+}
+
 static int snapshot(struct rd_etcd_store *s, json_t *ops, json_t **resp)
 {
 	return call(s, "kv/txn", json_pack("{s:o}", "success", ops), resp);
@@ -485,6 +531,8 @@ static int txn(struct rd_etcd_store *s, json_t *cmp, json_t *ops, json_t *fail_o
 	int ret;
 
 	*ok = false;
+	if (s->fence)
+		json_array_append_new(cmp, cmp_create(k(s, wk, "leader"), s->fence));
 	json_array_append_new(ops, json_pack("{s:{s:o, s:o, s:b}}", "request_put", "key",
 					     bkey(k(s, wk, "writer")), "value",
 					     b64(s->nonce, strlen(s->nonce)), "prev_kv", 1));
@@ -501,6 +549,13 @@ static int txn(struct rd_etcd_store *s, json_t *cmp, json_t *ops, json_t *fail_o
 	if (ret)
 		return ret;
 	*ok = json_is_true(json_object_get(r, "succeeded"));
+	if (!*ok && s->fence) {
+		ret = fenced(s);
+		if (ret) {
+			json_decref(r);
+			return ret;
+		}
+	}
 	if (*ok) {
 		json_t *rs = json_object_get(r, "responses");
 
@@ -1888,4 +1943,127 @@ int rd_store_etcd_backup(struct rd_etcd_store *s, const char *path)
 	(void)path;
 	return fail(s, -EOPNOTSUPP, "an etcd store is backed up by etcd: `etcdctl snapshot save "
 		    "FILE` on one member (Documentation/etcd.rst)");
+}
+
+/* ---- leadership ---------------------------------------------------------- */
+
+/* Renew the lease; 0 with s->lease 0 if it has expired. */
+static int lease_renew(struct rd_etcd_store *s)
+{
+	char id[24];
+	json_t *r;
+	int ret;
+
+	snprintf(id, sizeof(id), "%" PRId64, s->lease);
+	ret = call(s, "lease/keepalive", json_pack("{s:s}", "ID", id), &r);
+	if (ret)
+		return ret;
+	/* The gateway streams its answer: one object under "result". */
+	if (rd_etcd_int(json_object_get(r, "result"), "TTL") <= 0) {
+		s->lease = 0;
+		s->fence = 0;
+	}
+	json_decref(r);
+	return 0;
+}
+
+static int lease_grant(struct rd_etcd_store *s, unsigned int ttl)
+{
+	json_t *r;
+	int ret;
+
+	ret = call(s, "lease/grant", json_pack("{s:I}", "TTL", (json_int_t)ttl), &r);
+	if (ret)
+		return ret;
+	s->lease = rd_etcd_int(r, "ID");
+	json_decref(r);
+	if (s->lease <= 0) {
+		s->lease = 0;
+		return bad(s, "lease grant");
+	}
+	return 0;
+}
+
+int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl,
+			   bool *leader)
+{
+	char lk[KEYLEN], id[24];
+	json_t *req, *r, *x;
+	int ret;
+
+	*leader = false;
+	if (s->lease) {
+		ret = lease_renew(s);
+		if (ret) {
+			/* Unreachable: not the leader as far as this manager
+			 * can tell; the fence decides what may commit. */
+			s->fence = 0;
+			return ret;
+		}
+	}
+	if (!s->lease) {
+		ret = lease_grant(s, ttl);
+		if (ret)
+			return ret;
+	}
+	snprintf(id, sizeof(id), "%" PRId64, s->lease);
+	k(s, lk, "leader");
+	req = json_pack("{s:[o], s:[{s:{s:o, s:o, s:s}}], s:[o]}", "compare", cmp_mod(lk, 0),
+			"success", "request_put", "key", bkey(lk), "value",
+			b64(name, strlen(name)), "lease", id,
+			"failure", op_range(lk, false, false));
+	ret = call(s, "kv/txn", req, &r);
+	if (ret)
+		return ret;
+	if (json_is_true(json_object_get(r, "succeeded"))) {
+		/* The put created P/leader in this transaction's revision. */
+		s->fence = rd_etcd_int(json_object_get(r, "header"), "revision");
+	} else {
+		x = kv1(r, 0);
+		/* Held under this handle's lease: a renewal of our own term. */
+		s->fence = x && rd_etcd_int(x, "lease") == s->lease ?
+			rd_etcd_int(x, "create_revision") : 0;
+	}
+	json_decref(r);
+	*leader = s->fence != 0;
+	return 0;
+}
+
+int rd_store_etcd_resign(struct rd_etcd_store *s)
+{
+	char id[24];
+	json_t *r;
+	int ret;
+
+	if (!s->lease)
+		return 0;
+	snprintf(id, sizeof(id), "%" PRId64, s->lease);
+	s->fence = 0;
+	ret = call(s, "lease/revoke", json_pack("{s:s}", "ID", id), &r);
+	if (!ret)
+		json_decref(r);
+	s->lease = 0;
+	return ret;
+}
+
+int rd_store_etcd_leader(struct rd_etcd_store *s, char *name, size_t len)
+{
+	char lk[KEYLEN];
+	json_t *r, *x;
+	int ret;
+
+	if (len)
+		name[0] = '\0';
+	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, lk, "leader"))), &r);
+	if (ret)
+		return ret;
+	x = json_array_get(json_object_get(r, "kvs"), 0);
+	if (x && len) {
+		char *v = kv_value(x);
+
+		snprintf(name, len, "%s", v ? v : "");
+		free(v);
+	}
+	json_decref(r);
+	return 0;
 }

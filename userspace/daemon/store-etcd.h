@@ -57,5 +57,9 @@ int rd_store_etcd_gateways_seen(struct rd_etcd_store *s, const struct roster_add
 int rd_store_etcd_session_next(struct rd_etcd_store *s, uint32_t *session);
 bool rd_store_etcd_changed(struct rd_etcd_store *s);
 int rd_store_etcd_backup(struct rd_etcd_store *s, const char *path);
+int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl,
+			   bool *leader);
+int rd_store_etcd_resign(struct rd_etcd_store *s);
+int rd_store_etcd_leader(struct rd_etcd_store *s, char *name, size_t len);
 
 #endif /* RD_STORE_ETCD_H */

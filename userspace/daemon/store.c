@@ -198,3 +198,25 @@ int rd_store_backup(struct rd_store *s, const char *path)
 {
 	return CALL(backup, path);
 }
+
+int rd_store_campaign(struct rd_store *s, const char *name, unsigned int ttl, bool *leader)
+{
+	if (s->et)
+		return rd_store_etcd_campaign(s->et, name, ttl, leader);
+	*leader = true;
+	return 0;
+}
+
+int rd_store_resign(struct rd_store *s)
+{
+	return s->et ? rd_store_etcd_resign(s->et) : 0;
+}
+
+int rd_store_leader(struct rd_store *s, char *name, size_t len)
+{
+	if (s->et)
+		return rd_store_etcd_leader(s->et, name, len);
+	if (len)
+		name[0] = '\0';
+	return 0;
+}

@@ -183,4 +183,18 @@ bool rd_store_changed(struct rd_store *s);
  * identity. Restore: put it at STATE_DIR/roster.db, manager stopped. */
 int rd_store_backup(struct rd_store *s, const char *path);
 
+/* ---- leadership among managers (store = etcd; Documentation/etcd.rst) - */
+
+/* Take or keep leadership under name with a lease of ttl seconds; call
+ * it every ttl/3 or more often. 0 and *leader, or an error (etcd
+ * unreachable) with *leader false. While this handle leads, every change
+ * it commits is fenced: once another manager has taken over, the commit
+ * fails with -EPERM, changes nothing, and the handle no longer leads.
+ * SQLite: always the leader (one process holds the database). */
+int rd_store_campaign(struct rd_store *s, const char *name, unsigned int ttl, bool *leader);
+/* Give leadership up now (revoke the lease): a clean stop. */
+int rd_store_resign(struct rd_store *s);
+/* The current leader's name ("" if none; SQLite: always ""). */
+int rd_store_leader(struct rd_store *s, char *name, size_t len);
+
 #endif /* RD_STORE_H */

@@ -521,6 +521,63 @@ static void t_etcd_limits(void)
 	rd_store_close(s);
 }
 
+
+/*
+ * Leadership: one leader per lease; a leader that lost its lease cannot
+ * commit (-EPERM, nothing changes) and does not lead any more; the next
+ * one takes over once the lease is gone, and a resignation hands over
+ * at once.
+ */
+static void t_etcd_leader(void)
+{
+	const char *d = newdir("leader");
+	struct rd_store *a = etcd_sopen(d), *b = etcd_sopen(d), *cli = etcd_sopen(d);
+	struct roster_member m;
+	bool la = false, lb = true;
+	char name[64];
+
+	if (!a || !b || !cli)
+		goto out;
+	EXPECT(rd_store_leader(cli, name, sizeof(name)) == 0 && !strcmp(name, ""));
+	EXPECT(rd_store_campaign(a, "mgr-a", 2, &la) == 0 && la);
+	EXPECT(rd_store_campaign(b, "mgr-b", 2, &lb) == 0 && !lb);
+	EXPECT(rd_store_leader(cli, name, sizeof(name)) == 0 && !strcmp(name, "mgr-a"));
+	/* a renewal keeps the term */
+	EXPECT(rd_store_campaign(a, "mgr-a", 2, &la) == 0 && la);
+	mk_member(&m, 1, 2, 1);
+	EXPECT(commit_op(a, RD_STORE_VPN_PUT, 7, 0, 1, 0) == 0);
+	EXPECT(commit_put(a, 7, 1, 2, &m) == 0);
+	/* a handle that never campaigned is not fenced (rosterd invite) */
+	EXPECT(commit_op(cli, RD_STORE_VPN_PUT, 8, 0, 1, 0) == 0);
+	/* a's lease runs out (no renewal); b takes over */
+	sleep(3);
+	EXPECT(rd_store_campaign(b, "mgr-b", 2, &lb) == 0 && lb);
+	EXPECT(rd_store_leader(cli, name, sizeof(name)) == 0 && !strcmp(name, "mgr-b"));
+	mk_member(&m, 2, 3, 1);
+	EXPECT(commit_put(a, 7, 2, 3, &m) == -EPERM);
+	EXPECT(strstr(rd_store_errmsg(a), "no longer the leader") &&
+	       strstr(rd_store_errmsg(a), "mgr-b"));
+	EXPECT(gen_of(cli, 7) == 2);
+	/* the same change through the new leader commits */
+	EXPECT(commit_put(b, 7, 2, 3, &m) == 0);
+	EXPECT(gen_of(cli, 7) == 3);
+	/* the deposed one asks again: b's term holds */
+	EXPECT(rd_store_campaign(a, "mgr-a", 2, &la) == 0 && !la);
+	/* b resigns: a leads at once, and b is fenced */
+	EXPECT(rd_store_resign(b) == 0);
+	EXPECT(rd_store_campaign(a, "mgr-a", 2, &la) == 0 && la);
+	mk_member(&m, 3, 4, 1);
+	EXPECT(commit_put(b, 7, 3, 4, &m) == 0);	/* resigned: not fenced, as a CLI */
+	EXPECT(commit_put(a, 7, 4, 5, &m) == 0);
+	EXPECT(gen_of(cli, 7) == 5);
+	EXPECT(rd_store_resign(a) == 0);
+	EXPECT(rd_store_leader(cli, name, sizeof(name)) == 0 && !strcmp(name, ""));
+out:
+	rd_store_close(a);
+	rd_store_close(b);
+	rd_store_close(cli);
+}
+
 static bool sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool sh(const char *fmt, ...)
 {
@@ -1024,7 +1081,7 @@ int main(int argc, char **argv)
 		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..20\n");
+	printf("TAP version 13\n1..21\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -1052,6 +1109,9 @@ int main(int argc, char **argv)
 		run("etcd store: last-seen times of more gateways than a transaction holds",
 		    t_etcd_seen_many);
 		run("etcd store: rosterd invite and backup with store = etcd", t_etcd_cli);
+		run("etcd store: one leader per lease; a deposed leader's commit is refused",
+		    t_etcd_leader);
+		/* last: it leaves authentication on */
 		run("etcd store: password authentication", t_etcd_auth);
 		etcd_stop();
 	}
