@@ -188,20 +188,7 @@ static json_t *op_del(const char *key, bool prefix)
 	return json_pack("{s:o}", "request_delete_range", r);
 }
 
-/* key's last modification is mod (0: the key is absent). */
-static json_t *cmp_mod(const char *key, int64_t mod)
-{
-	char v[24];
-
-	snprintf(v, sizeof(v), "%" PRId64, mod);
-	if (!mod)
-		return json_pack("{s:o, s:s, s:s, s:s}", "key", bkey(key), "target", "CREATE",
-				 "result", "EQUAL", "create_revision", "0");
-	return json_pack("{s:o, s:s, s:s, s:s}", "key", bkey(key), "target", "MOD", "result",
-			 "EQUAL", "mod_revision", v);
-}
-
-/* key was created at rev (the leader's fence). */
+/* key was created at rev (the leader's fence; 0: absent). */
 static json_t *cmp_create(const char *key, int64_t rev)
 {
 	char v[24];
@@ -209,6 +196,18 @@ static json_t *cmp_create(const char *key, int64_t rev)
 	snprintf(v, sizeof(v), "%" PRId64, rev);
 	return json_pack("{s:o, s:s, s:s, s:s}", "key", bkey(key), "target", "CREATE",
 			 "result", "EQUAL", "create_revision", v);
+}
+
+/* key's last modification is mod (0: the key is absent). */
+static json_t *cmp_mod(const char *key, int64_t mod)
+{
+	char v[24];
+
+	if (!mod)
+		return cmp_create(key, 0);
+	snprintf(v, sizeof(v), "%" PRId64, mod);
+	return json_pack("{s:o, s:s, s:s, s:s}", "key", bkey(key), "target", "MOD", "result",
+			 "EQUAL", "mod_revision", v);
 }
 
 static json_t *cmp_value(const char *key, const char *val)
@@ -481,7 +480,33 @@ static int bad(struct rd_etcd_store *s, const char *what)
 		    s->prefix, what);
 }
 
-/* Ranges ops[] read in one snapshot (a transaction without compares). */
+/* P/leader's value into name ("" if absent) and its create revision
+ * (0 if absent). */
+static int leader_read(struct rd_etcd_store *s, char *name, size_t len, int64_t *created)
+{
+	char lk[KEYLEN];
+	json_t *r, *x;
+	int ret;
+
+	if (len)
+		name[0] = '\0';
+	*created = 0;
+	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, lk, "leader"))), &r);
+	if (ret)
+		return ret;
+	x = json_array_get(json_object_get(r, "kvs"), 0);
+	if (x) {
+		char *v = kv_value(x);
+
+		*created = rd_etcd_int(x, "create_revision");
+		if (len)
+			snprintf(name, len, "%s", v ? v : "?");
+		free(v);
+	}
+	json_decref(r);
+	return 0;
+}
+
 /*
  * A fenced transaction failed: was it the fence? Then another manager
  * leads (or none does), and this handle stops being the leader before
@@ -489,30 +514,21 @@ static int bad(struct rd_etcd_store *s, const char *what)
  */
 static int fenced(struct rd_etcd_store *s)
 {
-	char lk[KEYLEN], name[64] = "";
-	json_t *r, *x;
+	char name[64];
+	int64_t created;
 	int ret;
 
-	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, lk, "leader"))), &r);
+	ret = leader_read(s, name, sizeof(name), &created);
 	if (ret)
 		return ret;
-	x = json_array_get(json_object_get(r, "kvs"), 0);
-	if (x && rd_etcd_int(x, "create_revision") == s->fence) {
-		json_decref(r);
+	if (created == s->fence)
 		return 0;
-	}
-	if (x) {
-		char *v = kv_value(x);
-
-		snprintf(name, sizeof(name), "%s", v ? v : "?");
-		free(v);
-	}
-	json_decref(r);
 	s->fence = 0;
 	return fail(s, -EPERM, "this manager is no longer the leader (%s)",
 		    name[0] ? name : "no manager leads now");
 }
 
+/* Ranges ops[] read in one snapshot (a transaction without compares). */
 static int snapshot(struct rd_etcd_store *s, json_t *ops, json_t **resp)
 {
 	return call(s, "kv/txn", json_pack("{s:o}", "success", ops), resp);
@@ -2048,22 +2064,7 @@ int rd_store_etcd_resign(struct rd_etcd_store *s)
 
 int rd_store_etcd_leader(struct rd_etcd_store *s, char *name, size_t len)
 {
-	char lk[KEYLEN];
-	json_t *r, *x;
-	int ret;
+	int64_t created;
 
-	if (len)
-		name[0] = '\0';
-	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, lk, "leader"))), &r);
-	if (ret)
-		return ret;
-	x = json_array_get(json_object_get(r, "kvs"), 0);
-	if (x && len) {
-		char *v = kv_value(x);
-
-		snprintf(name, len, "%s", v ? v : "");
-		free(v);
-	}
-	json_decref(r);
-	return 0;
+	return leader_read(s, name, len, &created);
 }
