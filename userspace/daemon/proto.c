@@ -33,6 +33,7 @@ static const char *const type_names[__RD_TYPE_MAX] = {
 	[RD_ENROLLED] = "ENROLLED",
 	[RD_ERROR] = "ERROR",
 	[RD_ROTATE] = "ROTATE",
+	[RD_MANAGERS] = "MANAGERS",
 };
 
 const char *rd_type_name(unsigned int type)
@@ -60,9 +61,13 @@ static const uint32_t allowed[__RD_TYPE_MAX] = {
 	[RD_SYNC_REQ] = BIT(RD_A_SESSION) | BIT(RD_A_VPN) | BIT(RD_A_GENERATION) | BIT(RD_A_TOTAL) |
 			BIT(RD_A_ENDPOINT_PORT),
 	[RD_ENROLL] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
-	[RD_ENROLLED] = BIT(RD_A_SESSION) | BIT(RD_A_STORE_ID),
-	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE) | BIT(RD_A_ERR_TEXT) | BIT(RD_A_REF_SEQ),
+	/* members: the cluster's managers, as in MANAGERS. */
+	[RD_ENROLLED] = BIT(RD_A_SESSION) | BIT(RD_A_STORE_ID) | BIT(RD_A_MEMBER),
+	/* dev: with EROFS, the leader a standby knows (it answered instead). */
+	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE) | BIT(RD_A_ERR_TEXT) | BIT(RD_A_REF_SEQ) |
+		     BIT(RD_A_DEV),
 	[RD_ROTATE] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
+	[RD_MANAGERS] = BIT(RD_A_SESSION) | BIT(RD_A_STORE_ID) | BIT(RD_A_MEMBER),
 };
 static const uint32_t required[__RD_TYPE_MAX] = {
 	[RD_ACK] = 0,
@@ -80,6 +85,8 @@ static const uint32_t required[__RD_TYPE_MAX] = {
 	[RD_ERROR] = BIT(RD_A_SESSION) | BIT(RD_A_ERR_CODE),
 	/* Sent under the old key: the tunnel it came through vouches for it. */
 	[RD_ROTATE] = BIT(RD_A_SESSION) | BIT(RD_A_PUBKEY),
+	/* An empty set is well-formed; the gateway ignores it (gateway.c). */
+	[RD_MANAGERS] = BIT(RD_A_SESSION),
 };
 /* Attributes that may appear more than once. */
 #define MULTI (BIT(RD_A_PREFIX) | BIT(RD_A_MEMBER))
@@ -682,6 +689,18 @@ int rd_msg_decode(const void *buf, size_t len, struct rd_msg *m, const char **wh
 	if (m->type == RD_NOTIFY && m->n_members != 1) {
 		*why = "NOTIFY needs exactly one member";
 		goto err;
+	}
+	if (m->type == RD_MANAGERS || m->type == RD_ENROLLED) {
+		if (m->n_members > RD_MANAGERS_MAX) {
+			*why = "too many managers";
+			goto err;
+		}
+		/* A manager is reached at its control address alone. */
+		for (unsigned int i = 0; i < m->n_members; i++)
+			if (m->members[i].n_prefixes) {
+				*why = "a manager with prefixes";
+				goto err;
+			}
 	}
 	return 0;
 err:

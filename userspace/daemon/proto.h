@@ -16,6 +16,10 @@
 #define RD_HDR_LEN 12
 #define RD_STORE_ID_LEN 16
 #define RD_MSG_MAX 1280		/* fits rctl0's MTU unfragmented */
+/* Managers of one cluster a MANAGERS or ENROLLED may name: one member nest
+ * each (id = control address, key, endpoint and listen-port, no
+ * prefixes). More is malformed, so a gateway's set is bounded too. */
+#define RD_MANAGERS_MAX 8
 
 enum rd_type {
 	RD_ACK = 1,
@@ -30,6 +34,7 @@ enum rd_type {
 	RD_ENROLLED,
 	RD_ERROR,
 	RD_ROTATE,		/* gateway -> manager: its next key (gw-rotate.h) */
+	RD_MANAGERS,		/* manager -> gateway: every manager of the cluster */
 	__RD_TYPE_MAX
 };
 
@@ -92,6 +97,8 @@ struct rd_msg {
 	 * (rd_msg_release). */
 	unsigned int n_members;
 	struct roster_member *members;
+	/* REMOVE: the member removed. ERROR with err EROFS: the control
+	 * address of the leader, as the standby that answered knows it. */
 	bool has_dev; struct roster_addr dev;
 	bool has_key; uint8_t key[32];
 	bool has_err; uint32_t err; char text[128];

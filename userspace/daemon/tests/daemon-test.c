@@ -411,6 +411,91 @@ static void t_proto_malformed(void)
 	EXPECT(decode_fails(bad, RD_MSG_MAX + 4, "too long"));
 }
 
+/* The managers of a cluster, one member nest each (#13): MANAGERS and
+ * ENROLLED carry the set, a standby's EROFS names the leader. */
+static void t_proto_managers(void)
+{
+	static struct roster_member mb[RD_MANAGERS_MAX + 1];
+	uint8_t buf[RD_MSG_MAX];
+	struct rd_msg m, d;
+	const char *why;
+	int len;
+
+	for (unsigned int i = 0; i <= RD_MANAGERS_MAX; i++) {
+		fill_member(&mb[i], i + 1, 0);
+		mb[i].has_endpoint = true;
+	}
+	/* MANAGERS with the store and the whole set */
+	m = (struct rd_msg){ .type = RD_MANAGERS, .seq = 5, .has_session = true, .session = 9,
+			     .has_store_id = true, .n_members = RD_MANAGERS_MAX, .members = mb };
+	memset(m.store_id, 0x5a, RD_STORE_ID_LEN);
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0);
+	EXPECT(d.type == RD_MANAGERS && !strcmp(rd_type_name(d.type), "MANAGERS"));
+	EXPECT(d.has_store_id && d.store_id[15] == 0x5a && d.n_members == RD_MANAGERS_MAX);
+	for (unsigned int i = 0; i < RD_MANAGERS_MAX && i < d.n_members; i++)
+		EXPECT(member_eq(&d.members[i], &mb[i]));
+	rd_msg_release(&d);
+	/* one more than a gateway keeps: malformed */
+	m.n_members = RD_MANAGERS_MAX + 1;
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && decode_fails(buf, (size_t)len, "MANAGERS with 9 managers"));
+	/* a manager with prefixes */
+	m.n_members = 2;
+	fill_member(&mb[1], 2, 1);
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && decode_fails(buf, (size_t)len, "MANAGERS with a prefix"));
+	fill_member(&mb[1], 2, 0);
+	/* only the session is required: an empty set is well-formed */
+	m = (struct rd_msg){ .type = RD_MANAGERS, .seq = 6, .has_session = true };
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && !d.n_members &&
+	       !d.has_store_id);
+	rd_msg_release(&d);
+	m.has_session = false;
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && decode_fails(buf, (size_t)len, "MANAGERS without a session"));
+	/* what MANAGERS does not carry */
+	m = (struct rd_msg){ .type = RD_MANAGERS, .seq = 6, .has_session = true, .has_vpn = true,
+			     .vpn = 1 };
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && decode_fails(buf, (size_t)len, "MANAGERS with a VPN"));
+	/* ENROLLED with the set, and still without one (earlier managers) */
+	m = (struct rd_msg){ .type = RD_ENROLLED, .seq = 1, .has_session = true,
+			     .has_store_id = true, .n_members = 3, .members = mb };
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && d.n_members == 3);
+	for (unsigned int i = 0; i < 3 && i < d.n_members; i++)
+		EXPECT(member_eq(&d.members[i], &mb[i]));
+	rd_msg_release(&d);
+	m.n_members = RD_MANAGERS_MAX + 1;
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && decode_fails(buf, (size_t)len, "ENROLLED with 9 managers"));
+	m.n_members = 0;
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && !d.n_members);
+	rd_msg_release(&d);
+	/* a standby's answer: EROFS naming the leader, or no one */
+	m = (struct rd_msg){ .type = RD_ERROR, .seq = 3, .has_session = true, .has_err = true,
+			     .err = EROFS, .has_ref = true, .ref_seq = 41, .has_dev = true,
+			     .dev = mb[1].id };
+	strcpy(m.text, "standby: the leader is m2");
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0);
+	EXPECT(d.err == EROFS && d.ref_seq == 41 && d.has_dev && rd_addr_eq(&d.dev, &mb[1].id) &&
+	       !strcmp(d.text, "standby: the leader is m2"));
+	rd_msg_release(&d);
+	m.has_dev = false;
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && rd_msg_decode(buf, (size_t)len, &d, &why) == 0 && !d.has_dev);
+	rd_msg_release(&d);
+	/* the other types still refuse members (NOTIFY's one aside) */
+	m = (struct rd_msg){ .type = RD_ERROR, .seq = 3, .has_session = true, .has_err = true,
+			     .err = EROFS, .n_members = 1, .members = mb };
+	len = rd_msg_encode(&m, buf, sizeof(buf));
+	EXPECT(len > 0 && decode_fails(buf, (size_t)len, "ERROR with a member"));
+}
+
 static void t_proto_split(void)
 {
 	enum { N = 50 };
@@ -820,7 +905,7 @@ static void t_b64url(void)
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..15\n");
+	printf("TAP version 13\n1..16\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -828,6 +913,7 @@ int main(void)
 	run("proto: encode/decode round trip", t_proto_roundtrip);
 	run("proto: malformed input rejected", t_proto_malformed);
 	run("proto: big member lists split into parts", t_proto_split);
+	run("proto: MANAGERS, ENROLLED with the set, EROFS naming the leader", t_proto_managers);
 	run("token: encode/decode", t_token);
 	run("token: tampered tokens rejected", t_token_tampered);
 	run("b64url: canonical encoding only", t_b64url);
