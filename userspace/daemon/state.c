@@ -10,9 +10,14 @@
  *                by the store (store-sqlite.c)
  * Gateway:
  *   identity     "key value" lines: private-key, id, prefixlen,
- *                manager-key, manager-endpoint, control-address, control-port,
- *                and store-id (32 hex digits: the manager's store, once
- *                known; identities written by earlier versions lack it)
+ *                manager-key, manager-endpoint, control-address (the
+ *                manager enrolled with), control-port, store-id (32 hex
+ *                digits: the manager's store, once known; identities
+ *                written by earlier versions lack it), and one line per
+ *                manager of the cluster, "manager KEY ENDPOINT:PORT
+ *                CONTROL-ADDRESS", unless the set is just the manager
+ *                enrolled with (so that a one-manager identity is as
+ *                earlier versions wrote it, and they read every one)
  *   identity.pending
  *                the same, written by `rosterd redeem` before it sends
  *                ENROLL and renamed to identity once ENROLLED arrives: a
@@ -116,6 +121,133 @@ static int hex_decode(const char *s, uint8_t *out, size_t len)
 	return 0;
 }
 
+/* ---- the manager set ----------------------------------------------- */
+
+void rd_identity_single(struct rd_identity *id)
+{
+	struct rd_manager *m = &id->managers[0];
+
+	memset(id->managers, 0, sizeof(id->managers));
+	m->control_addr = id->control_addr;
+	memcpy(m->key, id->manager_key, 32);
+	m->endpoint = id->manager_endpoint;
+	m->port = id->manager_port;
+	id->n_managers = 1;
+}
+
+int rd_identity_manager(const struct rd_identity *id, const struct roster_addr *a)
+{
+	for (unsigned int i = 0; i < id->n_managers; i++)
+		if (rd_addr_eq(&id->managers[i].control_addr, a))
+			return (int)i;
+	return -1;
+}
+
+bool rd_manager_eq(const struct rd_manager *a, const struct rd_manager *b)
+{
+	return rd_addr_eq(&a->control_addr, &b->control_addr) && !memcmp(a->key, b->key, 32) &&
+	       rd_addr_eq(&a->endpoint, &b->endpoint) && a->port == b->port;
+}
+
+static int addr_cmp(const struct roster_addr *a, const struct roster_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, roster_addr_len(a));
+}
+
+/* Sorted (insertion: at most RD_MANAGERS_MAX) and checked, as
+ * rd_managers_from_members says. */
+static int set_check(const struct rd_identity *id, struct rd_manager *m, unsigned int n,
+		     const char **why)
+{
+	struct roster_prefix cp = { .addr = id->id, .len = id->prefixlen };
+
+	rd_prefix_mask(&cp);
+	if (!n || n > RD_MANAGERS_MAX) {
+		*why = n ? "too many managers" : "no manager";
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rd_manager *x = &m[i];
+
+		if (x->control_addr.family != id->id.family || !rd_prefix_contains(&cp, &x->control_addr) ||
+		    rd_addr_eq(&x->control_addr, &id->id)) {
+			*why = "a manager's control address outside the control prefix";
+			return -EINVAL;
+		}
+		if ((x->endpoint.family != AF_INET && x->endpoint.family != AF_INET6) || !x->port) {
+			*why = "a manager without an endpoint";
+			return -EINVAL;
+		}
+	}
+	for (unsigned int i = 1; i < n; i++) {
+		struct rd_manager t = m[i];
+		unsigned int j = i;
+
+		for (; j > 0 && addr_cmp(&m[j - 1].control_addr, &t.control_addr) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = t;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = i + 1; j < n; j++)
+			if (rd_addr_eq(&m[i].control_addr, &m[j].control_addr) ||
+			    !memcmp(m[i].key, m[j].key, 32)) {
+				*why = "two managers with one control address or key";
+				return -EINVAL;
+			}
+	return 0;
+}
+
+int rd_managers_from_members(const struct rd_identity *id, const struct roster_member *mb,
+			     unsigned int n, struct rd_manager *out, unsigned int *nout,
+			     const char **why)
+{
+	if (n > RD_MANAGERS_MAX) {
+		*why = "too many managers";
+		return -EINVAL;
+	}
+	memset(out, 0, RD_MANAGERS_MAX * sizeof(*out));
+	for (unsigned int i = 0; i < n; i++) {
+		if (!mb[i].has_key || !mb[i].has_endpoint) {
+			*why = "a manager without a key or an endpoint";
+			return -EINVAL;
+		}
+		out[i].control_addr = mb[i].id;
+		memcpy(out[i].key, mb[i].key, 32);
+		out[i].endpoint = mb[i].endpoint;
+		out[i].port = mb[i].port;
+	}
+	if (set_check(id, out, n, why))
+		return -EINVAL;
+	*nout = n;
+	return 0;
+}
+
+/* The set is just the manager enrolled with: the file says nothing more. */
+static bool set_is_single(const struct rd_identity *id)
+{
+	struct rd_identity one = *id;
+
+	rd_identity_single(&one);
+	return id->n_managers <= 1 &&
+	       (!id->n_managers || rd_manager_eq(&id->managers[0], &one.managers[0]));
+}
+
+/* "KEY ENDPOINT:PORT CONTROL-ADDRESS" */
+static int manager_parse(char *v, struct rd_manager *m)
+{
+	char *save = NULL, *key = strtok_r(v, " ", &save), *ep = strtok_r(NULL, " ", &save);
+	char *ctl = strtok_r(NULL, " ", &save);
+
+	memset(m, 0, sizeof(*m));
+	if (!key || !ep || !ctl || strtok_r(NULL, " ", &save) || rd_key_from_b64(key, m->key) ||
+	    roster_endpoint_parse(ep, &m->endpoint, &m->port) || !m->port ||
+	    roster_addr_parse(ctl, &m->control_addr))
+		return -EINVAL;
+	return 0;
+}
+
 /* A rename is durable only once the directory is on disk too. */
 static int sync_dir(const char *dir)
 {
@@ -162,7 +294,8 @@ static int commit_file(const char *dir, const char *name, const char *text)
 static int identity_read(const char *dir, const char *name, struct rd_identity *id)
 {
 	char path[512], *text, *save = NULL;
-	unsigned int seen = 0;
+	const char *why;
+	unsigned int seen = 0, nset = 0;
 	int ret;
 
 	memset(id, 0, sizeof(*id));
@@ -215,6 +348,10 @@ static int identity_read(const char *dir, const char *name, struct rd_identity *
 			if (hex_decode(v, id->store_id, sizeof(id->store_id)))
 				goto bad;
 			id->has_store_id = true;
+		} else if (!strcmp(line, "manager")) {
+			if (nset >= RD_MANAGERS_MAX || manager_parse(v, &id->managers[nset]))
+				goto bad;
+			nset++;
 		}
 	}
 	free(text);
@@ -228,6 +365,14 @@ static int identity_read(const char *dir, const char *name, struct rd_identity *
 		rd_err("%s: malformed identity", path);
 		return -EINVAL;
 	}
+	if (!nset) {
+		rd_identity_single(id);
+	} else if (set_check(id, id->managers, nset, &why)) {
+		rd_err("%s: malformed identity: %s", path, why);
+		return -EINVAL;
+	} else {
+		id->n_managers = nset;
+	}
 	return 0;
 bad:
 	free(text);
@@ -237,7 +382,10 @@ bad:
 
 static int identity_write(const char *dir, const char *name, const struct rd_identity *id)
 {
-	char buf[1024], pk[45], mk[45], ep[ROSTER_ADDR_STRLEN];
+	/* The fixed lines and RD_MANAGERS_MAX manager lines of at most
+	 * 8 + 44 + 2 * ROSTER_ADDR_STRLEN bytes. */
+	char buf[4096], pk[45], mk[45], ep[ROSTER_ADDR_STRLEN];
+	size_t l;
 	int ret = rd_mkdir_p(dir, 0700);
 
 	if (ret)
@@ -250,13 +398,26 @@ static int identity_write(const char *dir, const char *name, const struct rd_ide
 		 "manager-key %s\nmanager-endpoint %s\ncontrol-address %s\ncontrol-port %u\n",
 		 pk, rd_ntop(&id->id), id->prefixlen, mk, ep, rd_ntop(&id->control_addr),
 		 id->control_port);
+	l = strlen(buf);
 	if (id->has_store_id) {
-		size_t l = strlen(buf);
-
 		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "store-id ");
 		for (size_t i = 0; i < sizeof(id->store_id) && l + 3 < sizeof(buf); i++)
 			l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%02x", id->store_id[i]);
-		snprintf(buf + l, sizeof(buf) - l, "\n");
+		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "\n");
+	}
+	for (unsigned int i = 0; !set_is_single(id) && i < id->n_managers && l < sizeof(buf); i++) {
+		const struct rd_manager *m = &id->managers[i];
+
+		rd_key_b64(m->key, mk);
+		roster_endpoint_format(&m->endpoint, m->port, ep, sizeof(ep));
+		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "manager %s %s %s\n", mk, ep,
+				      rd_ntop(&m->control_addr));
+	}
+	/* A file cut short would load as another set: never write one. */
+	if (l >= sizeof(buf)) {
+		memset(buf, 0, sizeof(buf));
+		memset(pk, 0, sizeof(pk));
+		return -EOVERFLOW;
 	}
 	ret = commit_file(dir, name, buf);
 	memset(buf, 0, sizeof(buf));

@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include "roster.h"
+#include "proto.h"
 
 #define RD_ENTRY_MAX_VPNS 64
 
@@ -39,10 +40,22 @@ uint32_t rd_session_next(const char *dir);
 /* Load DIR/private.key, creating it (and DIR) if create. */
 int rd_state_key(const char *dir, uint8_t priv[32], bool create);
 
+/* One manager of the gateway's cluster: what rctl0 needs to reach it.
+ * All managers of a cluster share the control-port and the control prefix
+ * (rd_identity's); each has its own control address, key and endpoint. */
+struct rd_manager {
+	struct roster_addr control_addr;
+	uint8_t key[32];
+	struct roster_addr endpoint;
+	uint16_t port;
+};
+
 struct rd_identity {
 	uint8_t private_key[32];
 	struct roster_addr id;
 	uint8_t prefixlen;
+	/* The manager enrolled with (the token's). Every version's identity
+	 * file has it, so an earlier rosterd still loads a newer file. */
 	uint8_t manager_key[32];
 	struct roster_addr manager_endpoint;
 	uint16_t manager_port;
@@ -52,7 +65,31 @@ struct rd_identity {
 	 * optional, identities written by earlier versions have none. */
 	bool has_store_id;
 	uint8_t store_id[16];
+	/* Every manager of the cluster, as ENROLLED or the latest MANAGERS
+	 * named them, in ascending control address order (so that a set
+	 * sent in another order is the same set). Never empty once loaded: a
+	 * file without the set (an earlier version's, or a cluster of the
+	 * one manager enrolled with) is the set of that one. */
+	unsigned int n_managers;
+	struct rd_manager managers[RD_MANAGERS_MAX];
 };
+
+/* The set of the one manager enrolled with (id->manager_key, ...). */
+void rd_identity_single(struct rd_identity *id);
+/* The index of the manager with control address a in id's set, or -1. */
+int rd_identity_manager(const struct rd_identity *id, const struct roster_addr *a);
+bool rd_manager_eq(const struct rd_manager *a, const struct rd_manager *b);
+/*
+ * A set of managers as MANAGERS or ENROLLED name them (members, n) into
+ * out[] (room for RD_MANAGERS_MAX), sorted, for the gateway id: 0, or
+ * -EINVAL with *why if it is empty or too big, or a manager has no key
+ * or endpoint, or a control address is not a host of id's control prefix
+ * (rctl0 routes only that) or is id's own, or two managers share a
+ * control address or a key (WireGuard peers are told apart by both).
+ */
+int rd_managers_from_members(const struct rd_identity *id, const struct roster_member *mb,
+			     unsigned int n, struct rd_manager *out, unsigned int *nout,
+			     const char **why);
 
 /* DIR/identity. A save is atomic and durable: the file is complete, mode
  * 0600, and on disk with its directory entry, or unchanged. */

@@ -902,10 +902,153 @@ static void t_b64url(void)
 	EXPECT(rd_b64url_decode("A", back, sizeof(back)) == -EINVAL);
 }
 
+/* ---- the identity's manager set (#13) ------------------------------- */
+
+static struct roster_member set_member(unsigned int i)
+{
+	struct roster_member mb = { .has_key = true, .has_endpoint = true };
+
+	roster_addr_parse("10.255.0.0", &mb.id);
+	mb.id.addr[3] = (uint8_t)i;
+	memset(mb.key, 0x40 + (int)i, 32);
+	roster_addr_parse("192.0.2.0", &mb.endpoint);
+	mb.endpoint.addr[3] = (uint8_t)i;
+	mb.port = (uint16_t)(51800 + i);
+	return mb;
+}
+
+static unsigned int count_lines(const char *text, const char *prefix)
+{
+	unsigned int n = 0;
+
+	for (const char *p = text; (p = strstr(p, prefix)); p++)
+		if (p == text || p[-1] == '\n')
+			n++;
+	return n;
+}
+
+static void write_text(const char *dir, const char *text)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/identity", dir);
+	EXPECT(rd_write_file(path, text, 0600) == 0);
+}
+
+#define OLD_IDENTITY \
+	"# rosterd gateway identity (secret)\n" \
+	"private-key AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nid 10.255.1.5\nprefixlen 16\n" \
+	"manager-key ERERERERERERERERERERERERERERERERERERERERERE=\n" \
+	"manager-endpoint 192.0.2.1:51800\ncontrol-address 10.255.0.1\ncontrol-port 851\n"
+
+static void t_identity_managers(void)
+{
+	char dir[] = "/tmp/daemon-test.XXXXXX", path[128], *text = NULL, big[2048];
+	struct roster_member mb[RD_MANAGERS_MAX + 1];
+	struct rd_identity id, back;
+	struct rd_manager set[RD_MANAGERS_MAX];
+	const char *why;
+	unsigned int n = 0;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/identity", dir);
+	/* an earlier version's file: the set of the manager enrolled with */
+	write_text(dir, OLD_IDENTITY);
+	EXPECT(rd_identity_load(dir, &id) == 0 && id.n_managers == 1);
+	EXPECT(rd_addr_eq(&id.managers[0].control_addr, &id.control_addr) &&
+	       !memcmp(id.managers[0].key, id.manager_key, 32) &&
+	       rd_addr_eq(&id.managers[0].endpoint, &id.manager_endpoint) &&
+	       id.managers[0].port == 51800 && id.managers[0].key[0] == 0x11);
+	/* saved again, it is the same file: nothing an earlier version lacks */
+	EXPECT(rd_identity_save(dir, &id) == 0 && rd_read_file(path, &text) == 0);
+	EXPECT(text && !strcmp(text, OLD_IDENTITY));
+	free(text);
+	text = NULL;
+	/* a set of three, given in any order: sorted, saved, loaded */
+	mb[0] = set_member(3);
+	mb[1] = set_member(1);
+	mb[2] = set_member(2);
+	EXPECT(rd_managers_from_members(&id, mb, 3, set, &n, &why) == 0 && n == 3);
+	EXPECT(set[0].control_addr.addr[3] == 1 && set[1].control_addr.addr[3] == 2 &&
+	       set[2].control_addr.addr[3] == 3 && set[2].port == 51803);
+	memcpy(id.managers, set, sizeof(set));
+	id.n_managers = n;
+	EXPECT(rd_identity_save(dir, &id) == 0 && rd_read_file(path, &text) == 0);
+	EXPECT(text && count_lines(text, "manager ") == 3 && strstr(text, OLD_IDENTITY + 36) &&
+	       strstr(text, "\nmanager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= "
+			    "192.0.2.2:51802 10.255.0.2\n"));
+	free(text);
+	text = NULL;
+	EXPECT(rd_identity_load(dir, &back) == 0 && back.n_managers == 3);
+	for (unsigned int i = 0; i < 3 && i < back.n_managers; i++)
+		EXPECT(rd_manager_eq(&back.managers[i], &set[i]));
+	EXPECT(rd_identity_manager(&back, &set[1].control_addr) == 1);
+	EXPECT(rd_identity_manager(&back, &back.id) == -1);
+	/* the manager enrolled with stays in its lines, in the set or not */
+	EXPECT(rd_addr_eq(&back.control_addr, &id.control_addr) &&
+	       !memcmp(back.manager_key, id.manager_key, 32));
+	/* a set of one other than the manager enrolled with is written */
+	id.n_managers = 1;
+	id.managers[0] = set[1];
+	EXPECT(rd_identity_save(dir, &id) == 0 && rd_read_file(path, &text) == 0);
+	EXPECT(text && count_lines(text, "manager ") == 1);
+	free(text);
+	text = NULL;
+	EXPECT(rd_identity_load(dir, &back) == 0 && back.n_managers == 1 &&
+	       rd_manager_eq(&back.managers[0], &set[1]));
+	/* what the set refuses */
+	EXPECT(rd_managers_from_members(&id, mb, 0, set, &n, &why) == -EINVAL);
+	for (unsigned int i = 0; i <= RD_MANAGERS_MAX; i++)
+		mb[i] = set_member(i + 1);
+	EXPECT(rd_managers_from_members(&id, mb, RD_MANAGERS_MAX, set, &n, &why) == 0 &&
+	       n == RD_MANAGERS_MAX);
+	EXPECT(rd_managers_from_members(&id, mb, RD_MANAGERS_MAX + 1, set, &n, &why) == -EINVAL);
+	mb[1].has_endpoint = false;
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
+	mb[1] = set_member(2);
+	memcpy(mb[1].key, mb[0].key, 32);
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
+	mb[1] = set_member(1);
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
+	mb[1] = set_member(2);
+	mb[1].id = id.id;
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
+	roster_addr_parse("10.254.0.2", &mb[1].id);
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
+	roster_addr_parse("fd00::2", &mb[1].id);
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
+	/* and so does the file: too many lines, a duplicate, a stranger, junk */
+	snprintf(big, sizeof(big), "%s", OLD_IDENTITY);
+	for (unsigned int i = 1; i <= RD_MANAGERS_MAX + 1; i++)
+		snprintf(big + strlen(big), sizeof(big) - strlen(big),
+			 "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk%c= 192.0.2.2:51802 "
+			 "10.255.0.%u\n", "AEIMQUYcgk"[i], i);
+	write_text(dir, big);
+	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
+	*strstr(big, "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkk=") = 0;
+	write_text(dir, big);
+	EXPECT(rd_identity_load(dir, &back) == 0 && back.n_managers == RD_MANAGERS_MAX);
+	write_text(dir, OLD_IDENTITY
+		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= 192.0.2.2:51802 10.255.0.2\n"
+		   "manager Q0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0M= 192.0.2.3:51803 10.255.0.2\n");
+	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
+	write_text(dir, OLD_IDENTITY
+		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= 192.0.2.2:51802 10.9.0.2\n");
+	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
+	write_text(dir, OLD_IDENTITY
+		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= 192.0.2.2 10.255.0.2\n");
+	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
+	write_text(dir, OLD_IDENTITY
+		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= 192.0.2.2:51802 10.255.0.2 x\n");
+	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..16\n");
+	printf("TAP version 13\n1..17\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -914,6 +1057,8 @@ int main(void)
 	run("proto: malformed input rejected", t_proto_malformed);
 	run("proto: big member lists split into parts", t_proto_split);
 	run("proto: MANAGERS, ENROLLED with the set, EROFS naming the leader", t_proto_managers);
+	run("identity: the manager set, and an earlier version's file as a set of one",
+	    t_identity_managers);
 	run("token: encode/decode", t_token);
 	run("token: tampered tokens rejected", t_token_tampered);
 	run("b64url: canonical encoding only", t_b64url);
