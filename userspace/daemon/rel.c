@@ -414,6 +414,12 @@ int rd_tick(struct rd_link *l, int64_t now)
 			if (!pm->sent) {
 				first_send(l, p, pm, now);
 			} else if (pm->due <= now) {
+				/* tries counts the first transmission too. */
+				if (l->stall && l->stall_retx && !pm->stalled &&
+				    pm->tries > l->stall_retx) {
+					pm->stalled = true;
+					l->stall(l, p, pm);
+				}
 				if (l->max_tries && pm->tries >= l->max_tries) {
 					q_unlink(p, pp, pm);
 					rd_warn("%s seq %u to %s not acknowledged after %d tries, giving up",

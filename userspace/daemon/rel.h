@@ -53,6 +53,7 @@ struct rd_pending {
 	int timeout_ms;
 	int64_t due;
 	int64_t sent_at;		/* first transmission, for the RTT */
+	bool stalled;			/* rd_link.stall was called for it */
 	size_t len;
 	uint8_t buf[];
 };
@@ -85,6 +86,14 @@ struct rd_link;
 typedef void (*rd_done_cb)(struct rd_link *l, struct rd_peer *p,
 			   const struct rd_pending *pm, bool acked);
 
+/* Called from rd_tick for a message still unacknowledged when its
+ * stall_retx-th retransmission timed out too, once per message; sending
+ * goes on as before. The owner may move to another destination (a gateway
+ * to another manager, gw-failover.h) well before max_tries gives up. It is
+ * called while rd_tick walks the queues: it notes, and acts (sends,
+ * flushes) only once rd_tick returned. */
+typedef void (*rd_stall_cb)(struct rd_link *l, struct rd_peer *p, const struct rd_pending *pm);
+
 /* A manager talks to every gateway: looking a sender up must not cost a
  * walk over all of them. */
 #define RD_PEER_BUCKETS 4096
@@ -105,6 +114,9 @@ struct rd_link {
 	 * window takes them as new. */
 	uint32_t seq_floor;
 	rd_done_cb done;
+	/* 0 / NULL (rd_link_init's): never called */
+	int stall_retx;
+	rd_stall_cb stall;
 	void *priv;
 };
 

@@ -836,6 +836,77 @@ static void t_retransmit(void)
 	close(b);
 }
 
+static int stalls;
+static uint32_t stalled_seq;
+
+static void stall_cb(struct rd_link *l, struct rd_peer *p, const struct rd_pending *pm)
+{
+	(void)l;
+	(void)p;
+	stalls++;
+	stalled_seq = pm->seq;
+}
+
+/* The stall hook: once per message, when its stall_retx-th retransmission
+ * timed out unacknowledged; the retransmissions go on. */
+static void t_stall(void)
+{
+	struct roster_addr lo;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = 7 };
+	struct rd_link l;
+	struct rd_peer *p;
+	int64_t now;
+	int a, b;
+
+	roster_addr_parse("127.0.0.1", &lo);
+	a = rd_udp_socket(&lo, 0, NULL);
+	b = rd_udp_socket(&lo, 0, NULL);
+	if (a < 0 || b < 0) {
+		cur_fail = 1;
+		return;
+	}
+	getsockname(b, (struct sockaddr *)&ss, &sl);
+	rd_link_init(&l, a, 100, 8, NULL);
+	EXPECT(!l.stall && !l.stall_retx);		/* off unless asked for */
+	l.stall = stall_cb;
+	l.stall_retx = 2;
+	p = rd_peer_get(&l, (struct sockaddr *)&ss, sl, true);
+	now = rd_now_ms();
+	EXPECT(rd_send(&l, p, &m) == 0);		/* try 1, due at +100 */
+	rd_tick(&l, now + 150);				/* retransmission 1, due +350 */
+	EXPECT(stalls == 0 && p->q->tries == 2);
+	rd_tick(&l, now + 360);				/* retransmission 2, due +760 */
+	EXPECT(stalls == 0 && p->q->tries == 3);
+	rd_tick(&l, now + 770);				/* it timed out too */
+	EXPECT(stalls == 1 && stalled_seq == m.seq && p->q->tries == 4);
+	rd_tick(&l, now + 1600);
+	rd_tick(&l, now + 3300);
+	EXPECT(stalls == 1 && p->q->tries == 6);	/* once, and still sent */
+	/* an acknowledged message never stalls */
+	rd_acked(&l, p, m.seq);
+	now = rd_now_ms();
+	EXPECT(rd_send(&l, p, &m) == 0);
+	rd_tick(&l, now + 150);
+	rd_tick(&l, now + 360);
+	rd_acked(&l, p, m.seq);
+	rd_tick(&l, now + 770);
+	EXPECT(stalls == 1 && rd_idle(&l));
+	/* nor with the hook off */
+	l.stall_retx = 0;
+	now = rd_now_ms();
+	EXPECT(rd_send(&l, p, &m) == 0);
+	rd_tick(&l, now + 150);
+	rd_tick(&l, now + 360);
+	rd_tick(&l, now + 770);
+	EXPECT(stalls == 1 && p->q->tries == 4);
+	recv_count(b);
+	rd_link_free(&l);
+	close(a);
+	close(b);
+}
+
 /* ---- kernel errors to ERROR texts ----------------------------------------- */
 
 static void t_join_error(void)
@@ -1048,7 +1119,7 @@ static void t_identity_managers(void)
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..17\n");
+	printf("TAP version 13\n1..18\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -1067,5 +1138,6 @@ int main(void)
 	run("rel: session ids grow across restarts", t_session);
 	run("rel: ack, retransmit, give up, in-flight limit", t_retransmit);
 	run("rel: retransmit timeout follows the round-trip time", t_rto);
+	run("rel: the stall hook, once per message after stall_retx retransmissions", t_stall);
 	return failed ? 1 : 0;
 }
