@@ -305,6 +305,7 @@ static void t_invite(void)
 	id.manager_port = t.manager_port;
 	id.control_addr = t.control_addr;
 	id.control_port = t.control_port;
+	rd_identity_single(&id);	/* as redeem: the set of the manager enrolled with */
 	EXPECT(rd_identity_save(gdir, &id) == 0);
 	EXPECT(rd_identity_load(gdir, &back) == 0);
 	EXPECT(!memcmp(&id, &back, sizeof(id)));
