@@ -265,6 +265,7 @@ void gw_rotate_init(struct gw_rotate *r, const struct rd_config *c, struct rd_id
 	r->wg = wg;
 	r->link = l;
 	r->mp = mp;
+	r->leads = true;
 	r->born = born_load(c->state_dir);
 	/* A key of unknown age (enrolled by an earlier rosterd) is counted
 	 * from now. */
@@ -278,6 +279,12 @@ static void send_rotate(struct gw_rotate *r)
 	char key[45];
 	int ret;
 
+	r->announced = false;
+	if (!r->leads) {
+		rd_info("the next key waits for the manager to answer (it may be a standby)");
+		return;
+	}
+	r->announced = r->sent = true;
 	memcpy(m.key, r->next_pub, 32);
 	r->seq = r->mp->next_seq;
 	rd_key_b64(r->next_pub, key);
@@ -310,7 +317,7 @@ static void start(struct gw_rotate *r, const uint8_t priv[32])
 		return;
 	}
 	r->active = true;
-	r->under_new = false;
+	r->under_new = r->sent = false;
 	send_rotate(r);
 }
 
@@ -403,6 +410,26 @@ void gw_rotate_done(struct gw_rotate *r, const struct rd_pending *pm, bool acked
 		r->under_new ? "new" : "current");
 	ctl_key(r, r->under_new ? r->next : r->id->private_key);
 	send_rotate(r);
+}
+
+void gw_rotate_peer(struct gw_rotate *r, struct rd_peer *mp, bool leads, bool unanswered)
+{
+	bool moved = mp != r->mp;
+
+	r->mp = mp;
+	r->leads = leads;
+	if (!r->active)
+		return;
+	/* A key never announced is on no manager: nothing to try then. */
+	if (moved && unanswered && r->sent) {
+		r->under_new = !r->under_new;
+		rd_warn("ROTATE: the manager was silent; rctl0 on the %s key for the next one",
+			r->under_new ? "new" : "current");
+		ctl_key(r, r->under_new ? r->next : r->id->private_key);
+	}
+	/* What was queued to the one before was dropped with its queue. */
+	if (moved || !r->announced)
+		send_rotate(r);
 }
 
 bool gw_rotate_error(struct gw_rotate *r, const struct rd_msg *m)

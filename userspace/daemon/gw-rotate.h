@@ -57,6 +57,13 @@ struct gw_rotate {
 	struct rd_peer *mp;
 	bool active;			/* a ROTATE is under way */
 	bool under_new;			/* rctl0 tries the next key (ACK lost?) */
+	/* Several managers (gw-failover.h): the ROTATE goes only to one that
+	 * leads as far as the gateway can tell (leads), since the key is
+	 * switched on its ACK and a standby's ACK commits nothing; again to
+	 * every manager the gateway moves to (announced: to mp already). */
+	bool leads;
+	bool announced;
+	bool sent;			/* this rotation's ROTATE went out */
 	uint8_t next[32], next_pub[32];
 	uint32_t seq;			/* of the ROTATE under way */
 	uint64_t born;			/* the current key's, unix seconds */
@@ -66,6 +73,12 @@ struct gw_rotate {
 
 void gw_rotate_init(struct gw_rotate *r, const struct rd_config *c, struct rd_identity *id,
 		    uint8_t pub[32], struct gw_wg *wg, struct rd_link *l, struct rd_peer *mp);
+/* The gateway talks to another manager, mp (gw-failover.h), or found
+ * that it leads. The ROTATE under way is announced to it once it leads;
+ * unanswered (the one before was silent): as if the reliable layer had
+ * given up, rctl0 tries the other key first, for a lost ACK leaves every
+ * manager of the cluster on the new one. */
+void gw_rotate_peer(struct gw_rotate *r, struct rd_peer *mp, bool leads, bool unanswered);
 /* A pending key (the command's, or one a crash left) or an expired
  * key-lifetime starts a rotation. Returns ms until the next look. */
 int gw_rotate_tick(struct gw_rotate *r, int64_t now);

@@ -358,6 +358,90 @@ static void t_gateway(void)
 	gw_next_remove(dir);
 }
 
+/* Several managers (gw-failover.h): the ROTATE goes only to one that
+ * leads, again to each manager moved to, and a move away from a silent
+ * one tries the other key on rctl0, as a give-up does. */
+static void t_gateway_managers(void)
+{
+	uint8_t next[32], next_pub[32];
+	struct rd_peer *a, *b;
+	struct gw_next n = { 0 };
+	struct rd_msg m;
+	uint16_t port;
+	int fd, afd, bfd;
+	int64_t now = rd_now_ms();
+
+	afd = udp_on("127.0.0.1", 0, &port);
+	bfd = udp_on("127.0.0.4", port, NULL);
+	fd = udp_on("127.0.0.2", 0, NULL);
+	EXPECT(afd >= 0 && bfd >= 0 && fd >= 0);
+	if (afd < 0 || bfd < 0 || fd < 0)
+		return;
+	gid.control_port = port;
+	gid.n_managers = 2;
+	memset(gid.managers, 0, sizeof(gid.managers));
+	roster_addr_parse("127.0.0.1", &gid.managers[0].control_addr);
+	roster_addr_parse("127.0.0.4", &gid.managers[1].control_addr);
+	rd_link_init(&glink, fd, 100, 8, g_done);
+	glink.session = 2;
+	a = gw_ctl_peer(&glink, &gid, 0);
+	b = gw_ctl_peer(&glink, &gid, 1);
+	EXPECT(a && b && a != b);
+	if (!a || !b)
+		return;
+	gw_rotate_init(&rot, &gc, &gid, gpub, &gwg, &glink, a);
+	/* not known to lead: the key waits */
+	gw_rotate_peer(&rot, a, false, false);
+	rd_wg_genkey(next);
+	rd_wg_pubkey(next_pub, next);
+	memcpy(n.priv, next, 32);
+	EXPECT(!gw_next_save(dir, &n));
+	now += 1000;
+	gw_rotate_tick(&rot, now);
+	EXPECT(rot.active && !rot.announced);
+	m = next_msg(afd);
+	EXPECT(m.type == 0);
+	/* a move away from a silent manager before anything was announced:
+	 * no manager can hold the key, rctl0 keeps the current one */
+	gw_rotate_peer(&rot, b, false, true);
+	EXPECT(rot.mp == b && !rot.under_new && !rot.announced);
+	gw_rotate_peer(&rot, a, false, true);
+	EXPECT(rot.mp == a && !rot.under_new);
+	/* it leads: announced, once */
+	gw_rotate_peer(&rot, a, true, false);
+	EXPECT(rot.announced && !rot.under_new);
+	m = next_msg(afd);
+	EXPECT(m.type == RD_ROTATE && !memcmp(m.key, next_pub, 32) && m.seq == rot.seq);
+	rd_msg_release(&m);
+	gw_rotate_peer(&rot, a, true, false);
+	m = next_msg(afd);
+	EXPECT(m.type == 0);
+	/* silent: moved to b, the other key on rctl0, held until b leads */
+	rd_peer_flush(a);
+	gw_rotate_peer(&rot, b, false, true);
+	EXPECT(rot.mp == b && rot.under_new && !rot.announced);
+	m = next_msg(bfd);
+	EXPECT(m.type == 0);
+	gw_rotate_peer(&rot, b, true, false);
+	m = next_msg(bfd);
+	EXPECT(m.type == RD_ROTATE && !memcmp(m.key, next_pub, 32) && m.seq == rot.seq);
+	rd_msg_release(&m);
+	EXPECT(memcmp(gpub, next_pub, 32));
+	/* b's ACK switches, under the key rctl0 already has */
+	rd_acked(&glink, b, rot.seq);
+	EXPECT(!rot.active && !memcmp(gpub, next_pub, 32) && !memcmp(gid.private_key, next, 32));
+	EXPECT(gw_next_load(dir, &n) == -ENOENT);
+	/* a move while nothing is under way changes nothing */
+	gw_rotate_peer(&rot, a, false, true);
+	EXPECT(!rot.active && !rot.under_new);
+	m = next_msg(afd);
+	EXPECT(m.type == 0);
+	rd_link_free(&glink);
+	close(fd);
+	close(afd);
+	close(bfd);
+}
+
 /* ---- the manager ---------------------------------------------------------- */
 
 static struct rd_config mc;
@@ -480,7 +564,7 @@ int main(void)
 	/* Interfaces the code under test creates stay in this namespace. */
 	if (!unshare(CLONE_NEWNET))
 		rd_link_set_up("lo");
-	printf("KTAP version 1\n1..6\n");
+	printf("KTAP version 1\n1..7\n");
 	snprintf(dir, sizeof(dir), "/tmp/rotate-test.XXXXXX");
 	if (!mkdtemp(dir)) {
 		printf("# mkdtemp: %s\n", strerror(errno));
@@ -492,10 +576,14 @@ int main(void)
 	run("members: a new key for the same allowed-ips starts a handshake", t_replaced);
 	if (g_setup()) {
 		printf("not ok 5 - gateway setup: %s\n", strerror(errno));
-		failed++;
+		printf("not ok 6 - gateway setup: %s\n", strerror(errno));
+		test_no += 2;
+		failed += 2;
 	} else {
 		run("gateway: announce, other key on give-up, switch on ACK, refusal, crash, lifetime",
 		    t_gateway);
+		run("gateway, several managers: to a leader only, other key after a silent one",
+		    t_gateway_managers);
 	}
 	run("manager: store before the ACK; a refused key is never acknowledged", t_manager);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
