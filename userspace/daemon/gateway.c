@@ -5,6 +5,12 @@
  * the order gw-view.c keeps from the kernel's verdicts), and WireGuard
  * follows that table (gw-wg.c). rosterd keeps no copy of the membership.
  * The loop sleeps until the nearest of the modules' deadlines.
+ *
+ * The gateway knows every manager of its cluster (the identity's set,
+ * which MANAGERS updates) and talks to one, the leader as far as it can
+ * tell (gw-failover.h): a move drops what was queued to the old one and
+ * states the gateway's view to the new one. No VPN interface changes for
+ * it: the tunnels follow the table, and the table the managers' one store.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +30,7 @@
 #include "netif.h"
 #include "state.h"
 #include "gw-ctl.h"
+#include "gw-failover.h"
 #include "gw-rotate.h"
 #include "gw-view.h"
 #include "gw-table.h"
@@ -52,7 +59,15 @@ struct gw {
 	struct gw_store store;
 	uint8_t pub[32];
 	struct rd_link link;
-	struct rd_peer *mp;		/* the manager */
+	struct rd_peer *mp;		/* the current manager's, peers[fo.cur] */
+	struct rd_peer *peers[RD_MANAGERS_MAX];	/* one per manager of id's set */
+	struct gw_failover fo;
+	/* The current manager's request the stall hook saw unacknowledged
+	 * (NULL: none), handled once rd_tick returned. */
+	struct rd_peer *stalled;
+	uint8_t stalled_type;
+	uint32_t stalled_seq;
+	bool probed;			/* rotate_probe asked the current manager */
 	int fd;
 	struct gvpn *v;
 	unsigned int nv;
@@ -342,36 +357,288 @@ static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 		drain(g, v);
 }
 
+/* ---- the managers ------------------------------------------------------------ */
+
+static const char *mgr_name(const struct gw *g, unsigned int i)
+{
+	return rd_ntop(&g->id.managers[i].control_addr);
+}
+
+/* The gateway's view, to a manager it has just moved to: what was queued
+ * to the one before is gone, so every VPN says again where it stands,
+ * through the paths that said it first. Nothing else changes: the tables
+ * and the tunnels stay as they are, and the new manager's answers are
+ * applied by generation as any manager's. */
+static void state_all(struct gw *g)
+{
+	for (unsigned int i = 0; i < g->nv; i++) {
+		struct gvpn *v = &g->v[i];
+		struct gw_local t;
+
+		/* Parts of a list from the one before do not mix with the
+		 * new one's. */
+		gw_view_asm_reset(&v->view);
+		if (v->removed)
+			continue;
+		if (v->leaving)
+			send_simple(g, RD_LEAVE_REQ, v->conf->id);
+		else if (!gw_table_get(g->rh, v->conf->id, &t, NULL) && t.have)
+			state_view(g, v);
+		else
+			send_join_req(g, v);
+	}
+}
+
+/*
+ * A ROTATE waits for the current manager to show that it leads (a standby
+ * would ACK it, and the ACK switches the key: gw-rotate.h). A leader the
+ * gateway is up to date with has nothing to say, so it is asked for one
+ * joined VPN's list, which a leader answers and a standby refuses (EROFS):
+ * either moves the rotation on. Once per manager talked to.
+ */
+static void rotate_probe(struct gw *g)
+{
+	if (g->probed || !g->rot.active || g->rot.announced || gw_failover_leads(&g->fo))
+		return;
+	/* A VPN that joins later gets a JOIN, which says as much. */
+	g->probed = true;
+	for (unsigned int i = 0; i < g->nv; i++) {
+		struct gvpn *v = &g->v[i];
+		struct gw_local t;
+
+		if (v->removed || v->leaving || gw_table_get(g->rh, v->conf->id, &t, NULL) || !t.have)
+			continue;
+		rd_info("vpn %u: asking manager %s for the list: the next key waits for the leader",
+			v->conf->id, mgr_name(g, g->fo.cur));
+		request_list(g, v);
+		return;
+	}
+}
+
+/* fo.cur changed: talk to it from now on. unanswered: the one before was
+ * silent. */
+static void switch_manager(struct gw *g, const char *why, bool unanswered)
+{
+	struct rd_peer *old = g->mp;
+
+	g->mp = g->peers[g->fo.cur];
+	if (old && old != g->mp)
+		rd_peer_flush(old);
+	rd_info("manager: now talking to %s (%s)", mgr_name(g, g->fo.cur), why);
+	gw_rotate_peer(&g->rot, g->mp, gw_failover_leads(&g->fo), unanswered);
+	/* Before the views: its list request stands for that VPN's. */
+	g->probed = false;
+	rotate_probe(g);
+	state_all(g);
+}
+
+/* The stall hook (rel.h): noted only, rd_tick is walking the queues. */
+static void on_stall(struct rd_link *l, struct rd_peer *p, const struct rd_pending *pm)
+{
+	struct gw *g = l->priv;
+
+	if (p != g->mp || g->stalled)
+		return;
+	g->stalled = p;
+	g->stalled_type = pm->type;
+	g->stalled_seq = pm->seq;
+}
+
+static void handle_stall(struct gw *g)
+{
+	unsigned int was = g->fo.cur;
+	char why[160];
+
+	if (g->stalled == g->mp && gw_failover_silent(&g->fo, was)) {
+		snprintf(why, sizeof(why), "%s did not acknowledge %s seq %u after %d retransmissions",
+			 mgr_name(g, was), rd_type_name(g->stalled_type), g->stalled_seq,
+			 GW_FAILOVER_RETRANSMITS);
+		switch_manager(g, why, true);
+	}
+	g->stalled = NULL;
+}
+
+/* A message other than EROFS from manager i: it leads, as far as the
+ * gateway can tell. */
+static void heard_from(struct gw *g, unsigned int i, const struct rd_msg *m)
+{
+	char why[96];
+
+	if (gw_failover_heard(&g->fo, i)) {
+		snprintf(why, sizeof(why), "%s from it", rd_type_name(m->type));
+		switch_manager(g, why, false);
+	} else {
+		/* A ROTATE held for a manager that may be a standby goes now. */
+		gw_rotate_peer(&g->rot, g->mp, gw_failover_leads(&g->fo), false);
+	}
+}
+
+/* EROFS from manager i: a standby, which did not serve the request
+ * (m->ref_seq) and names the leader it knows (m->dev), if any. */
+static void handle_standby(struct gw *g, unsigned int i, const struct rd_msg *m)
+{
+	int leader = m->has_dev ? rd_identity_manager(&g->id, &m->dev) : -1;
+	char why[192];
+
+	rd_warn("manager %s is a standby: %s", mgr_name(g, i), m->text[0] ? m->text : "-");
+	if (m->has_dev && leader < 0)
+		rd_warn("the leader it names, %s, is not a manager this gateway knows",
+			rd_ntop(&m->dev));
+	if (gw_failover_standby(&g->fo, i, leader)) {
+		if ((int)g->fo.cur == leader)
+			snprintf(why, sizeof(why), "%s is a standby and names it the leader",
+				 mgr_name(g, i));
+		else
+			snprintf(why, sizeof(why), "%s is a standby and knows no leader of the set; "
+				 "the next one", mgr_name(g, i));
+		switch_manager(g, why, false);
+		return;
+	}
+	if (i != g->fo.cur)
+		return;
+	/* No other manager to ask (a set of one): the refused JOIN_REQ is
+	 * asked again later, as after no answer; a SYNC_REQ is repeated by
+	 * the periodic sync. */
+	for (unsigned int k = 0; k < g->nv; k++) {
+		struct gvpn *v = &g->v[k];
+
+		if (m->has_ref && v->join_seq == m->ref_seq && !v->leaving && !v->removed) {
+			rd_warn("vpn %u: no other manager to ask; re-joining in %d s", v->conf->id,
+				REJOIN_DELAY_MS / 1000);
+			v->rejoin_at = rd_now_ms() + REJOIN_DELAY_MS;
+		}
+	}
+}
+
+/* g->peers for set[n]: 0, or -ENOMEM (nothing changed). */
+static int peers_for(struct gw *g, const struct rd_identity *id)
+{
+	struct rd_peer *p[RD_MANAGERS_MAX];
+
+	for (unsigned int i = 0; i < id->n_managers; i++) {
+		p[i] = gw_ctl_peer(&g->link, id, i);
+		if (!p[i])
+			return -ENOMEM;
+	}
+	memcpy(g->peers, p, id->n_managers * sizeof(p[0]));
+	return 0;
+}
+
+/* The cluster's managers are set[n] (sorted, checked): on disk first, so
+ * that a restart finds them, then on rctl0 (the peers of the others go),
+ * then the choice of manager. */
+static void adopt_set(struct gw *g, const struct rd_manager *set, unsigned int n,
+		      const char *from)
+{
+	struct rd_identity next = g->id;
+	struct roster_addr cur = g->id.managers[g->fo.cur].control_addr;
+	char list[RD_MANAGERS_MAX * (ROSTER_ADDR_STRLEN + 1)] = "";
+	int ret;
+
+	memset(next.managers, 0, sizeof(next.managers));
+	memcpy(next.managers, set, n * sizeof(*set));
+	next.n_managers = n;
+	ret = peers_for(g, &next);
+	if (!ret)
+		ret = rd_identity_save(g->c->state_dir, &next);
+	if (ret) {
+		rd_err("%s/identity: cannot save the managers %s named: %s; keeping the %u known",
+		       g->c->state_dir, from, strerror(-ret), g->id.n_managers);
+		memset(&next, 0, sizeof(next));
+		return;
+	}
+	memset(g->id.managers, 0, sizeof(g->id.managers));
+	memcpy(g->id.managers, set, n * sizeof(*set));
+	g->id.n_managers = n;
+	memset(&next, 0, sizeof(next));
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "",
+			 mgr_name(g, i));
+	rd_info("managers (from %s): %s", from, list);
+	ret = gw_ctl_apply(g->c->ifname, &g->id);
+	if (ret)
+		rd_err("%s: cannot set the managers' peers: %s", g->c->ifname, strerror(-ret));
+	if (gw_failover_reset(&g->fo, n, rd_identity_manager(&g->id, &cur))) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%s is no manager of the cluster any more", rd_ntop(&cur));
+		switch_manager(g, why, false);
+	}
+}
+
+/* MANAGERS from manager i: the cluster's managers, as its leader knows
+ * them. */
+static void handle_managers(struct gw *g, unsigned int i, const struct rd_msg *m)
+{
+	struct rd_manager set[RD_MANAGERS_MAX];
+	unsigned int n = 0;
+	const char *why;
+	bool same;
+
+	if (g->store.known && m->has_store_id &&
+	    memcmp(g->store.id, m->store_id, RD_STORE_ID_LEN)) {
+		rd_warn("ignoring MANAGERS from %s: its store is not the one known", mgr_name(g, i));
+		return;
+	}
+	if (!m->n_members) {
+		rd_warn("ignoring MANAGERS from %s: no manager in it", mgr_name(g, i));
+		return;
+	}
+	if (rd_managers_from_members(&g->id, m->members, m->n_members, set, &n, &why)) {
+		rd_warn("ignoring MANAGERS from %s: %s", mgr_name(g, i), why);
+		return;
+	}
+	same = n == g->id.n_managers;
+	for (unsigned int k = 0; same && k < n; k++)
+		same = rd_manager_eq(&set[k], &g->id.managers[k]);
+	if (same) {
+		rd_dbg("MANAGERS from %s: the set known", mgr_name(g, i));
+		return;
+	}
+	{
+		char from[64];
+
+		snprintf(from, sizeof(from), "MANAGERS from %s", mgr_name(g, i));
+		adopt_set(g, set, n, from);
+	}
+}
+
 /* ---- the control channel --------------------------------------------------- */
 
-/* Checks a datagram and ACKs it; true if m is new and must be handled. */
-static bool accept_packet(struct gw *g, const uint8_t *buf, size_t len, const struct sockaddr *from,
-			  struct rd_msg *m, int *verdict)
+/* Checks a datagram and ACKs it; true if m is new and must be handled.
+ * *from: the manager it came from. */
+static bool accept_packet(struct gw *g, const uint8_t *buf, size_t len, const struct sockaddr *sa,
+			  struct rd_msg *m, int *verdict, struct roster_addr *from)
 {
+	int i = gw_ctl_from(&g->id, sa);
+	struct rd_peer *p;
 	const char *why;
 
-	if (!gw_ctl_from_manager(&g->id, from)) {
-		rd_warn("ignoring packet from %s: not the manager", rd_sa_ntop(from));
+	if (i < 0) {
+		rd_warn("ignoring packet from %s: not a manager of the cluster", rd_sa_ntop(sa));
 		return false;
 	}
+	p = g->peers[i];
+	*from = g->id.managers[i].control_addr;
 	if (rd_msg_decode(buf, len, m, &why)) {
-		rd_warn("ignoring malformed message from the manager: %s", why);
+		rd_warn("ignoring malformed message from manager %s: %s", mgr_name(g, (unsigned int)i),
+			why);
 		return false;
 	}
 	rd_metrics_msg(RD_M_RECEIVED, m->type);
 	if (m->type == RD_ACK) {
-		rd_acked(&g->link, g->mp, m->ack);
+		rd_acked(&g->link, p, m->ack);
 		rd_msg_release(m);
 		return false;
 	}
-	*verdict = rd_window_check(&g->mp->win, m->session, m->seq);
+	*verdict = rd_window_check(&p->win, m->session, m->seq);
 	if (*verdict == RD_WIN_STALE) {
-		rd_warn("ignoring %s from the manager's earlier session %u (now %u)",
-			rd_type_name(m->type), m->session, g->mp->win.session);
+		rd_warn("ignoring %s from manager %s's earlier session %u (now %u)",
+			rd_type_name(m->type), mgr_name(g, (unsigned int)i), m->session, p->win.session);
 		rd_msg_release(m);
 		return false;
 	}
-	rd_send_ack(&g->link, g->mp, m->seq);
+	rd_send_ack(&g->link, p, m->seq);
 	if (*verdict == RD_WIN_DUP) {
 		rd_msg_release(m);
 		return false;
@@ -379,27 +646,45 @@ static bool accept_packet(struct gw *g, const uint8_t *buf, size_t len, const st
 	return true;
 }
 
-static void handle_msg(struct gw *g, struct rd_msg *m, int verdict)
+static void handle_msg(struct gw *g, struct rd_msg *m, int verdict, const struct roster_addr *from)
 {
+	int i = rd_identity_manager(&g->id, from);
+	unsigned int was = g->fo.cur;
 	struct gvpn *v;
 
-	rd_dbg("<- manager %s seq %u vpn %u gen %llu", rd_type_name(m->type), m->seq, m->vpn,
-	       (unsigned long long)m->gen);
-	if (verdict == RD_WIN_NEW_SESSION) {
-		/* Its table is restored at the generations we know: stating
-		 * our views costs it no list unless one of us is behind. */
+	rd_dbg("<- manager %s %s seq %u vpn %u gen %llu", rd_ntop(from), rd_type_name(m->type),
+	       m->seq, m->vpn, (unsigned long long)m->gen);
+	/* A MANAGERS earlier in the burst left it out. */
+	if (i < 0) {
+		rd_dbg("ignoring %s from %s: no manager of the cluster any more",
+		       rd_type_name(m->type), rd_ntop(from));
+		goto out;
+	}
+	if (m->type == RD_ERROR && m->has_err && m->err == EROFS) {
+		handle_standby(g, (unsigned int)i, m);
+		goto out;
+	}
+	heard_from(g, (unsigned int)i, m);
+	/* Its table is restored at the generations we know: stating our
+	 * views costs it no list unless one of us is behind. A move stated
+	 * them already. */
+	if (verdict == RD_WIN_NEW_SESSION && g->fo.cur == was) {
 		rd_info("the manager restarted; stating every VPN's view");
-		for (unsigned int i = 0; i < g->nv; i++)
-			if (!g->v[i].removed && !(m->has_vpn && m->vpn == g->v[i].conf->id))
-				state_view(g, &g->v[i]);
+		for (unsigned int k = 0; k < g->nv; k++)
+			if (!g->v[k].removed && !(m->has_vpn && m->vpn == g->v[k].conf->id))
+				state_view(g, &g->v[k]);
+	}
+	if (m->type == RD_MANAGERS) {
+		handle_managers(g, (unsigned int)i, m);
+		goto out;
 	}
 	if (m->type == RD_ERROR) {
 		if (gw_rotate_error(&g->rot, m))
 			goto out;
-		for (unsigned int i = 0; i < g->nv; i++)
-			if (m->has_ref && g->v[i].join_seq == m->ref_seq)
+		for (unsigned int k = 0; k < g->nv; k++)
+			if (m->has_ref && g->v[k].join_seq == m->ref_seq)
 				rd_err("vpn %u: the manager refused to join us: %s (%s)",
-				       g->v[i].conf->id, m->text[0] ? m->text : "-", strerror((int)m->err));
+				       g->v[k].conf->id, m->text[0] ? m->text : "-", strerror((int)m->err));
 		if (!m->has_ref)
 			rd_err("the manager reports: %s", m->text);
 		goto out;
@@ -441,7 +726,8 @@ static void on_done(struct rd_link *l, struct rd_peer *p, const struct rd_pendin
 	v = vpn_find(g, pm->vpn);
 	if (!v || v->leaving)
 		return;
-	/* The manager is unreachable: start over with a JOIN_REQ later. */
+	/* The manager is unreachable (with several, the stall hook moved on
+	 * long before this): start over with a JOIN_REQ later. */
 	if (pm->type == RD_JOIN_REQ || pm->type == RD_SYNC_REQ) {
 		rd_warn("vpn %u: no answer from the manager; re-joining in %d s", v->conf->id,
 			REJOIN_DELAY_MS / 1000);
@@ -461,6 +747,8 @@ static void recv_all(struct gw *g)
 {
 	static struct rd_msg batch[RECV_BATCH];
 	static int verdict[RECV_BATCH];
+	/* By address, not index: a MANAGERS in the burst changes the set. */
+	static struct roster_addr sender[RECV_BATCH];
 	unsigned int k = 0;
 
 	for (int i = 0; i < RECV_BATCH; i++) {
@@ -471,11 +759,12 @@ static void recv_all(struct gw *g)
 
 		if (n < 0)
 			break;
-		if (accept_packet(g, buf, (size_t)n, (struct sockaddr *)&from, &batch[k], &verdict[k]))
+		if (accept_packet(g, buf, (size_t)n, (struct sockaddr *)&from, &batch[k], &verdict[k],
+				  &sender[k]))
 			k++;
 	}
 	for (unsigned int i = 0; i < k; i++)
-		handle_msg(g, &batch[i], verdict[i]);
+		handle_msg(g, &batch[i], verdict[i], &sender[i]);
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -552,9 +841,12 @@ static int setup(struct gw *g, struct rd_config *c)
 	rd_link_init(&g->link, g->fd, (int)c->retry_ms, 8, on_done);
 	g->link.session = rd_session_next(c->state_dir);
 	g->link.priv = g;
-	g->mp = gw_ctl_manager(&g->link, &g->id);
-	if (!g->mp)
+	g->link.stall = on_stall;
+	g->link.stall_retx = GW_FAILOVER_RETRANSMITS;
+	if (peers_for(g, &g->id))
 		return -ENOMEM;
+	gw_failover_init(&g->fo, g->id.n_managers, gw_ctl_first(&g->id));
+	g->mp = g->peers[g->fo.cur];
 	g->v = calloc(c->n_vpns ? c->n_vpns : 1, sizeof(*g->v));
 	if (!g->v)
 		return -ENOMEM;
@@ -577,13 +869,14 @@ static int setup(struct gw *g, struct rd_config *c)
 		return ret;
 	}
 	gw_rotate_init(&g->rot, c, &g->id, g->pub, &g->wg, &g->link, g->mp);
-	g->status = (struct gw_status_src){ .c = c, .id = &g->id, .rh = g->rh };
+	gw_rotate_peer(&g->rot, g->mp, gw_failover_leads(&g->fo), false);
+	g->status = (struct gw_status_src){ .c = c, .id = &g->id, .rh = g->rh, .fo = &g->fo };
 	/* Without it `rosterd status` reads the state: a warning only. */
 	if (ctl_sock_open(&g->ctl, c->state_dir, gw_status_request, &g->status, errbuf,
 			  sizeof(errbuf)))
 		rd_warn("no control socket (rosterd status reads the state): %s", errbuf);
-	rd_info("gateway %s up: %s, manager %s:%u, key %s, %u VPN(s)", rd_ntop(&g->id.id),
-		c->ifname, rd_ntop(&g->id.control_addr), g->id.control_port, pub, g->nv);
+	rd_info("gateway %s up: %s, manager %s:%u (of %u), key %s, %u VPN(s)", rd_ntop(&g->id.id),
+		c->ifname, mgr_name(g, g->fo.cur), g->id.control_port, g->id.n_managers, pub, g->nv);
 	return 0;
 }
 
@@ -635,9 +928,17 @@ int rd_gateway_run(struct rd_config *c)
 		int64_t now = rd_now_ms();
 		int timeout = rd_tick(&g->link, now);
 
+		/* A move sends to the new manager: its deadlines count too. */
+		if (g->stalled) {
+			handle_stall(g);
+			timeout = rd_tick(&g->link, now);
+		}
+
 		vpn_timers(g, leaving, now, &timeout);
-		if (!leaving)
+		if (!leaving) {
 			next_deadline(&timeout, now + gw_rotate_tick(&g->rot, now), now);
+			rotate_probe(g);
+		}
 		next_deadline(&timeout, gw_metrics_tick(c, g->rh, now), now);
 		if (leaving) {
 			if (rd_idle(&g->link) || now >= leave_deadline)

@@ -9,36 +9,50 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gw-ctl.h"
 #include "gw-status.h"
 #include "gw-table.h"
 #include "netif.h"
 #include "status-wg.h"
 #include "util.h"
 
-/* The control tunnel's peer, as the manager the gateway talks to. One
- * manager per identity today; the list has room for more (#13). */
-static json_t *managers_json(const struct rd_config *c, const struct rd_identity *id)
+/* The manager the daemon talks to, or (no daemon) would start with. */
+static unsigned int in_use(const struct gw_status_src *s)
 {
-	char key[45], ep[80];
-	json_t *peers, *p;
+	return s->fo ? s->fo->cur : gw_ctl_first(s->id);
+}
+
+/* Every manager of the cluster with its control tunnel peer (the rctl0
+ * peer with its key), and which one is in use. */
+static json_t *managers_json(const struct gw_status_src *s)
+{
+	const struct rd_config *c = s->c;
+	const struct rd_identity *id = s->id;
+	json_t *peers, *list = json_array();
 	int err;
 
-	rd_key_b64(id->manager_key, key);
 	peers = status_wg_peers(c->ifname, NULL, &err);
-	p = peers ? status_wg_find(peers, key) : NULL;
-	json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:b, s:I, s:I, s:I}",
-		"control_address", rd_ntop(&id->control_addr),
-		"control_port", (int)id->control_port,
-		"endpoint", roster_endpoint_format(&id->manager_endpoint, id->manager_port, ep,
-						   sizeof(ep)),
-		"public_key", key,
-		"in_use", 1,
-		"latest_handshake", p ? json_integer_value(json_object_get(p, "latest_handshake")) : 0,
-		"transfer_rx", p ? json_integer_value(json_object_get(p, "transfer_rx")) : 0,
-		"transfer_tx", p ? json_integer_value(json_object_get(p, "transfer_tx")) : 0);
+	for (unsigned int i = 0; i < id->n_managers; i++) {
+		const struct rd_manager *mg = &id->managers[i];
+		char key[45], ep[80];
+		json_t *p;
 
+		rd_key_b64(mg->key, key);
+		p = peers ? status_wg_find(peers, key) : NULL;
+		json_array_append_new(list, json_pack(
+			"{s:s, s:i, s:s, s:s, s:b, s:I, s:I, s:I}",
+			"control_address", rd_ntop(&mg->control_addr),
+			"control_port", (int)id->control_port,
+			"endpoint", roster_endpoint_format(&mg->endpoint, mg->port, ep, sizeof(ep)),
+			"public_key", key,
+			"in_use", i == in_use(s),
+			"latest_handshake",
+			p ? json_integer_value(json_object_get(p, "latest_handshake")) : 0,
+			"transfer_rx", p ? json_integer_value(json_object_get(p, "transfer_rx")) : 0,
+			"transfer_tx", p ? json_integer_value(json_object_get(p, "transfer_tx")) : 0));
+	}
 	json_decref(peers);
-	return json_pack("[o]", m);
+	return list;
 }
 
 /* Each WireGuard peer named by the member that has its key. */
@@ -115,8 +129,8 @@ json_t *gw_status_json(const struct gw_status_src *s, long pid)
 			 "interface", c->ifname,
 			 "endpoint", c->has_endpoint ? json_string(rd_ntop(&c->endpoint)) : json_null(),
 			 "store_identity", hex[0] ? json_string(hex) : json_null(),
-			 "managers", managers_json(c, id),
-			 "manager_in_use", rd_ntop(&id->control_addr),
+			 "managers", managers_json(s),
+			 "manager_in_use", rd_ntop(&id->managers[in_use(s)].control_addr),
 			 "vpns", vpns);
 }
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "gw-failover.h"
 #include "state.h"
 
 struct roster_handle;
@@ -23,6 +24,9 @@ struct gw_status_src {
 	const struct rd_config *c;
 	const struct rd_identity *id;
 	struct roster_handle *rh;	/* the gateway's table; NULL: unavailable */
+	/* Which manager the daemon talks to; NULL (no daemon): the one it
+	 * starts with (gw_ctl_first). */
+	const struct gw_failover *fo;
 };
 
 json_t *gw_status_json(const struct gw_status_src *s, long pid);
