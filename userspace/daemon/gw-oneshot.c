@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rosterd gateway: the one-shot commands `rosterd redeem` (enrolment with
- * an invitation token) and `rosterd leave`, each a short exchange with the
- * manager on a link of its own.
+ * an invitation token) and `rosterd leave`, each a short exchange with a
+ * manager on a link of its own. leave asks the managers of the set in
+ * turn until one that leads answers: a silent one or a standby (EROFS)
+ * passes it on, to the leader it names if it names one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,13 +27,15 @@
 #include "netif.h"
 #include "state.h"
 #include "gw-ctl.h"
+#include "gw-failover.h"
 
 /* The manager repeats ENROLLED up to 8 times, backing off to RD_RETRY_CAP_MS. */
 #define ENROLL_WAIT_MS (8 * RD_RETRY_CAP_MS + 5000)
 
 struct oneshot {
 	struct rd_link link;
-	struct rd_peer *mp;
+	struct rd_peer *mp;		/* the manager asked, at ... */
+	struct roster_addr to;		/* ... this control address */
 	const struct rd_identity *id;
 	uint32_t req_seq;
 	bool acked, answered, failed, gave_up;
@@ -42,8 +46,7 @@ static void oneshot_done(struct rd_link *l, struct rd_peer *p, const struct rd_p
 {
 	struct oneshot *o = l->priv;
 
-	(void)p;
-	if (pm->seq != o->req_seq)
+	if (p != o->mp || pm->seq != o->req_seq)
 		return;
 	if (acked)
 		o->acked = true;
@@ -64,8 +67,7 @@ static void oneshot_recv(struct oneshot *o, uint8_t want)
 
 		if (n < 0)
 			return;
-		if (rd_from_sockaddr((struct sockaddr *)&from, &a, NULL) ||
-		    !rd_addr_eq(&a, &o->id->control_addr))
+		if (rd_from_sockaddr((struct sockaddr *)&from, &a, NULL) || !rd_addr_eq(&a, &o->to))
 			continue;
 		if (rd_msg_decode(buf, (size_t)n, &m, &why)) {
 			rd_warn("ignoring malformed message from the manager: %s", why);
@@ -168,6 +170,21 @@ static int oneshot_open(struct oneshot *o, const struct rd_config *c, const stru
 	o->link.session = rd_session_next(c->state_dir);
 	o->link.priv = o;
 	o->mp = gw_ctl_manager(&o->link, id);
+	o->to = id->control_addr;
+	return o->mp ? 0 : -ENOMEM;
+}
+
+/* Ask manager i of the set from now on, afresh. */
+static int oneshot_target(struct oneshot *o, unsigned int i)
+{
+	/* What the one before still retransmits would only confuse. */
+	if (o->mp)
+		rd_peer_flush(o->mp);
+	o->mp = gw_ctl_peer(&o->link, o->id, i);
+	o->to = o->id->managers[i].control_addr;
+	o->acked = o->answered = o->failed = o->gave_up = false;
+	rd_msg_release(&o->reply);
+	memset(&o->reply, 0, sizeof(o->reply));
 	return o->mp ? 0 : -ENOMEM;
 }
 
@@ -365,6 +382,7 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 	id.manager_port = t.manager_port;
 	id.control_addr = t.control_addr;
 	id.control_port = t.control_port;
+	rd_identity_single(&id);
 	roster_endpoint_format(&t.manager_endpoint, t.manager_port, ep, sizeof(ep));
 	/* On disk before the key leaves the host. */
 	ret = rd_identity_pending_save(c->state_dir, &id);
@@ -403,6 +421,20 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 		id.has_store_id = true;
 		memcpy(id.store_id, o.reply.store_id, sizeof(id.store_id));
 	}
+	/* Every manager of the cluster, so that the gateway can follow its
+	 * leader; a manager of an earlier version names none. */
+	if (o.reply.n_members) {
+		struct rd_manager set[RD_MANAGERS_MAX];
+		unsigned int n = 0;
+
+		if (rd_managers_from_members(&id, o.reply.members, o.reply.n_members, set, &n, &why)) {
+			rd_warn("the cluster's managers in ENROLLED: %s; knowing only the one at %s",
+				why, ep);
+		} else {
+			memcpy(id.managers, set, sizeof(set));
+			id.n_managers = n;
+		}
+	}
 	/* Saved at once: the manager may commit the enrolment on our ACK. */
 	ret = rd_identity_pending_commit(c->state_dir, &id);
 	if (ret) {
@@ -421,30 +453,74 @@ int rd_cmd_redeem(struct rd_config *c, const char *token)
 	return ret;
 }
 
+/* The manager to ask after i of the set: the leader a standby named, if
+ * not asked yet, else the next not asked yet in the set's order; -1 if
+ * every one was. */
+static int next_manager(const struct rd_identity *id, unsigned int i, int leader,
+			const bool *asked)
+{
+	if (leader >= 0 && !asked[leader])
+		return leader;
+	for (unsigned int k = 1; k < id->n_managers; k++) {
+		unsigned int j = (i + k) % id->n_managers;
+
+		if (!asked[j])
+			return (int)j;
+	}
+	return -1;
+}
+
 int rd_cmd_leave(struct rd_config *c, uint32_t vpn)
 {
 	struct rd_identity id;
-	struct rd_msg req = { .type = RD_LEAVE_REQ, .has_vpn = true, .vpn = vpn };
 	struct oneshot o;
-	int ret;
+	bool asked[RD_MANAGERS_MAX] = { false };
+	unsigned int i;
+	int ret, next;
 
 	ret = rd_identity_load(c->state_dir, &id);
 	if (ret) {
 		rd_err("%s/identity: %s", c->state_dir, ret == -ENOENT ? "not enrolled" : strerror(-ret));
 		return ret;
 	}
-	ret = oneshot_open(&o, c, &id, 6, true);
+	/* One manager: it is asked as long as ever. Several: each as long as
+	 * the daemon waits for one before it moves on (gw-failover.h). */
+	ret = oneshot_open(&o, c, &id, id.n_managers > 1 ? GW_FAILOVER_RETRANSMITS + 1 : 6, true);
 	if (ret)
 		return ret;
-	/* The daemon may be running: one counter orders both. */
-	o.req_seq = o.mp->next_seq;
-	ret = rd_send(&o.link, o.mp, &req);
-	if (!ret)
+	for (i = gw_ctl_first(&id);; i = (unsigned int)next) {
+		struct rd_msg req = { .type = RD_LEAVE_REQ, .has_vpn = true, .vpn = vpn };
+		int leader = -1;
+
+		asked[i] = true;
+		ret = oneshot_target(&o, i);
+		if (ret)
+			break;
+		/* The daemon may be running: one counter orders both. */
+		o.req_seq = o.mp->next_seq;
+		ret = rd_send(&o.link, o.mp, &req);
+		if (ret)
+			break;
 		oneshot_run(&o, 0, 0, pred_acked);
-	/* The manager ACKs first, then sends ERROR if the leave failed. */
-	if (o.acked && !o.failed)
-		oneshot_run(&o, 0, rd_now_ms() + 300 + (int64_t)c->retry_ms, pred_failed);
-	if (o.failed) {
+		/* The manager ACKs first, then sends ERROR if the leave failed. */
+		if (o.acked && !o.failed)
+			oneshot_run(&o, 0, rd_now_ms() + 300 + (int64_t)c->retry_ms, pred_failed);
+		if (o.failed && o.reply.err == EROFS) {
+			leader = o.reply.has_dev ? rd_identity_manager(&id, &o.reply.dev) : -1;
+			rd_warn("vpn %u: manager %s is a standby: %s", vpn, rd_ntop(&o.to),
+				o.reply.text[0] ? o.reply.text : "-");
+		} else if (!o.acked && !o.failed && id.n_managers > 1) {
+			rd_warn("vpn %u: no answer from manager %s", vpn, rd_ntop(&o.to));
+		} else {
+			break;
+		}
+		next = next_manager(&id, i, leader, asked);
+		if (next < 0)
+			break;
+	}
+	if (ret) {
+		rd_err("vpn %u: %s", vpn, strerror(-ret));
+	} else if (o.failed) {
 		rd_err("vpn %u: the manager refused: %s", vpn,
 		       o.reply.text[0] ? o.reply.text : strerror((int)o.reply.err));
 		ret = -EPERM;
@@ -456,5 +532,6 @@ int rd_cmd_leave(struct rd_config *c, uint32_t vpn)
 		ret = 0;
 	}
 	oneshot_close(&o);
+	memset(&id, 0, sizeof(id));
 	return ret;
 }
