@@ -510,17 +510,15 @@ static void handle_standby(struct gw *g, unsigned int i, const struct rd_msg *m)
 	}
 }
 
-/* g->peers for set[n]: 0, or -ENOMEM (nothing changed). */
-static int peers_for(struct gw *g, const struct rd_identity *id)
+/* The reliable layer's destination of each manager of id's set: 0, or
+ * -ENOMEM. */
+static int peers_for(struct gw *g, const struct rd_identity *id, struct rd_peer **p)
 {
-	struct rd_peer *p[RD_MANAGERS_MAX];
-
 	for (unsigned int i = 0; i < id->n_managers; i++) {
 		p[i] = gw_ctl_peer(&g->link, id, i);
 		if (!p[i])
 			return -ENOMEM;
 	}
-	memcpy(g->peers, p, id->n_managers * sizeof(p[0]));
 	return 0;
 }
 
@@ -532,13 +530,14 @@ static void adopt_set(struct gw *g, const struct rd_manager *set, unsigned int n
 {
 	struct rd_identity next = g->id;
 	struct roster_addr cur = g->id.managers[g->fo.cur].control_addr;
+	struct rd_peer *peers[RD_MANAGERS_MAX];
 	char list[RD_MANAGERS_MAX * (ROSTER_ADDR_STRLEN + 1)] = "";
 	int ret;
 
 	memset(next.managers, 0, sizeof(next.managers));
 	memcpy(next.managers, set, n * sizeof(*set));
 	next.n_managers = n;
-	ret = peers_for(g, &next);
+	ret = peers_for(g, &next, peers);
 	if (!ret)
 		ret = rd_identity_save(g->c->state_dir, &next);
 	if (ret) {
@@ -550,6 +549,7 @@ static void adopt_set(struct gw *g, const struct rd_manager *set, unsigned int n
 	memset(g->id.managers, 0, sizeof(g->id.managers));
 	memcpy(g->id.managers, set, n * sizeof(*set));
 	g->id.n_managers = n;
+	memcpy(g->peers, peers, n * sizeof(peers[0]));
 	memset(&next, 0, sizeof(next));
 	for (unsigned int i = 0; i < n; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "",
@@ -843,7 +843,7 @@ static int setup(struct gw *g, struct rd_config *c)
 	g->link.priv = g;
 	g->link.stall = on_stall;
 	g->link.stall_retx = GW_FAILOVER_RETRANSMITS;
-	if (peers_for(g, &g->id))
+	if (peers_for(g, &g->id, g->peers))
 		return -ENOMEM;
 	gw_failover_init(&g->fo, g->id.n_managers, gw_ctl_first(&g->id));
 	g->mp = g->peers[g->fo.cur];
