@@ -32,7 +32,7 @@ int gw_ctl_apply(const char *ifname, const struct rd_identity *id)
 			rd_prefix_mask(&ips[i]);
 		}
 		memcpy(peers[i].key, m->key, 32);
-		peers[i].has_endpoint = true;
+		peers[i].has_endpoint = m->endpoint.family != 0;
 		peers[i].endpoint = m->endpoint;
 		peers[i].port = m->port;
 		peers[i].n_allowed = 1;

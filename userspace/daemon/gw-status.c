@@ -40,10 +40,12 @@ static json_t *managers_json(const struct gw_status_src *s)
 		rd_key_b64(mg->key, key);
 		p = peers ? status_wg_find(peers, key) : NULL;
 		json_array_append_new(list, json_pack(
-			"{s:s, s:i, s:s, s:s, s:b, s:I, s:I, s:I}",
+			"{s:s, s:i, s:o, s:s, s:b, s:I, s:I, s:I}",
 			"control_address", rd_ntop(&mg->control_addr),
 			"control_port", (int)id->control_port,
-			"endpoint", roster_endpoint_format(&mg->endpoint, mg->port, ep, sizeof(ep)),
+			"endpoint", mg->endpoint.family ?
+				json_string(roster_endpoint_format(&mg->endpoint, mg->port, ep,
+								   sizeof(ep))) : json_null(),
 			"public_key", key,
 			"in_use", i == in_use(s),
 			"latest_handshake",

@@ -15,7 +15,8 @@
  *                digits: the manager's store, once known; identities
  *                written by earlier versions lack it), and one line per
  *                manager of the cluster, "manager KEY ENDPOINT:PORT
- *                CONTROL-ADDRESS", unless the set is just the manager
+ *                CONTROL-ADDRESS" (ENDPOINT:PORT "-": none known, rctl0
+ *                waits for its handshake), unless the set is just the manager
  *                enrolled with (so that a one-manager identity is as
  *                earlier versions wrote it, and they read every one)
  *   identity.pending
@@ -176,8 +177,10 @@ static int set_check(const struct rd_identity *id, struct rd_manager *m, unsigne
 			*why = "a manager's control address outside the control prefix";
 			return -EINVAL;
 		}
-		if ((x->endpoint.family != AF_INET && x->endpoint.family != AF_INET6) || !x->port) {
-			*why = "a manager without an endpoint";
+		/* No endpoint (family 0) is one: rctl0 waits for its handshake. */
+		if ((x->endpoint.family && x->endpoint.family != AF_INET &&
+		     x->endpoint.family != AF_INET6) || !x->endpoint.family != !x->port) {
+			*why = "a manager with half an endpoint";
 			return -EINVAL;
 		}
 	}
@@ -209,14 +212,16 @@ int rd_managers_from_members(const struct rd_identity *id, const struct roster_m
 	}
 	memset(out, 0, RD_MANAGERS_MAX * sizeof(*out));
 	for (unsigned int i = 0; i < n; i++) {
-		if (!mb[i].has_key || !mb[i].has_endpoint) {
-			*why = "a manager without a key or an endpoint";
+		if (!mb[i].has_key) {
+			*why = "a manager without a key";
 			return -EINVAL;
 		}
 		out[i].control_addr = mb[i].id;
 		memcpy(out[i].key, mb[i].key, 32);
-		out[i].endpoint = mb[i].endpoint;
-		out[i].port = mb[i].port;
+		if (mb[i].has_endpoint) {
+			out[i].endpoint = mb[i].endpoint;
+			out[i].port = mb[i].port;
+		}
 	}
 	if (set_check(id, out, n, why))
 		return -EINVAL;
@@ -234,7 +239,7 @@ static bool set_is_single(const struct rd_identity *id)
 	       (!id->n_managers || rd_manager_eq(&id->managers[0], &one.managers[0]));
 }
 
-/* "KEY ENDPOINT:PORT CONTROL-ADDRESS" */
+/* "KEY ENDPOINT:PORT CONTROL-ADDRESS", ENDPOINT:PORT "-" for none */
 static int manager_parse(char *v, struct rd_manager *m)
 {
 	char *save = NULL, *key = strtok_r(v, " ", &save), *ep = strtok_r(NULL, " ", &save);
@@ -242,7 +247,7 @@ static int manager_parse(char *v, struct rd_manager *m)
 
 	memset(m, 0, sizeof(*m));
 	if (!key || !ep || !ctl || strtok_r(NULL, " ", &save) || rd_key_from_b64(key, m->key) ||
-	    roster_endpoint_parse(ep, &m->endpoint, &m->port) || !m->port ||
+	    (strcmp(ep, "-") && (roster_endpoint_parse(ep, &m->endpoint, &m->port) || !m->port)) ||
 	    roster_addr_parse(ctl, &m->control_addr))
 		return -EINVAL;
 	return 0;
@@ -409,7 +414,10 @@ static int identity_write(const char *dir, const char *name, const struct rd_ide
 		const struct rd_manager *m = &id->managers[i];
 
 		rd_key_b64(m->key, mk);
-		roster_endpoint_format(&m->endpoint, m->port, ep, sizeof(ep));
+		if (m->endpoint.family)
+			roster_endpoint_format(&m->endpoint, m->port, ep, sizeof(ep));
+		else
+			snprintf(ep, sizeof(ep), "-");
 		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "manager %s %s %s\n", mk, ep,
 				      rd_ntop(&m->control_addr));
 	}

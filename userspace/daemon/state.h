@@ -46,6 +46,7 @@ int rd_state_key(const char *dir, uint8_t priv[32], bool create);
 struct rd_manager {
 	struct roster_addr control_addr;
 	uint8_t key[32];
+	/* family 0: none known (the manager's handshake teaches rctl0) */
 	struct roster_addr endpoint;
 	uint16_t port;
 };
@@ -82,8 +83,8 @@ bool rd_manager_eq(const struct rd_manager *a, const struct rd_manager *b);
 /*
  * A set of managers as MANAGERS or ENROLLED name them (members, n) into
  * out[] (room for RD_MANAGERS_MAX), sorted, for the gateway id: 0, or
- * -EINVAL with *why if it is empty or too big, or a manager has no key
- * or endpoint, or a control address is not a host of id's control prefix
+ * -EINVAL with *why if it is empty or too big, or a manager has no key,
+ * or a control address is not a host of id's control prefix
  * (rctl0 routes only that) or is id's own, or two managers share a
  * control address or a key (WireGuard peers are told apart by both).
  */

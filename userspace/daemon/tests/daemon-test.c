@@ -1074,7 +1074,20 @@ static void t_identity_managers(void)
 	EXPECT(rd_managers_from_members(&id, mb, RD_MANAGERS_MAX, set, &n, &why) == 0 &&
 	       n == RD_MANAGERS_MAX);
 	EXPECT(rd_managers_from_members(&id, mb, RD_MANAGERS_MAX + 1, set, &n, &why) == -EINVAL);
+	/* a manager without an endpoint (none known yet): "-" in the file */
 	mb[1].has_endpoint = false;
+	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == 0 && n == 2 &&
+	       !set[1].endpoint.family && !set[1].port);
+	memcpy(id.managers, set, sizeof(set));
+	id.n_managers = n;
+	EXPECT(rd_identity_save(dir, &id) == 0 && rd_read_file(path, &text) == 0);
+	EXPECT(text && strstr(text, "\nmanager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= - "
+				    "10.255.0.2\n"));
+	free(text);
+	text = NULL;
+	EXPECT(rd_identity_load(dir, &back) == 0 && back.n_managers == 2 &&
+	       rd_manager_eq(&back.managers[1], &set[1]) && !back.managers[1].endpoint.family);
+	mb[1].has_key = false;
 	EXPECT(rd_managers_from_members(&id, mb, 2, set, &n, &why) == -EINVAL);
 	mb[1] = set_member(2);
 	memcpy(mb[1].key, mb[0].key, 32);
@@ -1108,6 +1121,9 @@ static void t_identity_managers(void)
 	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
 	write_text(dir, OLD_IDENTITY
 		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= 192.0.2.2 10.255.0.2\n");
+	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
+	write_text(dir, OLD_IDENTITY
+		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= -:5 10.255.0.2\n");
 	EXPECT(rd_identity_load(dir, &back) == -EINVAL);
 	write_text(dir, OLD_IDENTITY
 		   "manager QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI= 192.0.2.2:51802 10.255.0.2 x\n");
