@@ -30,6 +30,7 @@ enum rd_type {
 	RD_ENROLLED,
 	RD_ERROR,
 	RD_ROTATE,		/* gateway -> manager: its next key (gw-rotate.h) */
+	RD_MANAGERS,
 	__RD_TYPE_MAX
 };
 

@@ -220,3 +220,17 @@ int rd_store_leader(struct rd_store *s, char *name, size_t len)
 		name[0] = '\0';
 	return 0;
 }
+
+int rd_store_manager_put(struct rd_store *s, const struct rd_store_manager *mg)
+{
+	return s->et ? rd_store_etcd_manager_put(s->et, mg) : 0;
+}
+
+int rd_store_managers(struct rd_store *s, struct rd_store_manager *out, unsigned int max,
+		      unsigned int *n)
+{
+	if (s->et)
+		return rd_store_etcd_managers(s->et, out, max, n);
+	*n = 0;
+	return 0;
+}
