@@ -459,15 +459,44 @@ static void t_standby(void)
 	mgr_lists_free(&m);
 }
 
+/* [manager] name and lease-ttl: defaults, bounds, and the characters a
+ * store key and a log word can hold. */
+static void t_lead_config(void)
+{
+	struct rd_config c;
+	char err[256];
+
+	EXPECT(!rd_config_parse("[manager]\ncontrol-address = 10.255.0.3\n", RD_ROLE_MANAGER, &c,
+				err, sizeof(err)));
+	EXPECT(!strcmp(c.name, "10.255.0.3") && c.lease_ttl == RD_LEASE_TTL_DEFAULT);
+	EXPECT(!rd_config_parse("[manager]\nname = m-1.a_b:c\nlease-ttl = 2\n", RD_ROLE_MANAGER,
+				&c, err, sizeof(err)));
+	EXPECT(!strcmp(c.name, "m-1.a_b:c") && c.lease_ttl == 2);
+	EXPECT(!rd_config_parse("[manager]\nlease-ttl = 1m\n", RD_ROLE_MANAGER, &c, err,
+				sizeof(err)) && c.lease_ttl == 60);
+	EXPECT(rd_config_parse("[manager]\nlease-ttl = 1\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL && strstr(err, "lease-ttl: expected 2..60"));
+	EXPECT(rd_config_parse("[manager]\nlease-ttl = 61\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL);
+	EXPECT(rd_config_parse("[manager]\nname = a/b\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL && strstr(err, "name: expected"));
+	EXPECT(rd_config_parse("[manager]\nname = a b\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL);
+	EXPECT(rd_config_parse("[manager]\nname = "
+			       "0123456789012345678901234567890123456789012345678901234567890123\n",
+			       RD_ROLE_MANAGER, &c, err, sizeof(err)) == -EINVAL);
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..8\n");
+	printf("KTAP version 1\n1..9\n");
 	run("restart rule: higher generation wins, store at a tie", t_verdict);
+	run("[manager] name and lease-ttl: defaults, bounds, characters", t_lead_config);
 	run("member sets compare every field roster.ko keeps", t_same_members);
 	if (setup()) {
 		printf("# setup failed: %s\n", strerror(errno));
-		printf("not ok 3 - fan-out\n");
+		printf("not ok 4 - fan-out\n");
 		return 1;
 	}
 	run("notifications are committed, then fanned out; echoes are not", t_fanout);
