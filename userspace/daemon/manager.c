@@ -510,6 +510,7 @@ int rd_manager_run(struct rd_config *c)
 	ret = setup_table(m);
 	if (ret)
 		goto out;
+	mgr_lead_marks(m);
 	mgr_evict_all(m);
 	sfd = rd_signalfd();
 	if (sfd < 0) {

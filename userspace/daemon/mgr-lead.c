@@ -129,6 +129,11 @@ static int mark_all(struct mgr *m, bool follower)
 	return err;
 }
 
+int mgr_lead_marks(struct mgr *m)
+{
+	return mark_all(m, !mgr_leads(m));
+}
+
 /* Re-read the managers; true if the set changed. */
 static bool read_set(struct mgr *m)
 {

@@ -48,6 +48,9 @@ struct mgr_lead {
 /* Record this manager in the store and campaign once: the role is known
  * before the table is set up. */
 int mgr_lead_init(struct mgr *m);
+/* After the table is set up: the follower marks as the role wants them
+ * (a table kept from an earlier run may have the other role's). */
+int mgr_lead_marks(struct mgr *m);
 /* Campaign when due, and act on the outcome; ms until the next one. */
 int mgr_lead_tick(struct mgr *m, int64_t now);
 bool mgr_leads(const struct mgr *m);
