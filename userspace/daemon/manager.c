@@ -565,8 +565,9 @@ int rd_manager_run(struct rd_config *c)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					rd_info("SIGHUP: reloading gateways and invitations");
+					rd_info("SIGHUP: reloading gateways, invitations and managers");
 					mgr_ctl_reload(m);
+					mgr_lead_poll(m, true);
 					log_queues(m);
 				} else {
 					rd_info("signal %u: shutting down (tunnels stay up)", si.ssi_signo);
