@@ -182,6 +182,10 @@ static void promote(struct mgr *m)
 	 * is all there is. Then the marks go, and the requests come. */
 	if (follow(m))
 		rd_warn("leader: the table is not yet the store's; the next change reconciles it");
+	/* The copy's own notifications are read as a standby's: a VPN it
+	 * rebuilt shows a deletion that the leader would commit. */
+	if (m->mon)
+		roster_monitor_read(m->mon, mgr_on_event, m);
 	m->lead.role = MGR_LEADER;
 	mark_all(m, false);
 	snprintf(m->lead.leader, sizeof(m->lead.leader), "%s", m->c->name);
