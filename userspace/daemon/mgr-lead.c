@@ -230,15 +230,25 @@ int mgr_lead_init(struct mgr *m)
 	ret = rd_store_campaign(m->st, m->c->name, m->c->lease_ttl, &leader);
 	if (ret)
 		rd_warn("store: cannot campaign: %s; standing by", rd_store_errmsg(m->st));
-	m->lead.role = !ret && leader ? MGR_LEADER : MGR_STANDBY;
-	if (m->lead.role == MGR_LEADER)
-		snprintf(m->lead.leader, sizeof(m->lead.leader), "%s", m->c->name);
-	else if (rd_store_leader(m->st, m->lead.leader, sizeof(m->lead.leader)))
-		m->lead.leader[0] = '\0';
 	m->lead.next = rd_now_ms() + period_ms(m);
-	rd_info("%s: this manager (%s)%s%s", mgr_leads(m) ? "leader" : "standby", m->c->name,
-		mgr_leads(m) ? " leads" : " stands by; the leader is ",
-		mgr_leads(m) ? "" : (m->lead.leader[0] ? m->lead.leader : "unknown"));
+	if (!ret && leader && !rd_store_shared(m->st)) {
+		m->lead.role = MGR_LEADER;
+		snprintf(m->lead.leader, sizeof(m->lead.leader), "%s", m->c->name);
+		return 0;
+	}
+	/* On a shared store even the winner starts as a standby: its table
+	 * becomes the store's, whatever it held (another manager may have
+	 * committed since), and the first tick promotes it. */
+	m->lead.role = MGR_STANDBY;
+	if (!ret && leader) {
+		snprintf(m->lead.leader, sizeof(m->lead.leader), "%s", m->c->name);
+		m->lead.next = 0;
+		return 0;
+	}
+	if (rd_store_leader(m->st, m->lead.leader, sizeof(m->lead.leader)))
+		m->lead.leader[0] = '\0';
+	rd_info("standby: this manager (%s) stands by; the leader is %s", m->c->name,
+		m->lead.leader[0] ? m->lead.leader : "unknown");
 	return 0;
 }
 

@@ -212,6 +212,11 @@ int rd_store_resign(struct rd_store *s)
 	return s->et ? rd_store_etcd_resign(s->et) : 0;
 }
 
+bool rd_store_shared(const struct rd_store *s)
+{
+	return s->et != NULL;
+}
+
 int rd_store_leader(struct rd_store *s, char *name, size_t len)
 {
 	if (s->et)

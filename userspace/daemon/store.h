@@ -194,6 +194,9 @@ int rd_store_backup(struct rd_store *s, const char *path);
 int rd_store_campaign(struct rd_store *s, const char *name, unsigned int ttl, bool *leader);
 /* Give leadership up now (revoke the lease): a clean stop. */
 int rd_store_resign(struct rd_store *s);
+/* Shared by several managers (etcd): nobody's kernel table may win over
+ * it, since another manager may have committed since. */
+bool rd_store_shared(const struct rd_store *s);
 /* The current leader's name ("" if none; SQLite: always ""). */
 int rd_store_leader(struct rd_store *s, char *name, size_t len);
 
