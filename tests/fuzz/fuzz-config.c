@@ -108,6 +108,9 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 			  c->request_rate, c->request_burst, c->peer_queue_kib);
 			P("endpoint-check =%s\n",
 			  c->endpoint_check == RD_ENDPOINT_ANY ? "any" : "pinned");
+			if (c->name[0])
+				P("name =%s\n", c->name);
+			P("lease-ttl =%u\n", c->lease_ttl);
 			if (c->store_etcd)
 				P("store =etcd\n");
 			if (c->etcd.endpoints[0])

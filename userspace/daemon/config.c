@@ -156,8 +156,8 @@ static const char *const manager_keys[] = {
 	"interface", "state-dir", "log-level", "retry-ms", "request-rate", "request-burst",
 	"peer-queue-kib", "endpoint-check",
 	"store", "etcd-endpoints", "etcd-prefix", "etcd-cacert", "etcd-cert", "etcd-key",
-	"etcd-user", "etcd-password-file", "metrics-file", "metrics-interval",
-	NULL,
+	"etcd-user", "etcd-password-file", "metrics-file", "metrics-interval", "name",
+	"lease-ttl", NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
@@ -386,6 +386,28 @@ static int manager_key(struct parser *p, const char *k, const char *v)
 			return fail(p, "endpoint-check: expected pinned or any, got '%s'", v);
 		return 0;
 	}
+	if (!strcmp(k, "name")) {
+		size_t n = strlen(v);
+
+		/* It is a key in the store and a word in the logs. */
+		if (!n || n >= sizeof(c->name) || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") != n)
+			return fail(p, "name: expected 1..%zu letters, digits or . - _ :, got '%s'",
+				    sizeof(c->name) - 1, v);
+		strcpy(c->name, v);
+		return 0;
+	}
+	if (!strcmp(k, "lease-ttl")) {
+		unsigned long n;
+
+		/* Below 2 s one slow etcd round trip would cost the lease;
+		 * above a minute nobody would wait for the failover. */
+		if (parse_duration(v, RD_LEASE_TTL_MIN, RD_LEASE_TTL_MAX, &n))
+			return fail(p, "lease-ttl: expected %u..%u seconds, got '%s'",
+				    RD_LEASE_TTL_MIN, RD_LEASE_TTL_MAX, v);
+		c->lease_ttl = (unsigned int)n;
+		return 0;
+	}
 	if (!strncmp(k, "etcd-", 5) || !strcmp(k, "store"))
 		return store_key(p, k, v);
 	return fail(p, "unknown key '%s' in [manager]", k);
@@ -560,6 +582,7 @@ static void defaults(struct rd_config *c, enum rd_role role)
 	c->request_burst = 100;
 	c->peer_queue_kib = 1024;
 	c->metrics_interval = 15;
+	c->lease_ttl = RD_LEASE_TTL_DEFAULT;
 	strcpy(c->ifname, "rctl0");
 	roster_addr_parse("10.255.0.1", &c->control_addr);
 	c->control_prefix.len = 0;
@@ -661,6 +684,8 @@ int rd_config_parse(const char *text, enum rd_role role, struct rd_config *c,
 		}
 		if (store_check(c, err, errlen))
 			return -EINVAL;
+		if (!c->name[0])
+			snprintf(c->name, sizeof(c->name), "%s", rd_ntop(&c->control_addr));
 	} else {
 		if (!c->has_gateway) {
 			snprintf(err, errlen, "no [gateway] section");

@@ -56,6 +56,11 @@ struct rd_config {
 	bool store_etcd;
 	bool has_etcd_opts;
 	struct rd_etcd_conf etcd;
+	/* [manager] name: this manager among several (the leader's name in
+	 * the store; default the control address), and the leader lease's
+	 * TTL, s (mgr-lead.h). */
+	char name[64];
+	unsigned int lease_ttl;
 	/* [manager] and [gateway]: the Prometheus textfile (metrics.h;
 	 * empty: none) and how often it is rewritten, s. */
 	char metrics_file[256];
@@ -67,6 +72,10 @@ struct rd_config {
 	unsigned int n_vpns;
 	struct rd_vpn_conf vpns[RD_MAX_VPNS];
 };
+
+#define RD_LEASE_TTL_MIN 2u
+#define RD_LEASE_TTL_MAX 60u
+#define RD_LEASE_TTL_DEFAULT 5u
 
 #define RD_KEY_LIFETIME_MIN 10ul
 #define RD_KEY_LIFETIME_MAX (3650ul * 86400)

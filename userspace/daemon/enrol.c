@@ -56,7 +56,10 @@ static const char *key_taken(struct mgr *m, const struct roster_addr *id, const 
 void mgr_handle_enroll(struct mgr *m, struct rd_peer *p, const struct roster_addr *src,
 		       const struct rd_msg *msg)
 {
-	struct rd_msg ok = { .type = RD_ENROLLED };
+	/* The enrolled gateway learns every manager it may talk to. */
+	struct roster_member set[RD_STORE_MANAGERS_MAX];
+	struct rd_msg ok = { .type = RD_ENROLLED, .members = set,
+			     .n_members = mgr_lead_members(m, set) };
 	struct rd_entry *inv, *gw;
 	struct mgr_enrol *e = NULL;
 	const char *why;

@@ -62,9 +62,9 @@ int gw_table_change(struct roster_handle *rh, uint32_t vpn, const struct gw_chan
 	return roster_vpn_set(rh, vpn, c->gen, 0, NULL, NULL);
 }
 
-/* Delete the VPN whatever its generation: promote it to a table of its
- * own (no stamp needed), then an unstamped delete. */
-static int vpn_drop(struct roster_handle *rh, uint32_t vpn)
+/* Promote it to a table of its own (no stamp needed), then an unstamped
+ * delete. */
+int gw_table_drop(struct roster_handle *rh, uint32_t vpn)
 {
 	uint32_t none = 0;
 	int ret = roster_vpn_set(rh, vpn, 0, 0, &none, NULL);
@@ -92,7 +92,7 @@ int gw_table_remove(struct roster_handle *rh, uint32_t vpn, uint64_t gen)
 		if (!ret)
 			return 0;
 	}
-	return vpn_drop(rh, vpn);
+	return gw_table_drop(rh, vpn);
 }
 
 static const struct roster_member *find(const struct roster_member *mb, unsigned int n,
@@ -131,7 +131,7 @@ int gw_table_sync(struct roster_handle *rh, uint32_t vpn, uint64_t gen,
 		 * compares the end state with WireGuard, so no peer flaps. */
 		rd_info("vpn %u: rebasing the table on generation %llu", vpn,
 			(unsigned long long)gen);
-		ret = vpn_drop(rh, vpn);
+		ret = gw_table_drop(rh, vpn);
 		if (ret)
 			return ret;
 		ret = -ENOENT;

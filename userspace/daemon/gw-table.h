@@ -29,6 +29,8 @@ int gw_table_change(struct roster_handle *rh, uint32_t vpn, const struct gw_chan
 int gw_table_sync(struct roster_handle *rh, uint32_t vpn, uint64_t gen,
 		  const struct roster_member *mb, unsigned int n,
 		  const struct roster_member *self, bool rebase, unsigned int *changed);
+/* Delete the VPN whatever its generation or follower mark (0 if absent). */
+int gw_table_drop(struct roster_handle *rh, uint32_t vpn);
 /* Delete the VPN: obeying "not a member" at gen. */
 int gw_table_remove(struct roster_handle *rh, uint32_t vpn, uint64_t gen);
 /* Do a and b hold the same record (key, endpoint, prefixes as a set)? */

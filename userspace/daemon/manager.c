@@ -96,6 +96,7 @@ int mgr_send(struct mgr *m, struct rd_peer *p, struct rd_msg *msg)
 	case RD_NOTIFY:
 	case RD_REMOVE:
 	case RD_ENROLLED:
+	case RD_MANAGERS:
 		msg->has_store_id = true;
 		memcpy(msg->store_id, m->store_id, RD_STORE_ID_LEN);
 		break;
@@ -260,6 +261,15 @@ void mgr_handle_packet(struct mgr *m, const uint8_t *buf, size_t len,
 	if (verdict == RD_WIN_STALE) {
 		rd_warn("ignoring %s from %s: from an earlier session (%u, now %u)",
 			rd_type_name(msg.type), rd_sa_ntop(from), msg.session, p->win.session);
+		goto out;
+	}
+	/* A standby takes no request but an enrolment (a shared record, not
+	 * the membership): it names the leader, and the gateway goes there.
+	 * A key it refuses gets no ACK, as below. */
+	if (!mgr_leads(m) && msg.type != RD_ENROLL) {
+		if (msg.type != RD_ROTATE)
+			rd_send_ack(&m->link, p, msg.seq);
+		mgr_lead_refuse(m, p, msg.seq);
 		goto out;
 	}
 	/* The gateway switches keys on this ACK: a refused key gets none. */
@@ -466,6 +476,9 @@ int rd_manager_run(struct rd_config *c)
 	ret = open_store(m);
 	if (ret)
 		goto out;
+	ret = mgr_lead_init(m);
+	if (ret)
+		goto out;
 	ret = setup_control(m);
 	if (ret)
 		goto out;
@@ -497,6 +510,7 @@ int rd_manager_run(struct rd_config *c)
 	ret = setup_table(m);
 	if (ret)
 		goto out;
+	mgr_lead_marks(m);
 	mgr_evict_all(m);
 	sfd = rd_signalfd();
 	if (sfd < 0) {
@@ -531,7 +545,10 @@ int rd_manager_run(struct rd_config *c)
 		 * would always be one step behind the dumps and the lists
 		 * waiting for it would never go. */
 		read_events(m);
-		timeout = mgr_lists_flush(m);
+		now = rd_now_ms();
+		/* Before any request: a lease renewed late is a lease lost. */
+		timeout = mgr_lead_tick(m, now);
+		timeout = min_timeout(timeout, mgr_lists_flush(m));
 		now = rd_now_ms();
 		timeout = min_timeout(timeout, rd_tick(&m->link, now));
 		timeout = min_timeout(timeout, rd_metrics_timeout(mgr_metrics_tick(m, now), now));
@@ -548,8 +565,9 @@ int rd_manager_run(struct rd_config *c)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					rd_info("SIGHUP: reloading gateways and invitations");
+					rd_info("SIGHUP: reloading gateways, invitations and managers");
 					mgr_ctl_reload(m);
+					mgr_lead_poll(m, true);
 					log_queues(m);
 				} else {
 					rd_info("signal %u: shutting down (tunnels stay up)", si.ssi_signo);
@@ -566,14 +584,18 @@ int rd_manager_run(struct rd_config *c)
 			ctl_sock_serve(&ctl);
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
-			mgr_live_flush(m, (uint64_t)time(NULL));
-			mgr_roam_tick(m);
-			mgr_expire_tick(m, (uint64_t)time(NULL));
+			/* The table's changes are the leader's to make. */
+			if (mgr_leads(m)) {
+				mgr_live_flush(m, (uint64_t)time(NULL));
+				mgr_roam_tick(m);
+				mgr_expire_tick(m, (uint64_t)time(NULL));
+			}
 			m->expired += rd_link_expire(&m->link, rd_now_ms(), PEER_IDLE_MS, keep_peer);
 			next_ctl = rd_now_ms() + 1000;
 		}
 	}
 	ret = 0;
+	mgr_lead_stop(m);
 	log_sent(m);
 	log_queues(m);
 out:

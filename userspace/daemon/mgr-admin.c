@@ -84,7 +84,8 @@ void mgr_evict_all(struct mgr *m)
 	size_t n = 0;
 	int ret;
 
-	if (!m->rh)
+	/* A standby's table copies the leader's, evictions included. */
+	if (!m->rh || !mgr_leads(m))
 		return;
 	ret = roster_member_list(m->rh, 0, &sets, &n);
 	if (ret) {
@@ -120,6 +121,8 @@ void mgr_evict_sweep(struct mgr *m, const struct rd_entry *was, unsigned int nwa
 		p = rd_peer_get(&m->link, (struct sockaddr *)&ss, len, false);
 		if (p)
 			rd_peer_flush(p);
+		if (!mgr_leads(m))
+			continue;
 		/* Rare (a revoke), so the VPN list is read only when needed. */
 		if (!v && roster_vpn_list(m->rh, &v, &nv))
 			return;

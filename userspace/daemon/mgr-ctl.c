@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgr-lead.h"
 #include "mgr-admin.h"
 #include "mgr-policy.h"
 #include "netif.h"
@@ -130,10 +131,12 @@ int mgr_ctl_reload(struct mgr *m)
 void mgr_ctl_poll(struct mgr *m)
 {
 	uint64_t now = (uint64_t)time(NULL);
-	bool expiry = false;
+	bool expiry = false, changed;
 
 	for (unsigned int i = 0; i < m->ninv && !expiry; i++)
 		expiry = m->inv[i].expiry && m->inv[i].expiry <= now;
-	if (expiry || rd_store_changed(m->st))
+	changed = rd_store_changed(m->st);
+	if (expiry || changed)
 		mgr_ctl_reload(m);
+	mgr_lead_poll(m, changed);
 }

@@ -284,6 +284,10 @@ static int commit(struct mgr *m, struct rd_store_change *c)
 {
 	int ret = rd_store_commit(m->st, c);
 
+	/* Deposed: nobody hears of it, and the table goes back to the
+	 * store's (mgr-lead.c). */
+	if (ret == -EPERM)
+		mgr_lead_lost(m);
 	if (ret)
 		rd_err("vpn %u: store: cannot commit generation %llu: %s", c->vpn,
 		       (unsigned long long)c->gen, rd_store_errmsg(m->st));
@@ -309,6 +313,13 @@ int mgr_on_event(const struct roster_event *ev, void *arg)
 	if (ev->type == ROSTER_EVENT_OVERRUN) {
 		rd_warn("notification overrun: reconciling the store with the table");
 		mgr_reconcile_changed(m, NULL);
+		return 0;
+	}
+	/* A standby commits nothing: its own copies are echoes, anything
+	 * else (a change by hand) is undone by the next copy. */
+	if (!mgr_leads(m)) {
+		if (!(ev->change_flags & ROSTER_CHANGE_F_RESYNC))
+			m->lead.follow_due = true;
 		return 0;
 	}
 	if (ev->has_member)

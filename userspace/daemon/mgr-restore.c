@@ -10,13 +10,19 @@
  * wins, and the table is restored at the store's generations, each
  * member with its join generation and time, so that no gateway sees a
  * change at all.
+ *
+ * A standby (mgr-lead.h) never writes the store: the store wins every
+ * time, and a VPN the kernel holds ahead of it (a deposed leader's
+ * uncommitted change) or that the store lacks is dropped and rebuilt.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw-table.h"
 #include "log.h"
 #include "mgr.h"
+#include "mgr-lead.h"
 #include "util.h"
 
 enum mgr_verdict mgr_verdict(uint64_t k_gen, uint64_t s_gen, bool same_members)
@@ -131,7 +137,11 @@ static int store_wins(struct mgr *m, uint32_t vpn, const struct side *k, const s
 		goto out;
 	}
 	if (!k->gen) {
-		ret = roster_vpn_create(m->rh, vpn, s->flags, s->gen, NULL);
+		uint32_t flags = s->flags & ~ROSTER_VPN_F_FOLLOWER;
+
+		if (!mgr_leads(m))
+			flags |= ROSTER_VPN_F_FOLLOWER;
+		ret = roster_vpn_create(m->rh, vpn, flags, s->gen, NULL);
 		if (ret) {
 			rd_err("vpn %u: cannot restore it at generation %llu: %s", vpn,
 			       (unsigned long long)s->gen, roster_strerror_ext(m->rh, ret));
@@ -190,11 +200,32 @@ out:
 	return ret;
 }
 
+/* A standby's kernel is ahead of the store, or holds a VPN it lacks:
+ * the VPN goes, and is rebuilt from the store if it holds one. */
+static int follow_rebase(struct mgr *m, uint32_t vpn, const struct side *k, const struct side *s,
+			 unsigned long *restored)
+{
+	static const struct side none;
+	int ret = gw_table_drop(m->rh, vpn);
+
+	if (ret) {
+		rd_err("vpn %u: cannot drop it to follow the store: %s", vpn,
+		       roster_strerror_ext(m->rh, ret));
+		return ret;
+	}
+	rd_warn("vpn %u: standby: the kernel had generation %llu, the store %llu: %s", vpn,
+		(unsigned long long)k->gen, (unsigned long long)s->gen,
+		s->gen ? "rebuilt from the store" : "deleted");
+	return s->gen ? store_wins(m, vpn, &none, s, restored) : 0;
+}
+
 static int reconcile_one(struct mgr *m, uint32_t vpn, const struct side *k, const struct side *s,
 			 unsigned long *restored)
 {
 	bool same = k->gen == s->gen && mgr_same_members(k->m, k->n, s->m, s->n);
 
+	if (!mgr_leads(m) && !same && (k->gen > s->gen || !s->gen))
+		return follow_rebase(m, vpn, k, s, restored);
 	switch (mgr_verdict(k->gen, s->gen, same)) {
 	case MGR_SAME:
 		return 0;

@@ -20,7 +20,8 @@
 /* What the builder needs, from the daemon or from the state. */
 struct facts {
 	const struct rd_config *c;
-	const char *role;		/* "leader", "stopped" (#13: "standby") */
+	const char *role;		/* "leader", "standby", "stopped" */
+	const char *leader;		/* the leader's name; NULL: none known */
 	long pid;			/* 0: no daemon */
 	const uint8_t *pub;		/* the manager's key; NULL: unknown */
 	const char *store;		/* rd_store_describe() */
@@ -126,9 +127,12 @@ static json_t *build(struct facts *f)
 	for (unsigned int i = 0; i < f->ngws; i++)
 		json_array_append_new(gws, gateway_json(f, &f->gws[i], f->last_seen[i], joined[i]));
 	free(joined);
-	return json_pack("{s:s, s:s, s:b, s:o, s:I, s:o, s:s, s:i, s:s, s:i, s:o, s:s, s:s, s:I, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:I, s:o, s:s, s:i, s:s, s:i, s:o, s:s, s:s, "
+			 "s:I, s:o, s:o}",
 			 "daemon", "manager",
+			 "name", c->name,
 			 "role", f->role,
+			 "leader", f->leader ? json_string(f->leader) : json_null(),
 			 "running", f->pid != 0,
 			 "pid", f->pid ? json_integer(f->pid) : json_null(),
 			 "time", (json_int_t)time(NULL),
@@ -200,7 +204,9 @@ static int kernel_vpns(struct roster_handle *rh, struct rd_store_vpn **out, unsi
 
 json_t *mgr_status_json(struct mgr *m)
 {
-	struct facts f = { .c = m->c, .role = "leader", .pid = (long)getpid(), .pub = m->pub,
+	struct facts f = { .c = m->c, .role = mgr_leads(m) ? "leader" : "standby",
+			   .leader = m->lead.leader[0] ? m->lead.leader : NULL,
+			   .pid = (long)getpid(), .pub = m->pub,
 			   .store = rd_store_describe(m->st), .gws = m->gws, .ngws = m->ngws,
 			   .ninv = m->ninv };
 	struct roster_member_set *sets;

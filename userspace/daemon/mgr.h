@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mgr-lead.h"
 #include "mgr-limit.h"
 #include "proto.h"
 #include "rel.h"
@@ -61,6 +62,8 @@ struct mgr {
 	/* Bounds (manager.c, Documentation/security.rst "Flooding the
 	 * manager"): the request rate per gateway, and what they refused. */
 	struct mgr_limit limit;
+	/* Leadership among several managers (mgr-lead.h). */
+	struct mgr_lead lead;
 	struct mgr_bucket port_refused;	/* reports only */
 	unsigned long replaced, refused_sends, refused_requests, expired;
 };

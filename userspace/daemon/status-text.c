@@ -128,7 +128,10 @@ static void print_manager(FILE *f, json_t *d, uint64_t now)
 	char buf[1024];
 
 	fprintf(f, "manager: %s\n", str(d, "control_address"));
+	fprintf(f, "  name: %s\n", str(d, "name"));
 	fprintf(f, "  role: %s\n", str(d, "role"));
+	if (json_is_string(json_object_get(d, "leader")))
+		fprintf(f, "  leader: %s\n", str(d, "leader"));
 	daemon_line(f, d);
 	fprintf(f, "  public key: %s\n", str(d, "public_key"));
 	fprintf(f, "  interface: %s\n", str(d, "interface"));

@@ -68,6 +68,10 @@ struct rd_etcd_store {
 	 * leader (0: not). */
 	int64_t lease;
 	int64_t fence;
+	/* Campaigning (until resigned): without the fence, no membership
+	 * change commits at all, or a deposed leader's next one would go
+	 * through unfenced. */
+	bool campaigned;
 	char desc[1400];
 	char err[1400];
 };
@@ -1105,6 +1109,8 @@ int rd_store_etcd_commit(struct rd_etcd_store *s, const struct rd_store_change *
 	char kv[KEYLEN], km[KEYLEN], pg[24];
 	int ret;
 
+	if (s->campaigned && !s->fence)
+		return fail(s, -EPERM, "this manager does not lead: a standby commits no change");
 	ret = change_check(s, c);
 	if (ret)
 		return ret;
@@ -2008,6 +2014,7 @@ int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned i
 	int ret;
 
 	*leader = false;
+	s->campaigned = true;
 	if (s->lease) {
 		ret = lease_renew(s);
 		if (ret) {
@@ -2051,6 +2058,7 @@ int rd_store_etcd_resign(struct rd_etcd_store *s)
 	json_t *r;
 	int ret;
 
+	s->campaigned = false;
 	if (!s->lease)
 		return 0;
 	snprintf(id, sizeof(id), "%" PRId64, s->lease);
@@ -2067,4 +2075,106 @@ int rd_store_etcd_leader(struct rd_etcd_store *s, char *name, size_t len)
 	int64_t created;
 
 	return leader_read(s, name, len, &created);
+}
+
+/* ---- managers ------------------------------------------------------------ */
+
+static json_t *manager_json(const struct rd_store_manager *mg)
+{
+	json_t *o = json_pack("{s:o, s:i, s:s}", "key", key_json(mg->key), "port", (int)mg->port,
+			      "control", rd_ntop(&mg->control_addr));
+
+	if (mg->endpoint.family)
+		json_object_set_new(o, "endpoint", json_string(rd_ntop(&mg->endpoint)));
+	return o;
+}
+
+static bool manager_parse(const json_t *o, struct rd_store_manager *mg)
+{
+	json_t *port = json_object_get(o, "port");
+
+	return json_is_object(o) && key_parse(o, "key", mg->key) &&
+	       (!json_object_get(o, "endpoint") ||
+		addr_parse(json_string_value(json_object_get(o, "endpoint")), &mg->endpoint)) &&
+	       addr_parse(json_string_value(json_object_get(o, "control")), &mg->control_addr) &&
+	       json_is_integer(port) && json_integer_value(port) > 0 &&
+	       json_integer_value(port) <= 65535 &&
+	       (mg->port = (uint16_t)json_integer_value(port));
+}
+
+int rd_store_etcd_manager_put(struct rd_etcd_store *s, const struct rd_store_manager *mg)
+{
+	char mk[KEYLEN], *want;
+	json_t *r, *x, *v;
+	bool ok, same;
+	int ret;
+
+	if (!mg->name[0] || strlen(mg->name) >= sizeof(mg->name) || strchr(mg->name, '/'))
+		return fail(s, -EINVAL, "manager name '%s': not a key", mg->name);
+	k(s, mk, "manager/%s", mg->name);
+	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(mk)), &r);
+	if (ret)
+		return ret;
+	v = manager_json(mg);
+	want = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	x = json_array_get(json_object_get(r, "kvs"), 0);
+	same = false;
+	if (x && want) {
+		char *have = kv_value(x);
+
+		same = have && !strcmp(have, want);
+		free(have);
+	}
+	json_decref(r);
+	if (!want) {
+		json_decref(v);
+		return fail(s, -ENOMEM, "out of memory");
+	}
+	ret = 0;
+	if (!same)
+		ret = txn(s, json_array(), json_pack("[o]", op_put(mk, want)), NULL, &ok, NULL);
+	if (!ret && !same && !ok)
+		ret = fail(s, -EBUSY, "manager %s: the record changed meanwhile; try again", mg->name);
+	free(want);
+	json_decref(v);
+	return ret;
+}
+
+int rd_store_etcd_managers(struct rd_etcd_store *s, struct rd_store_manager *out,
+			   unsigned int max, unsigned int *n)
+{
+	char mk[KEYLEN];
+	json_t *r, *kv;
+	size_t i;
+	int ret;
+
+	*n = 0;
+	k(s, mk, "manager/");
+	ret = call(s, "kv/range", json_pack("{s:o, s:o}", "key", bkey(mk), "range_end",
+					    bprefix_end(mk)), &r);
+	if (ret)
+		return ret;
+	json_array_foreach(json_object_get(r, "kvs"), i, kv) {
+		struct rd_store_manager mg = { 0 };
+		char name[KEYLEN];
+		json_t *v;
+
+		if (*n == max) {
+			ret = fail(s, -E2BIG, "more than %u managers recorded under %smanager/",
+				   max, s->prefix);
+			break;
+		}
+		v = kv_json(kv);
+		if (!kv_key(s, kv, "manager/", name) || strlen(name) >= sizeof(mg.name) ||
+		    !manager_parse(v, &mg)) {
+			json_decref(v);
+			ret = bad(s, "manager record");
+			break;
+		}
+		json_decref(v);
+		strcpy(mg.name, name);
+		out[(*n)++] = mg;
+	}
+	json_decref(r);
+	return ret;
 }

@@ -212,11 +212,30 @@ int rd_store_resign(struct rd_store *s)
 	return s->et ? rd_store_etcd_resign(s->et) : 0;
 }
 
+bool rd_store_shared(const struct rd_store *s)
+{
+	return s->et != NULL;
+}
+
 int rd_store_leader(struct rd_store *s, char *name, size_t len)
 {
 	if (s->et)
 		return rd_store_etcd_leader(s->et, name, len);
 	if (len)
 		name[0] = '\0';
+	return 0;
+}
+
+int rd_store_manager_put(struct rd_store *s, const struct rd_store_manager *mg)
+{
+	return s->et ? rd_store_etcd_manager_put(s->et, mg) : 0;
+}
+
+int rd_store_managers(struct rd_store *s, struct rd_store_manager *out, unsigned int max,
+		      unsigned int *n)
+{
+	if (s->et)
+		return rd_store_etcd_managers(s->et, out, max, n);
+	*n = 0;
 	return 0;
 }

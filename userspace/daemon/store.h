@@ -194,7 +194,30 @@ int rd_store_backup(struct rd_store *s, const char *path);
 int rd_store_campaign(struct rd_store *s, const char *name, unsigned int ttl, bool *leader);
 /* Give leadership up now (revoke the lease): a clean stop. */
 int rd_store_resign(struct rd_store *s);
+/* Shared by several managers (etcd): nobody's kernel table may win over
+ * it, since another manager may have committed since. */
+bool rd_store_shared(const struct rd_store *s);
 /* The current leader's name ("" if none; SQLite: always ""). */
 int rd_store_leader(struct rd_store *s, char *name, size_t len);
+
+/* One manager of the cluster, as gateways reach it: its control tunnel's
+ * key and endpoint, and its address inside it (etcd: P/manager/NAME). */
+struct rd_store_manager {
+	char name[64];
+	uint8_t key[32];
+	struct roster_addr endpoint;
+	uint16_t port;
+	struct roster_addr control_addr;
+};
+
+#define RD_STORE_MANAGERS_MAX 8
+
+/* Record (or update) a manager; unchanged records are not rewritten.
+ * SQLite: nothing to share, 0. */
+int rd_store_manager_put(struct rd_store *s, const struct rd_store_manager *mg);
+/* Every recorded manager, by name, at most max (-E2BIG beyond). SQLite:
+ * none (the one manager is the set). */
+int rd_store_managers(struct rd_store *s, struct rd_store_manager *out, unsigned int max,
+		      unsigned int *n);
 
 #endif /* RD_STORE_H */

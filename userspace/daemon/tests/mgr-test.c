@@ -378,21 +378,133 @@ static void t_no_peer(void)
 	m.limit = (struct mgr_limit){ 0 };
 }
 
+/* Every role and outcome: a leader keeps its role only on a renewed
+ * lease with no commit fenced since; a standby leads only when it holds
+ * the lease. */
+static void t_lead_decide(void)
+{
+	EXPECT(mgr_lead_decide(MGR_LEADER, 0, true, false) == MGR_LEAD_STAY);
+	EXPECT(mgr_lead_decide(MGR_LEADER, 0, false, false) == MGR_LEAD_DEMOTE);
+	EXPECT(mgr_lead_decide(MGR_LEADER, -EIO, false, false) == MGR_LEAD_DEMOTE);
+	EXPECT(mgr_lead_decide(MGR_LEADER, 0, true, true) == MGR_LEAD_DEMOTE);
+	EXPECT(mgr_lead_decide(MGR_STANDBY, 0, true, false) == MGR_LEAD_PROMOTE);
+	EXPECT(mgr_lead_decide(MGR_STANDBY, 0, false, false) == MGR_LEAD_STAY);
+	EXPECT(mgr_lead_decide(MGR_STANDBY, -EIO, true, false) == MGR_LEAD_STAY);
+	EXPECT(mgr_lead_decide(MGR_STANDBY, 0, true, true) == MGR_LEAD_STAY);
+}
+
+/* A standby ACKs a request and answers EROFS naming the leader and its
+ * control address; it queues nothing. A key rotation gets no ACK (the
+ * gateway would switch keys on it). Its kernel's own changes commit
+ * nothing; only those by hand (not a copy) call for a new copy. */
+static void t_standby(void)
+{
+	struct rd_msg msg[8];
+	struct rd_msg rot = { .type = RD_ROTATE, .has_key = true, .seq = 40,
+			      .has_session = true, .session = 77 };
+	struct roster_event ev = { .type = ROSTER_EVENT_MEMBER_JOINED, .vpn_id = 7,
+				   .has_member = true, .member = member(5) };
+	struct roster_addr leader_ctl;
+	uint64_t before = 0, after = 0;
+	uint8_t buf[RD_MSG_MAX];
+	struct sockaddr_storage from;
+	socklen_t sl;
+	unsigned int k;
+	int len;
+
+	drain_all();
+	mgr_lists_free(&m);
+	roster_addr_parse("10.255.0.2", &leader_ctl);
+	m.lead.role = MGR_STANDBY;
+	snprintf(m.lead.leader, sizeof(m.lead.leader), "m2");
+	m.lead.nset = 1;
+	snprintf(m.lead.set[0].name, sizeof(m.lead.set[0].name), "m2");
+	m.lead.set[0].control_addr = leader_ctl;
+	sync_req(4, conf.control_port, 30);
+	EXPECT(m.nlists == 0);
+	k = drain(4, msg, 8);
+	EXPECT(k == 2 && msg[0].type == RD_ACK && msg[0].ack == 30);
+	EXPECT(k == 2 && msg[1].type == RD_ERROR && msg[1].err == EROFS && msg[1].has_ref &&
+	       msg[1].ref_seq == 30 && !strcmp(msg[1].text, "standby: the leader is m2") &&
+	       msg[1].has_dev && rd_addr_eq(&msg[1].dev, &leader_ctl));
+	release_all(msg, k);
+	memset(rot.key, 0x77, 32);
+	from = addr_of(4, conf.control_port, &sl);
+	len = rd_msg_encode(&rot, buf, sizeof(buf));
+	EXPECT(len > 0);
+	if (len > 0)
+		mgr_handle_packet(&m, buf, (size_t)len, (struct sockaddr *)&from, sl);
+	k = drain(4, msg, 8);
+	EXPECT(k == 1 && msg[0].type == RD_ERROR && msg[0].err == EROFS && msg[0].ref_seq == 40);
+	release_all(msg, k);
+	/* no leader known: no address, and the text says so */
+	m.lead.leader[0] = '\0';
+	sync_req(4, conf.control_port, 31);
+	k = drain(4, msg, 8);
+	EXPECT(k == 2 && msg[1].type == RD_ERROR && msg[1].err == EROFS && !msg[1].has_dev &&
+	       strstr(msg[1].text, "no manager leads"));
+	release_all(msg, k);
+	EXPECT(rd_store_vpn_generation(m.st, 7, &before) == 0);
+	ev.generation = before + 1;
+	m.lead.follow_due = false;
+	ev.change_flags = ROSTER_CHANGE_F_STAMPED | ROSTER_CHANGE_F_RESYNC;
+	mgr_on_event(&ev, &m);
+	EXPECT(!m.lead.follow_due);
+	ev.change_flags = 0;
+	mgr_on_event(&ev, &m);
+	EXPECT(m.lead.follow_due);
+	EXPECT(rd_store_vpn_generation(m.st, 7, &after) == 0 && after == before);
+	EXPECT(drain(2, msg, 8) == 0 && drain(3, msg, 8) == 0);
+	m.lead = (struct mgr_lead){ 0 };
+	mgr_lists_free(&m);
+}
+
+/* [manager] name and lease-ttl: defaults, bounds, and the characters a
+ * store key and a log word can hold. */
+static void t_lead_config(void)
+{
+	struct rd_config c;
+	char err[256];
+
+	EXPECT(!rd_config_parse("[manager]\ncontrol-address = 10.255.0.3\n", RD_ROLE_MANAGER, &c,
+				err, sizeof(err)));
+	EXPECT(!strcmp(c.name, "10.255.0.3") && c.lease_ttl == RD_LEASE_TTL_DEFAULT);
+	EXPECT(!rd_config_parse("[manager]\nname = m-1.a_b:c\nlease-ttl = 2\n", RD_ROLE_MANAGER,
+				&c, err, sizeof(err)));
+	EXPECT(!strcmp(c.name, "m-1.a_b:c") && c.lease_ttl == 2);
+	EXPECT(!rd_config_parse("[manager]\nlease-ttl = 1m\n", RD_ROLE_MANAGER, &c, err,
+				sizeof(err)) && c.lease_ttl == 60);
+	EXPECT(rd_config_parse("[manager]\nlease-ttl = 1\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL && strstr(err, "lease-ttl: expected 2..60"));
+	EXPECT(rd_config_parse("[manager]\nlease-ttl = 61\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL);
+	EXPECT(rd_config_parse("[manager]\nname = a/b\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL && strstr(err, "name: expected"));
+	EXPECT(rd_config_parse("[manager]\nname = a b\n", RD_ROLE_MANAGER, &c, err,
+			       sizeof(err)) == -EINVAL);
+	EXPECT(rd_config_parse("[manager]\nname = "
+			       "0123456789012345678901234567890123456789012345678901234567890123\n",
+			       RD_ROLE_MANAGER, &c, err, sizeof(err)) == -EINVAL);
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("KTAP version 1\n1..6\n");
+	printf("KTAP version 1\n1..9\n");
 	run("restart rule: higher generation wins, store at a tie", t_verdict);
+	run("[manager] name and lease-ttl: defaults, bounds, characters", t_lead_config);
 	run("member sets compare every field roster.ko keeps", t_same_members);
 	if (setup()) {
 		printf("# setup failed: %s\n", strerror(errno));
-		printf("not ok 3 - fan-out\n");
+		printf("not ok 4 - fan-out\n");
 		return 1;
 	}
 	run("notifications are committed, then fanned out; echoes are not", t_fanout);
 	run("requests only from privileged ports: a local user's are dropped", t_ports);
 	run("requests per gateway are rate-limited, reported in one ERROR", t_rate);
 	run("no peer record (allocation failure): dropped, no crash", t_no_peer);
+	run("leadership: every role and campaign outcome", t_lead_decide);
+	run("a standby refuses requests naming the leader, and commits nothing", t_standby);
 	rd_link_free(&m.link);
 	close(m.fd);
 	for (unsigned int n = 2; n < NGW + 2; n++)

@@ -227,7 +227,8 @@ static void t_text_units(void)
 static void t_text_manager(void)
 {
 	char *out = render(
-		"{\"daemon\":\"manager\",\"role\":\"leader\",\"running\":true,\"pid\":42,"
+		"{\"daemon\":\"manager\",\"name\":\"m1\",\"role\":\"standby\",\"leader\":\"m2\","
+		"\"running\":true,\"pid\":42,"
 		"\"time\":1000,\"public_key\":\"K\",\"interface\":\"rctl0\",\"listen_port\":51800,"
 		"\"control_address\":\"10.255.0.1\",\"control_port\":851,\"endpoint\":\"192.0.2.1\","
 		"\"store\":\"SQLite database /s/roster.db\",\"store_identity\":\"ab\","
@@ -241,7 +242,9 @@ static void t_text_manager(void)
 
 	EXPECT(!strcmp(out,
 		"manager: 10.255.0.1\n"
-		"  role: leader\n"
+		"  name: m1\n"
+		"  role: standby\n"
+		"  leader: m2\n"
 		"  daemon: running, pid 42\n"
 		"  public key: K\n"
 		"  interface: rctl0\n"

@@ -544,6 +544,9 @@ static void t_etcd_leader(void)
 	EXPECT(rd_store_leader(cli, name, sizeof(name)) == 0 && !strcmp(name, "mgr-a"));
 	/* a renewal keeps the term */
 	EXPECT(rd_store_campaign(a, "mgr-a", 2, &la) == 0 && la);
+	/* a standby commits no membership change */
+	EXPECT(commit_op(b, RD_STORE_VPN_PUT, 9, 0, 1, 0) == -EPERM &&
+	       strstr(rd_store_errmsg(b), "standby"));
 	mk_member(&m, 1, 2, 1);
 	EXPECT(commit_op(a, RD_STORE_VPN_PUT, 7, 0, 1, 0) == 0);
 	EXPECT(commit_put(a, 7, 1, 2, &m) == 0);
@@ -558,6 +561,9 @@ static void t_etcd_leader(void)
 	EXPECT(strstr(rd_store_errmsg(a), "no longer the leader") &&
 	       strstr(rd_store_errmsg(a), "mgr-b"));
 	EXPECT(gen_of(cli, 7) == 2);
+	/* deposed, it stays refused: its next commit is not unfenced */
+	EXPECT(commit_put(a, 7, 2, 3, &m) == -EPERM);
+	EXPECT(gen_of(cli, 7) == 2 && gen_of(cli, 9) == 0);
 	/* the same change through the new leader commits */
 	EXPECT(commit_put(b, 7, 2, 3, &m) == 0);
 	EXPECT(gen_of(cli, 7) == 3);
@@ -576,6 +582,54 @@ out:
 	rd_store_close(a);
 	rd_store_close(b);
 	rd_store_close(cli);
+}
+
+static void mk_manager(struct rd_store_manager *mg, const char *name, uint8_t k, const char *ep,
+		       uint16_t port, const char *ctl)
+{
+	memset(mg, 0, sizeof(*mg));
+	snprintf(mg->name, sizeof(mg->name), "%s", name);
+	memset(mg->key, k, 32);
+	if (ep)
+		roster_addr_parse(ep, &mg->endpoint);
+	mg->port = port;
+	roster_addr_parse(ctl, &mg->control_addr);
+}
+
+/* The manager set: every record back by name, an update seen, an
+ * unchanged one not rewritten (nobody reloads for it), a name that is not
+ * a key refused. */
+static void t_etcd_managers(void)
+{
+	const char *d = newdir("managers");
+	struct rd_store *a = etcd_sopen(d), *b = etcd_sopen(d);
+	struct rd_store_manager m1, m2, got[RD_STORE_MANAGERS_MAX];
+	unsigned int n = 99;
+
+	if (!a || !b)
+		goto out;
+	EXPECT(rd_store_managers(b, got, RD_STORE_MANAGERS_MAX, &n) == 0 && n == 0);
+	mk_manager(&m2, "m2", 2, "192.0.2.2", 51802, "10.255.0.2");
+	mk_manager(&m1, "m1", 1, NULL, 51801, "fd00::1");
+	EXPECT(rd_store_manager_put(a, &m2) == 0);
+	EXPECT(rd_store_manager_put(a, &m1) == 0);
+	EXPECT(rd_store_managers(b, got, RD_STORE_MANAGERS_MAX, &n) == 0 && n == 2);
+	EXPECT(!memcmp(&got[0], &m1, sizeof(m1)) && !memcmp(&got[1], &m2, sizeof(m2)));
+	EXPECT(rd_store_managers(b, got, 1, &n) == -E2BIG);
+	rd_store_changed(b);
+	EXPECT(rd_store_manager_put(a, &m2) == 0);
+	EXPECT(!rd_store_changed(b));
+	m2.port = 51900;
+	EXPECT(rd_store_manager_put(a, &m2) == 0);
+	EXPECT(rd_store_changed(b));
+	EXPECT(rd_store_managers(b, got, RD_STORE_MANAGERS_MAX, &n) == 0 && n == 2 &&
+	       got[1].port == 51900);
+	mk_manager(&m1, "a/b", 1, NULL, 1, "10.255.0.9");
+	EXPECT(rd_store_manager_put(a, &m1) == -EINVAL);
+	EXPECT(rd_store_managers(b, got, RD_STORE_MANAGERS_MAX, &n) == 0 && n == 2);
+out:
+	rd_store_close(a);
+	rd_store_close(b);
 }
 
 static bool sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1081,7 +1135,7 @@ int main(int argc, char **argv)
 		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..21\n");
+	printf("TAP version 13\n1..22\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -1111,6 +1165,8 @@ int main(int argc, char **argv)
 		run("etcd store: rosterd invite and backup with store = etcd", t_etcd_cli);
 		run("etcd store: one leader per lease; a deposed leader's commit is refused",
 		    t_etcd_leader);
+		run("etcd store: the manager set by name; unchanged records not rewritten",
+		    t_etcd_managers);
 		/* last: it leaves authentication on */
 		run("etcd store: password authentication", t_etcd_auth);
 		etcd_stop();
