@@ -390,11 +390,11 @@ static void state_all(struct gw *g)
 }
 
 /*
- * A ROTATE waits for the current manager to show that it leads (a standby
- * would ACK it, and the ACK switches the key: gw-rotate.h). A leader the
- * gateway is up to date with has nothing to say, so it is asked for one
- * joined VPN's list, which a leader answers and a standby refuses (EROFS):
- * either moves the rotation on. Once per manager talked to.
+ * A ROTATE waits for the current manager to show that it leads
+ * (gw-rotate.h). A leader the gateway is up to date with has nothing to
+ * say, so it is asked for one joined VPN's list, which a leader answers
+ * and a standby refuses (EROFS): either moves the rotation on. Once per
+ * manager talked to.
  */
 static void rotate_probe(struct gw *g)
 {

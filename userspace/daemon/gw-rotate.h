@@ -57,10 +57,12 @@ struct gw_rotate {
 	struct rd_peer *mp;
 	bool active;			/* a ROTATE is under way */
 	bool under_new;			/* rctl0 tries the next key (ACK lost?) */
-	/* Several managers (gw-failover.h): the ROTATE goes only to one that
-	 * leads as far as the gateway can tell (leads), since the key is
-	 * switched on its ACK and a standby's ACK commits nothing; again to
-	 * every manager the gateway moves to (announced: to mp already). */
+	/* Several managers (gw-failover.h): the key switches on the ROTATE's
+	 * ACK and only the leader commits it, so the ROTATE goes only to a
+	 * manager known to lead (leads): a standby would refuse it, and one
+	 * that ACKed it anyway (demoted in between) would switch the gateway
+	 * to a key no manager holds. Again to every manager the gateway
+	 * moves to (announced: to mp already). */
 	bool leads;
 	bool announced;
 	bool sent;			/* this rotation's ROTATE went out */
