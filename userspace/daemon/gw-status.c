@@ -111,10 +111,16 @@ json_t *gw_status_json(const struct gw_status_src *s, long pid)
 {
 	const struct rd_config *c = s->c;
 	const struct rd_identity *id = s->id;
-	json_t *vpns = json_array();
+	json_t *vpns = json_array(), *managers;
 	uint8_t pub[32];
-	char key[45], hex[2 * RD_STORE_ID_LEN + 1] = "";
+	char key[45], hex[2 * RD_STORE_ID_LEN + 1] = "", self[ROSTER_ADDR_STRLEN];
+	char cur[ROSTER_ADDR_STRLEN];
 
+	/* Copied out of rd_ntop's few rotating buffers, which the managers'
+	 * addresses would otherwise reuse before json_pack reads them. */
+	managers = managers_json(s);
+	roster_addr_format(&id->id, self, sizeof(self));
+	roster_addr_format(&id->managers[in_use(s)].control_addr, cur, sizeof(cur));
 	rd_wg_pubkey(pub, id->private_key);
 	rd_key_b64(pub, key);
 	for (unsigned int i = 0; id->has_store_id && i < RD_STORE_ID_LEN; i++)
@@ -126,13 +132,13 @@ json_t *gw_status_json(const struct gw_status_src *s, long pid)
 			 "running", pid != 0,
 			 "pid", pid ? json_integer(pid) : json_null(),
 			 "time", (json_int_t)time(NULL),
-			 "id", rd_ntop(&id->id),
+			 "id", self,
 			 "public_key", key,
 			 "interface", c->ifname,
 			 "endpoint", c->has_endpoint ? json_string(rd_ntop(&c->endpoint)) : json_null(),
 			 "store_identity", hex[0] ? json_string(hex) : json_null(),
-			 "managers", managers_json(s),
-			 "manager_in_use", rd_ntop(&id->managers[in_use(s)].control_addr),
+			 "managers", managers,
+			 "manager_in_use", cur,
 			 "vpns", vpns);
 }
 

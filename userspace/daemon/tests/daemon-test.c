@@ -23,6 +23,8 @@
 #include "proto.h"
 #include "rel.h"
 #include "state.h"
+#include "gw-failover.h"
+#include "gw-status.h"
 
 #include "unit.h"
 
@@ -1132,10 +1134,57 @@ static void t_identity_managers(void)
 	rmdir(dir);
 }
 
+/* `rosterd status` on a gateway: every manager of the set, the one in use
+ * (the daemon's current one, else the one it starts with), and addresses
+ * that stay themselves however many managers there are. */
+static void t_status_managers(void)
+{
+	static struct rd_config c;
+	struct rd_identity id = { 0 };
+	struct roster_member mb[5];
+	struct gw_failover fo;
+	struct gw_status_src src = { .c = &c, .id = &id };
+	const char *why;
+	unsigned int n = 0;
+	json_t *d, *m;
+	size_t i;
+
+	snprintf(c.ifname, sizeof(c.ifname), "rst-none0");
+	roster_addr_parse("10.255.1.5", &id.id);
+	id.prefixlen = 16;
+	id.control_port = 851;
+	for (unsigned int k = 0; k < 5; k++)
+		mb[k] = set_member(k + 1);
+	id.control_addr = mb[3].id;		/* enrolled with 10.255.0.4 */
+	EXPECT(rd_managers_from_members(&id, mb, 5, id.managers, &n, &why) == 0);
+	id.n_managers = n;
+	/* no daemon: the one enrolled with */
+	d = gw_status_json(&src, 0);
+	EXPECT(d && !strcmp(json_string_value(json_object_get(d, "id")), "10.255.1.5"));
+	EXPECT(d && !strcmp(json_string_value(json_object_get(d, "manager_in_use")), "10.255.0.4"));
+	EXPECT(d && json_array_size(json_object_get(d, "managers")) == 5);
+	json_array_foreach(json_object_get(d, "managers"), i, m) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "10.255.0.%zu", i + 1);
+		EXPECT(!strcmp(json_string_value(json_object_get(m, "control_address")), want));
+		EXPECT(json_is_true(json_object_get(m, "in_use")) == (i == 3));
+	}
+	json_decref(d);
+	/* the daemon's current one */
+	gw_failover_init(&fo, 5, 1);
+	src.fo = &fo;
+	d = gw_status_json(&src, 1);
+	EXPECT(d && !strcmp(json_string_value(json_object_get(d, "manager_in_use")), "10.255.0.2"));
+	json_array_foreach(json_object_get(d, "managers"), i, m)
+		EXPECT(json_is_true(json_object_get(m, "in_use")) == (i == 1));
+	json_decref(d);
+}
+
 int main(void)
 {
 	rd_log_level = RD_LOG_ERROR;
-	printf("TAP version 13\n1..18\n");
+	printf("TAP version 13\n1..19\n");
 	run("config: manager section and defaults", t_config_manager);
 	run("config: gateway with VPN sections", t_config_gateway);
 	run("config: bad input rejected with line numbers", t_config_bad);
@@ -1146,6 +1195,7 @@ int main(void)
 	run("proto: MANAGERS, ENROLLED with the set, EROFS naming the leader", t_proto_managers);
 	run("identity: the manager set, and an earlier version's file as a set of one",
 	    t_identity_managers);
+	run("status: a gateway's managers and the one in use", t_status_managers);
 	run("token: encode/decode", t_token);
 	run("token: tampered tokens rejected", t_token_tampered);
 	run("b64url: canonical encoding only", t_b64url);
