@@ -805,7 +805,7 @@ static void vpn_timers(struct gw *g, bool leaving, int64_t now, int *timeout)
 
 static int setup(struct gw *g, struct rd_config *c)
 {
-	char pub[45], errbuf[256];
+	char pub[45], errbuf[256], of[24] = "";
 	int ret;
 
 	g->c = c;
@@ -875,8 +875,11 @@ static int setup(struct gw *g, struct rd_config *c)
 	if (ctl_sock_open(&g->ctl, c->state_dir, gw_status_request, &g->status, errbuf,
 			  sizeof(errbuf)))
 		rd_warn("no control socket (rosterd status reads the state): %s", errbuf);
-	rd_info("gateway %s up: %s, manager %s:%u (of %u), key %s, %u VPN(s)", rd_ntop(&g->id.id),
-		c->ifname, mgr_name(g, g->fo.cur), g->id.control_port, g->id.n_managers, pub, g->nv);
+	/* One manager: the line as before there were several. */
+	if (g->id.n_managers > 1)
+		snprintf(of, sizeof(of), " (of %u)", g->id.n_managers);
+	rd_info("gateway %s up: %s, manager %s:%u%s, key %s, %u VPN(s)", rd_ntop(&g->id.id),
+		c->ifname, mgr_name(g, g->fo.cur), g->id.control_port, of, pub, g->nv);
 	return 0;
 }
 
