@@ -42,6 +42,12 @@
 
 #define REJOIN_DELAY_MS 4000
 #define LEAVE_WAIT_MS 5000
+/* A standby that names no leader of the set moves the gateway to the
+ * next manager, which is asked this much later, not at once: standbys
+ * refusing in turn (no leader elected yet, etcd without quorum, or one
+ * the gateway does not know) must not become a loop at the speed of a
+ * round trip. A new leader's MANAGERS moves the gateway sooner. */
+#define STANDBY_RETRY_MS 2000
 
 struct gvpn {
 	struct rd_vpn_conf *conf;
@@ -68,6 +74,7 @@ struct gw {
 	uint8_t stalled_type;
 	uint32_t stalled_seq;
 	bool probed;			/* rotate_probe asked the current manager */
+	int64_t restate_at;		/* state_all due (STANDBY_RETRY_MS), 0: none */
 	int fd;
 	struct gvpn *v;
 	unsigned int nv;
@@ -398,7 +405,8 @@ static void state_all(struct gw *g)
  */
 static void rotate_probe(struct gw *g)
 {
-	if (g->probed || !g->rot.active || g->rot.announced || gw_failover_leads(&g->fo))
+	if (g->probed || g->restate_at || !g->rot.active || g->rot.announced ||
+	    gw_failover_leads(&g->fo))
 		return;
 	/* A VPN that joins later gets a JOIN, which says as much. */
 	g->probed = true;
@@ -415,21 +423,34 @@ static void rotate_probe(struct gw *g)
 	}
 }
 
-/* fo.cur changed: talk to it from now on. unanswered: the one before was
- * silent. */
-static void switch_manager(struct gw *g, const char *why, bool unanswered)
+static void restate(struct gw *g)
+{
+	g->restate_at = 0;
+	/* Before the views: its list request stands for that VPN's. */
+	rotate_probe(g);
+	state_all(g);
+}
+
+/* fo.cur changed: talk to it from now on, stating the views now or after
+ * delay_ms. unanswered: the one before was silent. */
+static void switch_manager(struct gw *g, const char *why, bool unanswered, int delay_ms)
 {
 	struct rd_peer *old = g->mp;
 
 	g->mp = g->peers[g->fo.cur];
 	if (old && old != g->mp)
 		rd_peer_flush(old);
-	rd_info("manager: now talking to %s (%s)", mgr_name(g, g->fo.cur), why);
+	if (delay_ms)
+		rd_info("manager: now talking to %s (%s); asking it in %d s", mgr_name(g, g->fo.cur),
+			why, delay_ms / 1000);
+	else
+		rd_info("manager: now talking to %s (%s)", mgr_name(g, g->fo.cur), why);
 	gw_rotate_peer(&g->rot, g->mp, gw_failover_leads(&g->fo), unanswered);
-	/* Before the views: its list request stands for that VPN's. */
 	g->probed = false;
-	rotate_probe(g);
-	state_all(g);
+	if (delay_ms)
+		g->restate_at = rd_now_ms() + delay_ms;
+	else
+		restate(g);
 }
 
 /* The stall hook (rel.h): noted only, rd_tick is walking the queues. */
@@ -453,7 +474,7 @@ static void handle_stall(struct gw *g)
 		snprintf(why, sizeof(why), "%s did not acknowledge %s seq %u after %d retransmissions",
 			 mgr_name(g, was), rd_type_name(g->stalled_type), g->stalled_seq,
 			 GW_FAILOVER_RETRANSMITS);
-		switch_manager(g, why, true);
+		switch_manager(g, why, true, 0);
 	}
 	g->stalled = NULL;
 }
@@ -466,7 +487,7 @@ static void heard_from(struct gw *g, unsigned int i, const struct rd_msg *m)
 
 	if (gw_failover_heard(&g->fo, i)) {
 		snprintf(why, sizeof(why), "%s from it", rd_type_name(m->type));
-		switch_manager(g, why, false);
+		switch_manager(g, why, false, 0);
 	} else {
 		/* A ROTATE held for a manager that may be a standby goes now. */
 		gw_rotate_peer(&g->rot, g->mp, gw_failover_leads(&g->fo), false);
@@ -485,13 +506,15 @@ static void handle_standby(struct gw *g, unsigned int i, const struct rd_msg *m)
 		rd_warn("the leader it names, %s, is not a manager this gateway knows",
 			rd_ntop(&m->dev));
 	if (gw_failover_standby(&g->fo, i, leader)) {
-		if ((int)g->fo.cur == leader)
+		bool named = (int)g->fo.cur == leader;
+
+		if (named)
 			snprintf(why, sizeof(why), "%s is a standby and names it the leader",
 				 mgr_name(g, i));
 		else
 			snprintf(why, sizeof(why), "%s is a standby and knows no leader of the set; "
 				 "the next one", mgr_name(g, i));
-		switch_manager(g, why, false);
+		switch_manager(g, why, false, named ? 0 : STANDBY_RETRY_MS);
 		return;
 	}
 	if (i != g->fo.cur)
@@ -562,7 +585,7 @@ static void adopt_set(struct gw *g, const struct rd_manager *set, unsigned int n
 		char why[96];
 
 		snprintf(why, sizeof(why), "%s is no manager of the cluster any more", rd_ntop(&cur));
-		switch_manager(g, why, false);
+		switch_manager(g, why, false, 0);
 	}
 }
 
@@ -932,10 +955,14 @@ int rd_gateway_run(struct rd_config *c)
 		int timeout = rd_tick(&g->link, now);
 
 		/* A move sends to the new manager: its deadlines count too. */
-		if (g->stalled) {
-			handle_stall(g);
+		if (g->stalled || (g->restate_at && now >= g->restate_at)) {
+			if (g->stalled)
+				handle_stall(g);
+			if (g->restate_at && now >= g->restate_at)
+				restate(g);
 			timeout = rd_tick(&g->link, now);
 		}
+		next_deadline(&timeout, g->restate_at, now);
 
 		vpn_timers(g, leaving, now, &timeout);
 		if (!leaving) {
@@ -944,7 +971,9 @@ int rd_gateway_run(struct rd_config *c)
 		}
 		next_deadline(&timeout, gw_metrics_tick(c, g->rh, now), now);
 		if (leaving) {
-			if (rd_idle(&g->link) || now >= leave_deadline)
+			/* A LEAVE_REQ still to be stated to another manager
+			 * keeps it waiting too. */
+			if ((rd_idle(&g->link) && !g->restate_at) || now >= leave_deadline)
 				break;
 			next_deadline(&timeout, leave_deadline, now);
 		}
