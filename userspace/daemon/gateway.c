@@ -578,6 +578,7 @@ static void adopt_set(struct gw *g, const struct rd_manager *set, unsigned int n
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "",
 			 mgr_name(g, i));
 	rd_info("managers (from %s): %s", from, list);
+	gw_wg_managers(&g->wg, g->id.managers, n);
 	ret = gw_ctl_apply(g->c->ifname, &g->id);
 	if (ret)
 		rd_err("%s: cannot set the managers' peers: %s", g->c->ifname, strerror(-ret));
@@ -886,11 +887,12 @@ static int setup(struct gw *g, struct rd_config *c)
 			return ret;
 		}
 	}
-	ret = gw_wg_init(&g->wg, g->rh, c, &g->id.id, g->pub, &g->id.manager_endpoint);
+	ret = gw_wg_init(&g->wg, g->rh, c, &g->id.id, g->pub);
 	if (ret) {
 		rd_err("cannot follow the table's notifications: %s", strerror(-ret));
 		return ret;
 	}
+	gw_wg_managers(&g->wg, g->id.managers, g->id.n_managers);
 	gw_rotate_init(&g->rot, c, &g->id, g->pub, &g->wg, &g->link, g->mp);
 	gw_rotate_peer(&g->rot, g->mp, gw_failover_leads(&g->fo), false);
 	g->status = (struct gw_status_src){ .c = c, .id = &g->id, .rh = g->rh, .fo = &g->fo };

@@ -18,17 +18,23 @@
 #include "gw-rotate.h"
 #include "wireguard.h"
 
+void gw_wg_managers(struct gw_wg *w, const struct rd_manager *set, unsigned int n)
+{
+	w->nmanagers = 0;
+	for (unsigned int i = 0; i < n && i < RD_MANAGERS_MAX; i++)
+		if (set[i].endpoint.family == AF_INET || set[i].endpoint.family == AF_INET6)
+			w->managers[w->nmanagers++] = set[i].endpoint;
+	for (unsigned int i = 0; i < w->nv; i++)
+		w->v[i].dirty = true;
+}
+
 int gw_wg_init(struct gw_wg *w, struct roster_handle *rh, const struct rd_config *c,
-	       const struct roster_addr *self_id, const uint8_t self_key[32],
-	       const struct roster_addr *manager)
+	       const struct roster_addr *self_id, const uint8_t self_key[32])
 {
 	int ret;
 
 	memset(w, 0, sizeof(*w));
 	w->rh = rh;
-	w->has_manager = manager && (manager->family == AF_INET || manager->family == AF_INET6);
-	if (w->has_manager)
-		w->manager = *manager;
 	w->self_id = *self_id;
 	memcpy(w->self_key, self_key, 32);
 	w->v = calloc(c->n_vpns ? c->n_vpns : 1, sizeof(*w->v));
@@ -239,12 +245,13 @@ static bool has_prefix(const struct roster_prefix *set, unsigned int n,
 	return false;
 }
 
-const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *manager,
+const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *mgrs, unsigned int nmgrs,
 						 const struct rd_wg_peer *want, unsigned int nwant,
 						 const struct roster_prefix *p)
 {
-	if (manager && rd_prefix_contains(p, manager))
-		return manager;
+	for (unsigned int i = 0; i < nmgrs; i++)
+		if (rd_prefix_contains(p, &mgrs[i]))
+			return &mgrs[i];
 	for (unsigned int i = 0; i < nwant; i++)
 		if (want[i].has_endpoint && rd_prefix_contains(p, &want[i].endpoint))
 			return &want[i].endpoint;
@@ -295,8 +302,7 @@ static void sync_routes(struct gw_wg *w, struct gw_wg_vpn *v, const struct rd_wg
 			if (own_prefix(v->conf, p) || has_prefix(rt, nrt, p) ||
 			    has_prefix(held, nheld, p))
 				continue;
-			u = gw_wg_covers_underlay(w->has_manager ? &w->manager : NULL, want,
-						   nwant, p);
+			u = gw_wg_covers_underlay(w->managers, w->nmanagers, want, nwant, p);
 			if (u) {
 				char why[96];
 

@@ -17,6 +17,7 @@
 #include "roster.h"
 #include "config.h"
 #include "netif.h"
+#include "state.h"
 
 struct gw_wg_vpn {
 	const struct rd_vpn_conf *conf;
@@ -38,18 +39,21 @@ struct gw_wg {
 	struct roster_monitor *mon;
 	struct roster_addr self_id;
 	uint8_t self_key[32];
-	bool has_manager;
-	struct roster_addr manager;	/* the control tunnel's underlay endpoint */
+	/* The managers' underlay endpoints (the control tunnel's paths). */
+	struct roster_addr managers[RD_MANAGERS_MAX];
+	unsigned int nmanagers;
 	struct gw_wg_vpn *v;
 	unsigned int nv;
 	unsigned long applies;		/* WireGuard set calls made */
 };
 
-/* Follow rh's table for c's VPNs; every VPN starts dirty (a dump).
- * manager (NULL: none): the manager's underlay address, never routed. */
+/* Follow rh's table for c's VPNs; every VPN starts dirty (a dump). */
 int gw_wg_init(struct gw_wg *w, struct roster_handle *rh, const struct rd_config *c,
-	       const struct roster_addr *self_id, const uint8_t self_key[32],
-	       const struct roster_addr *manager);
+	       const struct roster_addr *self_id, const uint8_t self_key[32]);
+/* The managers whose underlay addresses are never routed (those without
+ * an endpoint have none to protect); every VPN's routes are checked
+ * again at the next pass. */
+void gw_wg_managers(struct gw_wg *w, const struct rd_manager *set, unsigned int n);
 void gw_wg_free(struct gw_wg *w);
 int gw_wg_fd(const struct gw_wg *w);
 /* Read every notification there is; marks the VPNs they touch. */
@@ -69,13 +73,13 @@ unsigned int gw_wg_diff(const struct rd_wg_peer *have, unsigned int nhave,
 			const struct rd_wg_peer *want, unsigned int nwant,
 			struct rd_wg_peer *out);
 
-/* Would a route to p take away the underlay path of the control tunnel
- * (to manager, NULL if unknown) or of a peer's tunnel (want's endpoints)?
+/* Would a route to p take away the underlay path of a control tunnel
+ * (to one of mgrs[nmgrs]) or of a peer's tunnel (want's endpoints)?
  * Their packets would then be routed into the VPN interface itself, and
  * every tunnel through that address would go down. The manager refuses
  * such prefixes (mgr-policy.h); this holds on a gateway whatever a manager
  * sends. Returns the address p covers, or NULL. */
-const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *manager,
+const struct roster_addr *gw_wg_covers_underlay(const struct roster_addr *mgrs, unsigned int nmgrs,
 						 const struct rd_wg_peer *want, unsigned int nwant,
 						 const struct roster_prefix *p);
 
