@@ -165,22 +165,32 @@ static void push_set(struct mgr *m)
 }
 
 /* A standby copies the store: every VPN a follower at the store's
- * generation (mgr-restore.c decides the rest). */
-static int follow(struct mgr *m)
+ * generation (mgr-restore.c decides the rest). Whole when the table
+ * changes hands: a deposed leader may hold another table at the store's
+ * very generation (its uncommitted change against the new leader's
+ * committed one); else only the VPNs whose generations differ. */
+static int follow(struct mgr *m, bool whole)
 {
 	int ret;
 
 	if (!m->rh)
 		return 0;	/* before setup_table, which follows */
 	ret = mark_all(m, true);
-	return mgr_reconcile_changed(m, NULL) ? -EIO : ret;
+	if (!whole)
+		return mgr_reconcile_changed(m, NULL) ? -EIO : ret;
+	/* Not done (etcd unreachable): again, whole, at the next poll. */
+	if (mgr_reconcile(m, 0, NULL)) {
+		m->lead.follow_due = true;
+		return -EIO;
+	}
+	return ret;
 }
 
 static void promote(struct mgr *m)
 {
 	/* Still as a standby: the store wins, since what was committed
 	 * is all there is. Then the marks go, and the requests come. */
-	if (follow(m))
+	if (follow(m, true))
 		rd_warn("leader: the table is not yet the store's; the next change reconciles it");
 	/* The copy's own notifications are read as a standby's: a VPN it
 	 * rebuilt shows a deletion that the leader would commit. */
@@ -205,7 +215,7 @@ static void demote(struct mgr *m, const char *why)
 		m->lead.leader[0] = '\0';
 	rd_warn("standby: this manager (%s) no longer leads (%s); the leader is %s", m->c->name,
 		why, m->lead.leader[0] ? m->lead.leader : "unknown");
-	follow(m);
+	follow(m, true);
 }
 
 static unsigned int period_ms(const struct mgr *m)
@@ -289,8 +299,11 @@ void mgr_lead_poll(struct mgr *m, bool store_changed)
 	bool changed = store_changed && read_set(m);
 
 	if (!mgr_leads(m) && (store_changed || m->lead.follow_due)) {
+		bool whole = m->lead.follow_due;
+
+		/* A change by hand may leave the generation as it was. */
 		m->lead.follow_due = false;
-		follow(m);
+		follow(m, whole);
 	} else if (changed) {
 		push_set(m);
 	}
