@@ -173,6 +173,7 @@ for n in "${GW[@]}"; do
 done
 check vpn7-oracle rst_wait_oracle "$T_JOIN" 7 "$GWS" "$MGRS" "$GWS"
 ktap_diag "six gateways enrolled and VPN 7 converged in $((SECONDS - t0)) s"
+rst_etcd_table 7 && ktap_diag "the store: vpn 7 at generation $RST_ETCD_GEN, $(wc -l <<<"$RST_ETCD_MEMBERS") members, e.g. $(head -n 1 <<<"$RST_ETCD_MEMBERS")"
 check vpn7-ping rst_ping_all 1 3 6
 
 # The oracle's own test: a table in which one member's key differs must
@@ -259,10 +260,10 @@ else
 	# What each gateway holds of VPN 9 now, it was told (by the old leader,
 	# or already by the new one: the property holds for both).
 	declare -A told_gen=() told=()
+	rst_ha_tables 9 "${GW[@]/#/gw}"
 	for n in "${GW[@]}"; do
-		rst_ko_table "gw$n" 9
-		told_gen[$n]=${RST_KO_GEN:-0}
-		told[$n]=$(cut -d' ' -f1 <<<"$RST_KO_MEMBERS" | xargs)
+		told_gen[$n]=${RST_HA_GEN[gw$n]:-0}
+		told[$n]=$(cut -d' ' -f1 <<<"${RST_HA_MEMBERS[gw$n]:-}" | xargs)
 	done
 	check c1-new-leader rst_wait "$T_FAIL" led_by_other "$L"
 	N=$(leader)

@@ -940,8 +940,9 @@ rst_require() {
 #   rst_ha_topology [N]        inet + m1..m3 + obs + N gateways + lans
 #   rst_etcd_start I / rst_etcd_stop I [SIG]   etcd member mI
 #   rst_etcd_healthy I...      each member answers /health with a leader
-#   rst_etcd_range PREFIX      the keys under PREFIX ("key<TAB>value"), read
-#                              by obs from the first member that answers
+#   rst_etcd_raw PREFIX        etcd's JSON for a range read of PREFIX, by
+#                              obs from the first member that answers
+#   rst_etcd_range PREFIX      the keys under PREFIX ("key<TAB>value")
 #   rst_etcd_value KEY         one value (empty if absent)
 #   rst_etcd_table VPN         sets RST_ETCD_GEN and RST_ETCD_MEMBERS (the
 #                              store's VPN in rst_members' format)
@@ -951,6 +952,7 @@ rst_require() {
 #                              rst_enrol, against mI's config
 #   rst_ko_table NODE VPN      sets RST_KO_GEN and RST_KO_MEMBERS from
 #                              NODE's roster.ko (m1, gw3, ...)
+#   rst_ha_tables VPN NODE...  the same for many nodes at once
 #   rst_ha_oracle VPN "GWS-IN" "MGRS" "GWS"   store == roster.ko of every
 #                              listed manager and gateway == every listed
 #                              gateway's WireGuard peers; the store's VPN
@@ -1072,10 +1074,10 @@ rst_etcd_healthy() {
 	return $rc
 }
 
-# rst_etcd_range PREFIX: "key<TAB>value" lines of every key under PREFIX,
-# one linearizable range read by obs from the first member (not marked
+# rst_etcd_raw PREFIX: etcd's JSON answer to one linearizable range read
+# of every key under PREFIX, by obs, from the first member (not marked
 # down) that answers.
-rst_etcd_range() {
+rst_etcd_raw() {
 	local p=$1 end i out c req
 	# range_end: the prefix with its last byte + 1
 	printf -v c '%d' "'${p: -1}"
@@ -1088,11 +1090,18 @@ rst_etcd_range() {
 		out=$(rst_in obs curl -s -m 5 --connect-timeout 1 -X POST \
 			"$(rst_etcd_url "$i")/v3/kv/range" -d "$req" 2>/dev/null) || continue
 		[[ $out == *'"header"'* ]] || continue
-		jq -r '.kvs[]? | "\(.key | @base64d)\t\(.value // "" | @base64d)"' <<<"$out"
-		return
+		printf '%s\n' "$out"
+		return 0
 	done
-	echo "rst_etcd_range: no etcd member answered" >&2
+	echo "rst_etcd_raw: no etcd member answered" >&2
 	return 1
+}
+
+# rst_etcd_range PREFIX: "key<TAB>value" lines of every key under PREFIX.
+rst_etcd_range() {
+	local out
+	out=$(rst_etcd_raw "$1") || return 1
+	jq -r '.kvs[]? | "\(.key | @base64d)\t\(.value // "" | @base64d)"' <<<"$out"
 }
 
 # rst_etcd_value KEY: KEY's value (nothing if absent).
@@ -1111,18 +1120,19 @@ RST_JQ_ETCD_MEMBER='"\(.id) \(.key // "-") \(if .endpoint == null then "-" elif 
 # rst_etcd_table VPN: RST_ETCD_GEN (empty: no such VPN in the store) and
 # RST_ETCD_MEMBERS (sorted lines "id key endpoint prefixes"), one read.
 rst_etcd_table() {
-	local h k v rows members=()
+	local h raw tag rest
 	printf -v h '%08x' "$1"
 	RST_ETCD_GEN='' RST_ETCD_MEMBERS=''
-	rows=$(rst_etcd_range "${RST_ETCD_PREFIX}") || return 1
-	while IFS=$'\t' read -r k v; do
-		case $k in
-		"${RST_ETCD_PREFIX}vpn/$h") RST_ETCD_GEN=$v ;;
-		"${RST_ETCD_PREFIX}member/$h/"*) members+=("$v") ;;
+	raw=$(rst_etcd_raw "$RST_ETCD_PREFIX") || return 1
+	while IFS=$'\t' read -r tag rest; do
+		case $tag in
+		gen) RST_ETCD_GEN=$rest ;;
+		member) RST_ETCD_MEMBERS+=${RST_ETCD_MEMBERS:+$'\n'}$rest ;;
 		esac
-	done <<<"$rows"
-	((${#members[@]} == 0)) ||
-		RST_ETCD_MEMBERS=$(printf '%s\n' "${members[@]}" | jq -r "$RST_JQ_ETCD_MEMBER" | LC_ALL=C sort)
+	done < <(jq -r --arg vk "${RST_ETCD_PREFIX}vpn/$h" --arg mk "${RST_ETCD_PREFIX}member/$h/" "
+		[.kvs[]? | {k: (.key | @base64d), v: (.value // \"\" | @base64d)}]
+		| (.[] | select(.k == \$vk) | \"gen\t\(.v)\"),
+		  ([.[] | select(.k | startswith(\$mk)) | .v | fromjson | $RST_JQ_ETCD_MEMBER] | sort | .[] | \"member\t\(.)\")" <<<"$raw")
 }
 
 # rst_ko_table NODE VPN: RST_KO_GEN (empty: no such VPN) and
@@ -1136,18 +1146,63 @@ rst_ko_table() {
 			jq -r "$RST_JQ_MEMBERS" | LC_ALL=C sort)
 }
 
+# rst_ha_tables VPN NODE...: RST_HA_GEN[NODE] (empty: no such VPN) and
+# RST_HA_MEMBERS[NODE] (sorted, rst_members' format) from each NODE's
+# roster.ko: the nodes are read in parallel, one process each, and decoded
+# by one jq (process starts are what costs in the VM).
+declare -A RST_HA_GEN=() RST_HA_MEMBERS=()
+rst_ha_tables() {
+	local v=$1 node tag rest d pids=()
+	shift
+	RST_HA_GEN=() RST_HA_MEMBERS=()
+	d=$(mktemp -d "$RST_DIR/tables.XXXXXX") || return 1
+	for node in "$@"; do
+		# shellcheck disable=SC2016 # expanded by that sh
+		ip netns exec "$RST_P-$node" sh -c '
+			v=$("$0" -j vpn show 2>/dev/null) && [ -n "$v" ] || v=null
+			m=$("$0" -j member show vpn "$1" 2>/dev/null) && [ -n "$m" ] || m=null
+			printf "{\"node\": \"%s\", \"vpns\": %s, \"members\": %s}\n" "$2" "$v" "$m"' \
+			"$ROSTER_CLI" "$v" "$node" >"$d/$node" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	while IFS=$'\t' read -r tag node rest; do
+		case $tag in
+		gen) RST_HA_GEN[$node]=$rest ;;
+		member) RST_HA_MEMBERS[$node]+=${RST_HA_MEMBERS[$node]:+$'\n'}$rest ;;
+		esac
+	done < <(cat "$d"/* | jq -rn --argjson v "$v" "
+		inputs | .node as \$n
+		| ((.vpns // []) | map(select(.vpn_id == \$v)) | .[0].generation // null) as \$g
+		| if \$g == null then \"gen\t\(\$n)\t\" else
+			(\"gen\t\(\$n)\t\(\$g)\", ([(.members // []) | $RST_JQ_MEMBERS] | sort | .[] | \"member\t\(\$n)\t\(.)\"))
+		  end")
+	rm -rf "$d"
+	for node in "$@"; do
+		[[ -v RST_HA_GEN[$node] ]] || { echo "  $node's roster.ko could not be read"; return 1; }
+	done
+}
+
 # rst_ha_oracle VPN "GWS-IN" "MGRS" "GWS": the store's VPN has exactly
 # the gateways GWS-IN (numbers; empty: no member); the roster.ko of every
 # manager I in MGRS holds it at the store's generation with the store's
-# members; every gateway N in GWS mirrors it (rst_mirror_ok, and a member
-# at the store's generation) and its rvpnVPN peers are the other members
-# (rst_peers_ok). RST_HA_TABLE, if set, replaces the store's members (the
-# oracle's own test). Prints every difference.
+# members; every gateway N in GWS that is a member holds the same in its
+# roster.ko (a non-member: no such VPN), its rvpnVPN key is its member key,
+# its peers are exactly the other members (keys, endpoints, allowed-ips:
+# none if it is no member) and their prefixes are routed into rvpnVPN.
+# RST_HA_TABLE, if set, replaces the store's members (the oracle's own
+# test). Prints every difference.
 rst_ha_oracle() {
-	local v=$1 in=$2 mgrs=$3 gws=$4 t id rest ids=() want=() i n rc=0 have_s want_s
+	local v=$1 in=$2 mgrs=$3 gws=$4 t id key ep pfx rest ids=() want=() i n rc=0 have_s want_s
+	local nodes=() nss=() node what self_key routes p
+	local -A self=() peers=() mine=()
 	rst_etcd_table "$v" || { echo "  the store cannot be read"; return 1; }
 	t=${RST_HA_TABLE-$RST_ETCD_MEMBERS}
-	while read -r id rest; do [[ -z $id ]] || ids+=("$id"); done <<<"$t"
+	while read -r id key rest; do
+		[[ -z $id ]] && continue
+		ids+=("$id")
+		mine[$id]=$key
+	done <<<"$t"
 	for n in $in; do want+=("$(rst_gw_id "$n")"); done
 	have_s=$( ((${#ids[@]})) && printf '%s\n' "${ids[@]}" | LC_ALL=C sort | xargs)
 	want_s=$( ((${#want[@]})) && printf '%s\n' "${want[@]}" | LC_ALL=C sort | xargs)
@@ -1155,28 +1210,67 @@ rst_ha_oracle() {
 		echo "  store, vpn $v (generation ${RST_ETCD_GEN:-none}): members '$have_s', want '$want_s'"
 		rc=1
 	fi
+	for i in $mgrs; do nodes+=("m$i"); done
+	for n in $gws; do nodes+=("gw$n"); nss+=("$RST_P-gw$n"); done
+	rst_ha_tables "$v" "${nodes[@]}" || return 1
 	for i in $mgrs; do
-		rst_ko_table "m$i" "$v"
-		if [[ $RST_KO_GEN != "$RST_ETCD_GEN" ]]; then
-			echo "  m$i's roster.ko, vpn $v: generation ${RST_KO_GEN:-none}, the store's ${RST_ETCD_GEN:-none}"
+		if [[ ${RST_HA_GEN[m$i]} != "$RST_ETCD_GEN" ]]; then
+			echo "  m$i's roster.ko, vpn $v: generation ${RST_HA_GEN[m$i]:-none}, the store's ${RST_ETCD_GEN:-none}"
 			rc=1
 		fi
-		if [[ $RST_KO_MEMBERS != "$t" ]]; then
+		if [[ ${RST_HA_MEMBERS[m$i]:-} != "$t" ]]; then
 			echo "  m$i's roster.ko, vpn $v (< the store's, > m$i's):"
-			diff <(echo "$t") <(echo "$RST_KO_MEMBERS") | grep '^[<>]' | sed 's/^/    /'
+			diff <(echo "$t") <(echo "${RST_HA_MEMBERS[m$i]:-}") | grep '^[<>]' | sed 's/^/    /'
 			rc=1
 		fi
 	done
+	[[ -n $gws ]] || return $rc
+	# every gateway's rvpnV at once: "NS self KEY|-", "NS peer KEY EP PFX"
+	while read -r node what key ep pfx; do
+		node=${node#"$RST_P"-}
+		if [[ $what == self ]]; then
+			self[$node]=$key
+		else
+			[[ $pfx == - ]] || pfx=$(rst_sort_csv "$pfx")
+			peers[$node]+="$key $ep $pfx"$'\n'
+		fi
+	done < <("$RST_WG_WATCH" dump "rvpn$v" "${nss[@]}")
 	for n in $gws; do
-		rst_mirror_ok "$n" "$v" "$t" || rc=1
-		if [[ $'\n'$t == *$'\n'"$(rst_gw_id "$n") "* ]]; then
-			rst_ko_table "gw$n" "$v"
-			if [[ $RST_KO_GEN != "$RST_ETCD_GEN" ]]; then
-				echo "  gw$n's roster.ko, vpn $v: generation ${RST_KO_GEN:-none}, the store's ${RST_ETCD_GEN:-none}"
+		node=gw$n id=$(rst_gw_id "$n")
+		local want_t='' want_p='' have_p
+		if [[ -n ${mine[$id]+set} ]]; then
+			want_t=$t
+			want_p=$(while read -r i key ep pfx; do
+				[[ -n $i && $i != "$id" ]] && echo "$key $ep $pfx"
+			done <<<"$t" | LC_ALL=C sort)
+			if [[ ${RST_HA_GEN[$node]} != "$RST_ETCD_GEN" ]]; then
+				echo "  $node's roster.ko, vpn $v: generation ${RST_HA_GEN[$node]:-none}, the store's ${RST_ETCD_GEN:-none}"
+				rc=1
+			fi
+			self_key=${self[$node]:--}
+			if [[ $self_key != "${mine[$id]}" ]]; then
+				echo "  $node rvpn$v: own key $self_key != member key ${mine[$id]}"
 				rc=1
 			fi
 		fi
-		rst_peers_ok "$n" "$v" "$t" || rc=1
+		if [[ ${RST_HA_MEMBERS[$node]:-} != "$want_t" ]]; then
+			echo "  $node's roster.ko, vpn $v (< the store's, > $node's):"
+			diff <(echo "$want_t") <(echo "${RST_HA_MEMBERS[$node]:-}") | grep '^[<>]' | sed 's/^/    /'
+			rc=1
+		fi
+		have_p=$(printf '%s' "${peers[$node]:-}" | LC_ALL=C sort)
+		if [[ $have_p != "$want_p" ]]; then
+			diff <(echo "$want_p") <(echo "$have_p") | sed -n "s/^< /  $node rvpn$v: missing peer /p; s/^> /  $node rvpn$v: extra peer /p"
+			rc=1
+		fi
+		[[ -n $want_p ]] || continue
+		routes=$(ip -n "$RST_P-$node" -4 route show dev "rvpn$v" 2>/dev/null)
+		while read -r key ep pfx; do
+			[[ $pfx != - ]] || continue
+			for p in ${pfx//,/ }; do
+				[[ $'\n'$routes == *$'\n'"$p "* ]] || { echo "  $node: no route $p dev rvpn$v"; rc=1; }
+			done
+		done <<<"$want_p"
 	done
 	return $rc
 }
