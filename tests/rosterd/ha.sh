@@ -304,8 +304,12 @@ else
 	S=${S%% *}
 	check c4-watcher-starts rst_watch_start c4 "${GW[@]}"
 	rst_daemon_stop "m$S"
-	lose() { rst_in "m$S" "$ROSTER_CLI" vpn del 7 && rst_in "m$S" "$ROSTER_CLI" vpn del 9 &&
-		rst_ko_table "m$S" 7 && [[ -z $RST_KO_GEN ]]; }
+	lose() {  # both VPNs go from mS's roster.ko
+		rst_in "m$S" "$ROSTER_CLI" vpn del 7
+		rst_in "m$S" "$ROSTER_CLI" vpn del 9
+		rst_ha_tables 7 "m$S" && [[ -z ${RST_HA_GEN[m$S]} ]] &&
+			rst_ha_tables 9 "m$S" && [[ -z ${RST_HA_GEN[m$S]} ]]
+	}
 	check "c4-m$S-table-lost" lose
 	mark=$(rst_log_lines "m$S")
 	check "c4-m$S-restarts" rst_ha_mgr_start "$S"
@@ -386,6 +390,17 @@ for n in "${GW[@]}"; do daemons+=("gw$n"); done
 check daemons-alive rst_all_alive "${daemons[@]}"
 check no-table-write-failed not_logged 0 "table: |the table is not the manager's" "${GW[@]/#/gw}"
 
-((RST_FAILED == 0)) || rst_dump_logs 30
+# the daemons' logs, and a little of etcd's (JSON, verbose)
+dump_logs() {
+	local f n
+	for f in "$RST_DIR"/*.log; do
+		[[ -s $f ]] || continue
+		n=30
+		[[ ${f##*/} != etcd-* ]] || n=8
+		echo "# ---- ${f##*/} (last $n lines) ----"
+		tail -n "$n" "$f" | sed 's/^/#   /'
+	done
+}
+((RST_FAILED == 0)) || dump_logs
 ktap_diag "ha.sh: $((SECONDS - RST_T0)) s"
 ktap_finish
