@@ -920,3 +920,461 @@ rst_require() {
 	roster_loaded || { echo "roster module not loaded"; return 1; }
 	return 0
 }
+
+# ------------------------------------------------- several managers ----
+#
+# tests/rosterd/ha.sh: three managers on one etcd cluster. The topology
+# (rst_ha_topology) replaces the single mgr namespace of rst_topology by
+#
+#   $P-m1  192.0.2.1  control 10.255.0.1  listen-port 51800  etcd m1
+#   $P-m2  192.0.2.2  control 10.255.0.2  listen-port 51801  etcd m2
+#   $P-m3  192.0.2.3  control 10.255.0.3  listen-port 51802  etcd m3
+#   $P-obs 192.0.2.250  (reads etcd from the "internet" for the oracle)
+#
+# and the gateways and lans of rst_topology. mI runs etcd member mI
+# (client http://192.0.2.I:2379, peer :2380) and `rosterd manager` with
+# store = etcd on all three; all managers share control-port and the
+# control prefix 10.255.0.0/16 (Documentation/etcd.rst).
+#
+# Functions:
+#   rst_ha_topology [N]        inet + m1..m3 + obs + N gateways + lans
+#   rst_etcd_start I / rst_etcd_stop I [SIG]   etcd member mI
+#   rst_etcd_healthy I...      each member answers /health with a leader
+#   rst_etcd_raw PREFIX        etcd's JSON for a range read of PREFIX, by
+#                              obs from the first member that answers
+#   rst_etcd_range PREFIX      the keys under PREFIX ("key<TAB>value")
+#   rst_etcd_value KEY         one value (empty if absent)
+#   rst_etcd_table VPN         sets RST_ETCD_GEN and RST_ETCD_MEMBERS (the
+#                              store's VPN in rst_members' format)
+#   rst_ha_mgr_config I [KEY=VALUE...]   mI's config (extra [manager] keys)
+#   rst_ha_mgr_start I         rosterd manager in mI (daemon name mI)
+#   rst_ha_invite I N VPN... / rst_ha_enrol I N VPN...   as rst_invite /
+#                              rst_enrol, against mI's config
+#   rst_ko_table NODE VPN      sets RST_KO_GEN and RST_KO_MEMBERS from
+#                              NODE's roster.ko (m1, gw3, ...)
+#   rst_ha_tables VPN NODE...  the same for many nodes at once
+#   rst_ha_oracle VPN "GWS-IN" "MGRS" "GWS"   store == roster.ko of every
+#                              listed manager and gateway == every listed
+#                              gateway's WireGuard peers; the store's VPN
+#                              has exactly the gateways GWS-IN
+#   rst_wait_oracle SECS VPN ...   wait for it (the difference shown)
+#   rst_ha_leader              the store's leader (P/leader), e.g. m2
+#   rst_watch_stop_except NAME "NODE IFACE KEY"...   rst_watch_stop,
+#                              except that the removals matching one of
+#                              the glob patterns are expected
+# RST_HA_DOWN[I]=1 marks etcd member I as unreachable (killed, or its
+# namespace cut off), so that readers skip it.
+RST_HA_NMGR=3
+RST_HA_OBS=192.0.2.250
+RST_ETCD_PREFIX=${RST_ETCD_PREFIX:-/roster/}
+declare -A RST_HA_DOWN=()
+rst_ha_ip() { echo "192.0.2.$1"; }
+rst_ha_ctl() { echo "10.255.0.$1"; }
+rst_ha_port() { echo $((RST_MGR_PORT + $1 - 1)); }
+rst_etcd_url() { echo "http://192.0.2.$1:2379"; }
+
+# rst_ha_topology [NGW]: the namespaces above, one `ip -batch` each.
+rst_ha_topology() {
+	local ngw=${1:-6} n i node nodes=() b=
+	if ((ngw < 1 || ngw > RST_MAX_GW)); then
+		echo "rst_ha_topology: $ngw gateways: 1..$RST_MAX_GW supported"
+		return 1
+	fi
+	for ((i = 1; i <= RST_HA_NMGR; i++)); do nodes+=("m$i"); done
+	nodes+=(obs)
+	for ((n = 1; n <= ngw; n++)); do nodes+=("gw$n"); done
+	for node in inet "${nodes[@]}"; do b+="netns add $RST_P-$node"$'\n'; done
+	for ((n = 1; n <= ngw; n++)); do b+="netns add $RST_P-lan$n"$'\n'; done
+	ip -batch - <<<"$b" || return 1
+	for node in inet "${nodes[@]}"; do RST_NS+=("$RST_P-$node"); rst_log "created netns $RST_P-$node"; done
+	for ((n = 1; n <= ngw; n++)); do RST_NS+=("$RST_P-lan$n"); rst_log "created netns $RST_P-lan$n"; done
+	b=$'link set lo up\nlink add br0 type bridge\nlink set br0 up\n'
+	for node in "${nodes[@]}"; do
+		b+="link add v-$node type veth peer name eth0 netns $RST_P-$node"$'\n'
+		b+="link set v-$node master br0"$'\n'"link set v-$node up"$'\n'
+	done
+	ip -n "$RST_P-inet" -batch - <<<"$b" || return 1
+	for ((i = 1; i <= RST_HA_NMGR; i++)); do
+		ip -n "$RST_P-m$i" -batch - <<EOF || return 1
+link set lo up
+addr add $(rst_ha_ip "$i")/24 dev eth0
+link set eth0 up
+EOF
+	done
+	ip -n "$RST_P-obs" -batch - <<EOF || return 1
+link set lo up
+addr add $RST_HA_OBS/24 dev eth0
+link set eth0 up
+EOF
+	for ((n = 1; n <= ngw; n++)); do
+		ip -n "$RST_P-gw$n" -batch - <<EOF || return 1
+link set lo up
+addr add $(rst_gw_ip "$n")/24 dev eth0
+link set eth0 up
+link add lan0 type veth peer name eth0 netns $RST_P-lan$n
+addr add 10.$n.0.1/24 dev lan0
+link set lan0 up
+EOF
+		ip -n "$RST_P-lan$n" -batch - <<EOF || return 1
+link set lo up
+addr add 10.$n.0.2/24 dev eth0
+link set eth0 up
+route add default via 10.$n.0.1
+EOF
+		rst_in "gw$n" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	done
+	RST_NGW=$ngw
+}
+
+# ------------------------------------------------------------- etcd ----
+
+# rst_etcd_start I: etcd member mI in netns mI, data in $RST_DIR/etcd-mI
+# (a restart reuses it: etcd then ignores the --initial-* flags), log
+# $RST_DIR/etcd-mI.log. Timing generous for TCG: RST_ETCD_HEARTBEAT
+# (200 ms), RST_ETCD_ELECTION (2000 ms). Returns once the process runs;
+# rst_etcd_healthy tells when it serves.
+rst_etcd_start() {
+	local i=$1 name=etcd-m$1 j cluster='' pid ip
+	ip=$(rst_ha_ip "$i")
+	for ((j = 1; j <= RST_HA_NMGR; j++)); do
+		cluster+="${cluster:+,}m$j=http://$(rst_ha_ip "$j"):2380"
+	done
+	mkdir -p "$RST_DIR/$name"
+	ip netns exec "$RST_P-m$i" etcd --name "m$i" --data-dir "$RST_DIR/$name" \
+		--listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
+		--listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
+		--initial-cluster "$cluster" --initial-cluster-state new \
+		--initial-cluster-token "$RST_P" \
+		--heartbeat-interval "${RST_ETCD_HEARTBEAT:-200}" \
+		--election-timeout "${RST_ETCD_ELECTION:-2000}" \
+		--logger zap --log-outputs stderr \
+		>>"$RST_DIR/$name.log" 2>&1 </dev/null &
+	pid=$!
+	RST_PID[$name]=$pid
+	unset "RST_HA_DOWN[$i]"
+	rst_log "started $name (pid $pid, netns $RST_P-m$i)"
+	sleep 0.2
+	kill -0 "$pid" 2>/dev/null || { echo "  $name exited at once: $(tail -n 3 "$RST_DIR/$name.log")"; return 1; }
+}
+
+# rst_etcd_stop I [SIG]: stop etcd member mI (TERM waits up to 10 s).
+rst_etcd_stop() {
+	RST_HA_DOWN[$1]=1
+	rst_daemon_stop "etcd-m$1" "${2:-TERM}"
+}
+
+# rst_etcd_healthy I...: each member (asked in its own netns) reports
+# health: it has a raft leader and serves a linearizable read.
+rst_etcd_healthy() {
+	local i rc=0 out
+	for i in "$@"; do
+		out=$(rst_in "m$i" curl -s -m 5 "$(rst_etcd_url "$i")/health" 2>&1)
+		[[ $out == *'"health":"true"'* ]] || { echo "  etcd m$i: ${out:-no answer}"; rc=1; }
+	done
+	return $rc
+}
+
+# rst_etcd_raw PREFIX: etcd's JSON answer to one linearizable range read
+# of every key under PREFIX, by obs, from the first member (not marked
+# down) that answers.
+rst_etcd_raw() {
+	local p=$1 end i out c req
+	# range_end: the prefix with its last byte + 1
+	printf -v c '%d' "'${p: -1}"
+	printf -v end '%s\\x%02x' "${p%?}" $((c + 1))
+	# shellcheck disable=SC2059 # end holds the \x escape
+	printf -v end "$end"
+	req="{\"key\": \"$(printf '%s' "$p" | base64 -w0)\", \"range_end\": \"$(printf '%s' "$end" | base64 -w0)\"}"
+	for ((i = 1; i <= RST_HA_NMGR; i++)); do
+		[[ -z ${RST_HA_DOWN[$i]:-} ]] || continue
+		out=$(rst_in obs curl -s -m 5 --connect-timeout 1 -X POST \
+			"$(rst_etcd_url "$i")/v3/kv/range" -d "$req" 2>/dev/null) || continue
+		[[ $out == *'"header"'* ]] || continue
+		printf '%s\n' "$out"
+		return 0
+	done
+	echo "rst_etcd_raw: no etcd member answered" >&2
+	return 1
+}
+
+# rst_etcd_range PREFIX: "key<TAB>value" lines of every key under PREFIX.
+rst_etcd_range() {
+	local out
+	out=$(rst_etcd_raw "$1") || return 1
+	jq -r '.kvs[]? | "\(.key | @base64d)\t\(.value // "" | @base64d)"' <<<"$out"
+}
+
+# rst_etcd_value KEY: KEY's value (nothing if absent).
+rst_etcd_value() {
+	local k v rows
+	rows=$(rst_etcd_range "$1") || return 1
+	while IFS=$'\t' read -r k v; do
+		[[ $k != "$1" ]] || { printf '%s\n' "$v"; return 0; }
+	done <<<"$rows"
+}
+
+# jq: a member record of the store -> "id key endpoint prefixes", as
+# RST_JQ_MEMBERS prints roster.ko's
+RST_JQ_ETCD_MEMBER='"\(.id) \(.key // "-") \(if .endpoint == null then "-" elif (.endpoint | test(":")) then "[\(.endpoint)]:\(.port)" else "\(.endpoint):\(.port)" end) \((.prefixes // []) | sort | join(",") | if . == "" then "-" else . end)"'
+
+# rst_etcd_table VPN: RST_ETCD_GEN (empty: no such VPN in the store) and
+# RST_ETCD_MEMBERS (sorted lines "id key endpoint prefixes"), one read.
+rst_etcd_table() {
+	local h raw tag rest
+	printf -v h '%08x' "$1"
+	RST_ETCD_GEN='' RST_ETCD_MEMBERS=''
+	raw=$(rst_etcd_raw "$RST_ETCD_PREFIX") || return 1
+	while IFS=$'\t' read -r tag rest; do
+		case $tag in
+		gen) RST_ETCD_GEN=$rest ;;
+		member) RST_ETCD_MEMBERS+=${RST_ETCD_MEMBERS:+$'\n'}$rest ;;
+		esac
+	done < <(jq -r --arg vk "${RST_ETCD_PREFIX}vpn/$h" --arg mk "${RST_ETCD_PREFIX}member/$h/" "
+		[.kvs[]? | {k: (.key | @base64d), v: (.value // \"\" | @base64d)}]
+		| (.[] | select(.k == \$vk) | \"gen\t\(.v)\"),
+		  ([.[] | select(.k | startswith(\$mk)) | .v | fromjson | $RST_JQ_ETCD_MEMBER] | sort | .[] | \"member\t\(.)\")" <<<"$raw")
+}
+
+# rst_ko_table NODE VPN: RST_KO_GEN (empty: no such VPN) and
+# RST_KO_MEMBERS (sorted) from NODE's roster.ko.
+rst_ko_table() {
+	RST_KO_GEN=$(rst_in "$1" "$ROSTER_CLI" -j vpn show 2>/dev/null |
+		jq -r ".[] | select(.vpn_id == $2) | .generation")
+	RST_KO_MEMBERS=''
+	[[ -z $RST_KO_GEN ]] ||
+		RST_KO_MEMBERS=$(rst_in "$1" "$ROSTER_CLI" -j member show vpn "$2" 2>/dev/null |
+			jq -r "$RST_JQ_MEMBERS" | LC_ALL=C sort)
+}
+
+# rst_ha_tables VPN NODE...: RST_HA_GEN[NODE] (empty: no such VPN) and
+# RST_HA_MEMBERS[NODE] (sorted, rst_members' format) from each NODE's
+# roster.ko: the nodes are read in parallel, one process each, and decoded
+# by one jq (process starts are what costs in the VM).
+declare -A RST_HA_GEN=() RST_HA_MEMBERS=()
+rst_ha_tables() {
+	local v=$1 node tag rest d pids=()
+	shift
+	RST_HA_GEN=() RST_HA_MEMBERS=()
+	d=$(mktemp -d "$RST_DIR/tables.XXXXXX") || return 1
+	for node in "$@"; do
+		# shellcheck disable=SC2016 # expanded by that sh
+		ip netns exec "$RST_P-$node" sh -c '
+			v=$("$0" -j vpn show 2>/dev/null) && [ -n "$v" ] || v=null
+			m=$("$0" -j member show vpn "$1" 2>/dev/null) && [ -n "$m" ] || m=null
+			printf "{\"node\": \"%s\", \"vpns\": %s, \"members\": %s}\n" "$2" "$v" "$m"' \
+			"$ROSTER_CLI" "$v" "$node" >"$d/$node" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	while IFS=$'\t' read -r tag node rest; do
+		case $tag in
+		gen) RST_HA_GEN[$node]=$rest ;;
+		member) RST_HA_MEMBERS[$node]+=${RST_HA_MEMBERS[$node]:+$'\n'}$rest ;;
+		esac
+	done < <(cat "$d"/* | jq -rn --argjson v "$v" "
+		inputs | .node as \$n
+		| ((.vpns // []) | map(select(.vpn_id == \$v)) | .[0].generation // null) as \$g
+		| if \$g == null then \"gen\t\(\$n)\t\" else
+			(\"gen\t\(\$n)\t\(\$g)\", ([(.members // []) | $RST_JQ_MEMBERS] | sort | .[] | \"member\t\(\$n)\t\(.)\"))
+		  end")
+	rm -rf "$d"
+	for node in "$@"; do
+		[[ -v RST_HA_GEN[$node] ]] || { echo "  $node's roster.ko could not be read"; return 1; }
+	done
+}
+
+# rst_ha_oracle VPN "GWS-IN" "MGRS" "GWS": the store's VPN has exactly
+# the gateways GWS-IN (numbers; empty: no member); the roster.ko of every
+# manager I in MGRS holds it at the store's generation with the store's
+# members; every gateway N in GWS that is a member holds the same in its
+# roster.ko (a non-member: no such VPN), its rvpnVPN key is its member key,
+# its peers are exactly the other members (keys, endpoints, allowed-ips:
+# none if it is no member) and their prefixes are routed into rvpnVPN.
+# RST_HA_TABLE, if set, replaces the store's members (the oracle's own
+# test). Prints every difference.
+rst_ha_oracle() {
+	local v=$1 in=$2 mgrs=$3 gws=$4 t id key ep pfx rest ids=() want=() i n rc=0 have_s want_s
+	local nodes=() nss=() node what self_key routes p
+	local -A self=() peers=() mine=()
+	rst_etcd_table "$v" || { echo "  the store cannot be read"; return 1; }
+	t=${RST_HA_TABLE-$RST_ETCD_MEMBERS}
+	while read -r id key rest; do
+		[[ -z $id ]] && continue
+		ids+=("$id")
+		mine[$id]=$key
+	done <<<"$t"
+	for n in $in; do want+=("$(rst_gw_id "$n")"); done
+	have_s=$( ((${#ids[@]})) && printf '%s\n' "${ids[@]}" | LC_ALL=C sort | xargs)
+	want_s=$( ((${#want[@]})) && printf '%s\n' "${want[@]}" | LC_ALL=C sort | xargs)
+	if [[ $have_s != "$want_s" ]]; then
+		echo "  store, vpn $v (generation ${RST_ETCD_GEN:-none}): members '$have_s', want '$want_s'"
+		rc=1
+	fi
+	for i in $mgrs; do nodes+=("m$i"); done
+	for n in $gws; do nodes+=("gw$n"); nss+=("$RST_P-gw$n"); done
+	rst_ha_tables "$v" "${nodes[@]}" || return 1
+	for i in $mgrs; do
+		if [[ ${RST_HA_GEN[m$i]} != "$RST_ETCD_GEN" ]]; then
+			echo "  m$i's roster.ko, vpn $v: generation ${RST_HA_GEN[m$i]:-none}, the store's ${RST_ETCD_GEN:-none}"
+			rc=1
+		fi
+		if [[ ${RST_HA_MEMBERS[m$i]:-} != "$t" ]]; then
+			echo "  m$i's roster.ko, vpn $v (< the store's, > m$i's):"
+			diff <(echo "$t") <(echo "${RST_HA_MEMBERS[m$i]:-}") | grep '^[<>]' | sed 's/^/    /'
+			rc=1
+		fi
+	done
+	[[ -n $gws ]] || return $rc
+	# every gateway's rvpnV at once: "NS self KEY|-", "NS peer KEY EP PFX"
+	while read -r node what key ep pfx; do
+		node=${node#"$RST_P"-}
+		if [[ $what == self ]]; then
+			self[$node]=$key
+		else
+			[[ $pfx == - ]] || pfx=$(rst_sort_csv "$pfx")
+			peers[$node]+="$key $ep $pfx"$'\n'
+		fi
+	done < <("$RST_WG_WATCH" dump "rvpn$v" "${nss[@]}")
+	for n in $gws; do
+		node=gw$n id=$(rst_gw_id "$n")
+		local want_t='' want_p='' have_p
+		if [[ -n ${mine[$id]+set} ]]; then
+			want_t=$t
+			want_p=$(while read -r i key ep pfx; do
+				[[ -n $i && $i != "$id" ]] && echo "$key $ep $pfx"
+			done <<<"$t" | LC_ALL=C sort)
+			if [[ ${RST_HA_GEN[$node]} != "$RST_ETCD_GEN" ]]; then
+				echo "  $node's roster.ko, vpn $v: generation ${RST_HA_GEN[$node]:-none}, the store's ${RST_ETCD_GEN:-none}"
+				rc=1
+			fi
+			self_key=${self[$node]:--}
+			if [[ $self_key != "${mine[$id]}" ]]; then
+				echo "  $node rvpn$v: own key $self_key != member key ${mine[$id]}"
+				rc=1
+			fi
+		fi
+		if [[ ${RST_HA_MEMBERS[$node]:-} != "$want_t" ]]; then
+			echo "  $node's roster.ko, vpn $v (< the store's, > $node's):"
+			diff <(echo "$want_t") <(echo "${RST_HA_MEMBERS[$node]:-}") | grep '^[<>]' | sed 's/^/    /'
+			rc=1
+		fi
+		have_p=$(printf '%s' "${peers[$node]:-}" | LC_ALL=C sort)
+		if [[ $have_p != "$want_p" ]]; then
+			diff <(echo "$want_p") <(echo "$have_p") | sed -n "s/^< /  $node rvpn$v: missing peer /p; s/^> /  $node rvpn$v: extra peer /p"
+			rc=1
+		fi
+		[[ -n $want_p ]] || continue
+		routes=$(ip -n "$RST_P-$node" -4 route show dev "rvpn$v" 2>/dev/null)
+		while read -r key ep pfx; do
+			[[ $pfx != - ]] || continue
+			for p in ${pfx//,/ }; do
+				[[ $'\n'$routes == *$'\n'"$p "* ]] || { echo "  $node: no route $p dev rvpn$v"; rc=1; }
+			done
+		done <<<"$want_p"
+	done
+	return $rc
+}
+
+# rst_wait_oracle SECS VPN "GWS-IN" "MGRS" "GWS": wait for rst_ha_oracle;
+# print the difference if it never agrees.
+rst_wait_oracle() {
+	local secs=$1
+	shift
+	rst_wait "$secs" rst_ha_oracle "$@" && return 0
+	rst_ha_oracle "$@"
+	return 1
+}
+
+# ---------------------------------------------------------- managers ----
+
+# rst_ha_mgr_config I [KEY=VALUE...]: mI's config; each KEY=VALUE adds a
+# "KEY = VALUE" line to [manager] (name, lease-ttl, ...).
+rst_ha_mgr_config() {
+	local i=$1 j eps='' kv f=$RST_DIR/m$1/rosterd.conf
+	shift
+	for ((j = 1; j <= RST_HA_NMGR; j++)); do eps+="${eps:+, }$(rst_etcd_url "$j")"; done
+	mkdir -p "$RST_DIR/m$i/state"
+	cat >"$f" <<EOF
+# manager m$i ($(rst_ns "m$i"))
+[manager]
+listen-port = $(rst_ha_port "$i")
+endpoint = $(rst_ha_ip "$i")
+control-address = $(rst_ha_ctl "$i")
+control-prefix = 10.255.0.0/16
+control-port = $RST_CTL_PORT
+interface = rctl0
+state-dir = $RST_DIR/m$i/state
+log-level = info
+store = etcd
+etcd-endpoints = $eps
+etcd-prefix = $RST_ETCD_PREFIX
+EOF
+	for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}" >>"$f"; done
+}
+
+rst_ha_mgr_start() { rst_daemon_start "m$1" "m$1" manager --config "$(rst_conf "m$1")"; }
+
+# rst_ha_invite I N VPN...: rst_invite against mI's config (in mI).
+rst_ha_invite() {
+	local i=$1 n=$2 v p args=()
+	shift 2
+	for v in "$@"; do args+=(--vpn "$v"); done
+	for p in ${RST_INVITE_PREFIXES:-10.0.0.0/8}; do args+=(--prefix "$p"); done
+	rst_in "m$i" "$ROSTERD" invite --config "$(rst_conf "m$i")" \
+		--id "$(rst_gw_id "$n")" "${args[@]}" 2>>"$RST_DIR/invite.log"
+}
+
+# rst_ha_enrol I N VPN...: rst_enrol through mI: gwN joins VPN...; it is
+# invited for RST_INVITE_VPNS (space separated) if set, else for VPN...
+rst_ha_enrol() {
+	local i=$1 n=$2 tok try=1 inv
+	shift 2
+	rst_gw_config "$n" "$@"
+	read -r -a inv <<<"${RST_INVITE_VPNS:-$*}"
+	tok=$(rst_ha_invite "$i" "$n" "${inv[@]}")
+	if [[ -z $tok ]]; then
+		echo "  invite for gw$n failed: $(tail -n 1 "$RST_DIR/invite.log")"
+		return 1
+	fi
+	echo "$tok" >"$RST_DIR/gw$n.token"
+	until rst_redeem "$n" "$tok"; do
+		echo "# redeem for gw$n failed (try $try of ${RST_REDEEM_TRIES:-3}): $(tail -n 1 "$RST_DIR/gw$n.redeem.log")"
+		((++try <= ${RST_REDEEM_TRIES:-3})) || return 1
+	done
+	rst_gw_start "$n"
+}
+
+# rst_ha_leader: the store's leader, the value of P/leader (nothing while
+# none leads).
+rst_ha_leader() { rst_etcd_value "${RST_ETCD_PREFIX}leader"; }
+
+# rst_watch_stop_except NAME "NODE IFACE KEY"...: rst_watch_stop, except
+# that removals matching one of the glob patterns (e.g. "gw[1-5] rvpn9
+# KEY", "gw6 rvpn9 *"; NODE as gw6, m1) are expected: they are counted in
+# a note, not failed. (Base64 keys hold no glob character.)
+rst_watch_stop_except() {
+	local name=$1 f=$RST_DIR/watch-$1 pid st rc=0 w t ns ifc key ok=0 e
+	shift
+	pid=${RST_PID[watch-$name]:-}
+	[[ -n $pid ]] || { echo "rst_watch_stop_except: no watcher $name"; return 1; }
+	touch "$f.stop"
+	wait "$pid"
+	st=$?
+	unset "RST_PID[watch-$name]"
+	while read -r w w t ns ifc key; do
+		ns=${ns#"$RST_P"-}
+		for e in "$@"; do
+			# shellcheck disable=SC2053 # e is a glob pattern
+			[[ "$ns $ifc $key" != $e ]] || { ok=$((ok + 1)); continue 2; }
+		done
+		echo "  $ns $ifc: peer $key removed at $w"
+		rc=1
+	done < <(grep '^removed ' "$f.out")
+	if [[ $st != 0 ]] || ! grep -q '^stats ' "$f.out"; then
+		echo "  watcher $name failed (status $st): $(cat "$f.err")"
+		rc=1
+	fi
+	((ok == 0)) || echo "# watcher $name: $ok expected removal(s)"
+	grep '^stats ' "$f.out" | sed "s/^stats /# watcher $name: /"
+	return $rc
+}
