@@ -166,18 +166,20 @@ static void push_set(struct mgr *m)
 
 /* A standby copies the store: every VPN a follower at the store's
  * generation (mgr-restore.c decides the rest). Whole when the table
- * changes hands: a deposed leader may hold another table at the store's
- * very generation (its uncommitted change against the new leader's
- * committed one); else only the VPNs whose generations differ. */
+ * changes hands or was changed by hand: a deposed leader may hold
+ * another table at the store's very generation (its uncommitted change
+ * against the new leader's committed one), and only then can a VPN lack
+ * its mark (a standby creates its VPNs marked). Else only the VPNs whose
+ * generations differ. */
 static int follow(struct mgr *m, bool whole)
 {
 	int ret;
 
 	if (!m->rh)
 		return 0;	/* before setup_table, which follows */
-	ret = mark_all(m, true);
 	if (!whole)
-		return mgr_reconcile_changed(m, NULL) ? -EIO : ret;
+		return mgr_reconcile_changed(m, NULL) ? -EIO : 0;
+	ret = mark_all(m, true);
 	/* Not done (etcd unreachable): again, whole, at the next poll. */
 	if (mgr_reconcile(m, 0, NULL)) {
 		m->lead.follow_due = true;
