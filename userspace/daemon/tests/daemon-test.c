@@ -712,10 +712,31 @@ static int recv_count(int fd)
 	return n;
 }
 
+/* Two UDP sockets on loopback, a sending to b (*ss, *sl: b's address);
+ * -1 and the test failed if there are none. */
+static int loop_pair(int *a, int *b, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	struct roster_addr lo;
+
+	roster_addr_parse("127.0.0.1", &lo);
+	*a = rd_udp_socket(&lo, 0, NULL);
+	*b = rd_udp_socket(&lo, 0, NULL);
+	if (*a < 0 || *b < 0) {
+		printf("# no loopback UDP: %s\n", strerror(*a < 0 ? -*a : -*b));
+		if (*a >= 0)
+			close(*a);
+		if (*b >= 0)
+			close(*b);
+		cur_fail = 1;
+		return -1;
+	}
+	getsockname(*b, (struct sockaddr *)ss, sl);
+	return 0;
+}
+
 /* A receiver that ACKs slowly gets a longer first timeout (RFC 6298). */
 static void t_rto(void)
 {
-	struct roster_addr lo;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = 7 };
@@ -723,14 +744,8 @@ static void t_rto(void)
 	struct rd_peer *p;
 	int a, b;
 
-	roster_addr_parse("127.0.0.1", &lo);
-	a = rd_udp_socket(&lo, 0, NULL);
-	b = rd_udp_socket(&lo, 0, NULL);
-	if (a < 0 || b < 0) {
-		cur_fail = 1;
+	if (loop_pair(&a, &b, &ss, &sl))
 		return;
-	}
-	getsockname(b, (struct sockaddr *)&ss, &sl);
 	rd_link_init(&l, a, 100, 8, NULL);
 	p = rd_peer_get(&l, (struct sockaddr *)&ss, sl, true);
 	EXPECT(rd_send(&l, p, &m) == 0 && p->q->timeout_ms == 100);
@@ -753,7 +768,6 @@ static void t_rto(void)
 
 static void t_retransmit(void)
 {
-	struct roster_addr lo;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct rd_link l;
@@ -761,15 +775,8 @@ static void t_retransmit(void)
 	int a, b, i;
 	int64_t now;
 
-	roster_addr_parse("127.0.0.1", &lo);
-	a = rd_udp_socket(&lo, 0, NULL);
-	b = rd_udp_socket(&lo, 0, NULL);
-	if (a < 0 || b < 0) {
-		printf("# no loopback UDP: %s\n", strerror(a < 0 ? -a : -b));
-		cur_fail = 1;
+	if (loop_pair(&a, &b, &ss, &sl))
 		return;
-	}
-	getsockname(b, (struct sockaddr *)&ss, &sl);
 	rd_link_init(&l, a, 100, 3, done_cb);
 	p = rd_peer_get(&l, (struct sockaddr *)&ss, sl, true);
 	EXPECT(p && rd_peer_get(&l, (struct sockaddr *)&ss, sl, false) == p);
@@ -853,7 +860,6 @@ static void stall_cb(struct rd_link *l, struct rd_peer *p, const struct rd_pendi
  * timed out unacknowledged; the retransmissions go on. */
 static void t_stall(void)
 {
-	struct roster_addr lo;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct rd_msg m = { .type = RD_SYNC_REQ, .has_vpn = true, .vpn = 7 };
@@ -862,14 +868,8 @@ static void t_stall(void)
 	int64_t now;
 	int a, b;
 
-	roster_addr_parse("127.0.0.1", &lo);
-	a = rd_udp_socket(&lo, 0, NULL);
-	b = rd_udp_socket(&lo, 0, NULL);
-	if (a < 0 || b < 0) {
-		cur_fail = 1;
+	if (loop_pair(&a, &b, &ss, &sl))
 		return;
-	}
-	getsockname(b, (struct sockaddr *)&ss, &sl);
 	rd_link_init(&l, a, 100, 8, NULL);
 	EXPECT(!l.stall && !l.stall_retx);		/* off unless asked for */
 	l.stall = stall_cb;
