@@ -141,23 +141,57 @@ static int etcd_errno(long status, const char *msg)
 	return -EIO;
 }
 
+void rd_etcd_setup(const struct rd_etcd *e, CURL *c)
+{
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+	/* Only the configured endpoints, never a redirect elsewhere. */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (e->conf.cacert[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, e->conf.cacert);
+	if (e->conf.cert[0]) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, e->conf.cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, e->conf.key);
+	}
+}
+
+struct curl_slist *rd_etcd_headers(const struct rd_etcd *e)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	char auth[1100];
+
+	if (e->token) {
+		snprintf(auth, sizeof(auth), "Authorization: %s", e->token);
+		h = curl_slist_append(h, auth);
+	}
+	return h;
+}
+
+unsigned int rd_etcd_endpoints(const struct rd_etcd *e, unsigned int *cur)
+{
+	*cur = e->cur;
+	return e->n_urls;
+}
+
+const char *rd_etcd_url(const struct rd_etcd *e, unsigned int u)
+{
+	return e->urls[u % e->n_urls];
+}
+
 /* One POST to one endpoint. 1: the endpoint did not answer (try the next). */
 static int post(struct rd_etcd *e, unsigned int u, const char *path, const char *body,
 		json_t **resp, char *err, size_t errlen)
 {
 	struct curl_slist *h = NULL;
-	char url[1200], auth[1100];
+	char url[1200];
 	json_error_t je;
 	long status = 0;
 	CURLcode rc;
 	json_t *j;
 
 	snprintf(url, sizeof(url), "%s/v3/%s", e->urls[u], path);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (e->token) {
-		snprintf(auth, sizeof(auth), "Authorization: %s", e->token);
-		h = curl_slist_append(h, auth);
-	}
+	h = rd_etcd_headers(e);
 	e->len = 0;
 	e->curl_err[0] = 0;
 	curl_easy_setopt(e->curl, CURLOPT_URL, url);
@@ -358,21 +392,11 @@ int rd_etcd_open(const struct rd_etcd_conf *c, struct rd_etcd **out, char *err, 
 		ret = -ENOMEM;
 		goto fail;
 	}
-	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+	rd_etcd_setup(e, e->curl);
 	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
 	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->curl_err);
-	/* Only the configured endpoints, never a redirect elsewhere. */
-	curl_easy_setopt(e->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (c->cacert[0])
-		curl_easy_setopt(e->curl, CURLOPT_CAINFO, c->cacert);
-	if (c->cert[0]) {
-		curl_easy_setopt(e->curl, CURLOPT_SSLCERT, c->cert);
-		curl_easy_setopt(e->curl, CURLOPT_SSLKEY, c->key);
-	}
 	if (c->user[0]) {
 		ret = authenticate(e, err, errlen);
 		if (ret)

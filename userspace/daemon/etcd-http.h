@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 /* [manager] etcd-* (config.c). Empty strings: not set. */
@@ -50,6 +51,16 @@ const char *rd_etcd_endpoint(const struct rd_etcd *e);
  */
 int rd_etcd_call(struct rd_etcd *e, const char *path, json_t *req, json_t **resp, char *err,
 		 size_t errlen);
+
+/* For another transfer to the same cluster (etcd-watch.c): c gets the
+ * connection's options (timeouts to connect, TLS, no redirects), and the
+ * headers are its (JSON, the auth token): curl_slist_free_all them. */
+void rd_etcd_setup(const struct rd_etcd *e, CURL *c);
+struct curl_slist *rd_etcd_headers(const struct rd_etcd *e);
+/* How many endpoints, and (into *cur) the one that answered last. */
+unsigned int rd_etcd_endpoints(const struct rd_etcd *e, unsigned int *cur);
+/* Endpoint u (modulo their number), without a trailing slash. */
+const char *rd_etcd_url(const struct rd_etcd *e, unsigned int u);
 
 /* base64 of p[0..n), malloc'ed. */
 char *rd_etcd_b64(const void *p, size_t n);

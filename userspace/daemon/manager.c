@@ -527,7 +527,7 @@ int rd_manager_run(struct rd_config *c)
 	int64_t next_ctl = rd_now_ms() + 1000;
 
 	while (!stop) {
-		struct pollfd pfd[4] = {
+		struct pollfd pfd[5] = {
 			{ .fd = m->fd, .events = POLLIN },
 			{ .fd = roster_monitor_fd(m->mon), .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
@@ -553,7 +553,8 @@ int rd_manager_run(struct rd_config *c)
 		timeout = min_timeout(timeout, rd_tick(&m->link, now));
 		timeout = min_timeout(timeout, rd_metrics_timeout(mgr_metrics_tick(m, now), now));
 		timeout = min_timeout(timeout, next_ctl > now ? (int)(next_ctl - now) : 0);
-		if (poll(pfd, 4, timeout) < 0) {
+		timeout = min_timeout(timeout, rd_store_watch_poll(m->st, &pfd[4]));
+		if (poll(pfd, 5, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
@@ -582,6 +583,7 @@ int rd_manager_run(struct rd_config *c)
 			recv_all(m);
 		if (pfd[3].revents & POLLIN)
 			ctl_sock_serve(&ctl);
+		mgr_lead_watch(m, rd_store_watch_run(m->st, pfd[4].revents));
 		if (rd_now_ms() >= next_ctl) {
 			mgr_ctl_poll(m);
 			/* The table's changes are the leader's to make. */

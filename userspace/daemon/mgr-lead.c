@@ -311,6 +311,21 @@ void mgr_lead_poll(struct mgr *m, bool store_changed)
 	}
 }
 
+void mgr_lead_watch(struct mgr *m, unsigned int what)
+{
+	bool whole;
+
+	/* The lease's end is etcd's revocation: the first to campaign
+	 * after it leads, with no wait for the next period. */
+	if (what & RD_STORE_W_LEADER)
+		m->lead.next = 0;
+	if (mgr_leads(m) || !(what & (RD_STORE_W_VPN | RD_STORE_W_LOST)))
+		return;
+	whole = m->lead.follow_due;
+	m->lead.follow_due = false;
+	follow(m, whole);
+}
+
 void mgr_lead_stop(struct mgr *m)
 {
 	if (mgr_leads(m) && rd_store_resign(m->st))

@@ -60,6 +60,10 @@ void mgr_lead_lost(struct mgr *m);
  * table did), a standby copies the store into roster.ko, and the leader
  * re-reads the manager set and tells the gateways if it changed. */
 void mgr_lead_poll(struct mgr *m, bool store_changed);
+/* What the store's watch saw another manager commit (RD_STORE_W_*): a
+ * standby copies a changed VPN at once, and anyone campaigns at once
+ * when the leadership ended. */
+void mgr_lead_watch(struct mgr *m, unsigned int what);
 /* The manager set as RD_A_MEMBER records (proto.h): at most
  * RD_STORE_MANAGERS_MAX, into out; the count. */
 unsigned int mgr_lead_members(const struct mgr *m, struct roster_member *out);

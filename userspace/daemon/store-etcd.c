@@ -26,6 +26,12 @@
  * writes are one step for every handle. Every write also puts P/writer,
  * asking for its previous version: that is how a handle tells another's
  * commits from its own (rd_store_changed).
+ *
+ * A handle also watches its prefix (rd_store_etcd_watch_*), from the
+ * revision it opened at: another handle's commit (P/writer holds the
+ * writer's nonce, in the same revision as the commit's keys) arrives as
+ * it happens, and P/leader's end as soon as etcd revokes the lease.
+ * While the watch runs, rd_store_changed costs no request.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +46,7 @@
 
 #include "log.h"
 #include "store-etcd.h"
+#include "etcd-watch.h"
 #include "store-etcd-cache.h"
 #include "util.h"
 
@@ -72,6 +79,15 @@ struct rd_etcd_store {
 	 * change commits at all, or a deposed leader's next one would go
 	 * through unfenced. */
 	bool campaigned;
+	/* The watch of the prefix: the revision to start again from, when
+	 * to (ms), whether etcd confirmed it, and what it saw for the next
+	 * rd_store_etcd_watch_run. */
+	struct rd_etcd_watch *w;
+	int64_t wfrom;
+	int64_t wretry;
+	bool wlive;
+	int64_t wcompact;
+	unsigned int wflags;
 	char desc[1400];
 	char err[1400];
 };
@@ -679,6 +695,9 @@ int rd_store_etcd_open(const struct rd_etcd_conf *c, struct rd_etcd_store **out,
 		free(v);
 		/* Other handles' writes before the open are no change. */
 		s->seen = rd_etcd_int(kv1(r, 2), "mod_revision");
+		/* The caller reads what it needs after the open: the watch
+		 * starts where this snapshot ends. */
+		s->wfrom = rd_etcd_int(json_object_get(r, "header"), "revision") + 1;
 		json_decref(r);
 		if (!ret)
 			*out = s;
@@ -698,6 +717,7 @@ void rd_store_etcd_close(struct rd_etcd_store *s)
 	if (!s)
 		return;
 	rd_vcache_clear(&s->vc);
+	rd_etcd_watch_free(s->w);
 	rd_etcd_close(s->e);
 	free(s);
 }
@@ -1944,6 +1964,9 @@ bool rd_store_etcd_changed(struct rd_etcd_store *s)
 	json_t *r;
 	int64_t mod;
 
+	/* The watch delivers every other handle's commit. */
+	if (s->wlive)
+		goto report;
 	/* On failure say "changed": a needless reload is cheap, a missed
 	 * invitation is not. */
 	if (call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, kw, "writer"))), &r))
@@ -1954,10 +1977,214 @@ bool rd_store_etcd_changed(struct rd_etcd_store *s)
 		s->other = true;
 		s->seen = mod;
 	}
+report:
 	if (!s->other)
 		return false;
 	s->other = false;
 	return true;
+}
+
+/* ---- the watch ------------------------------------------------------------ */
+
+/* Until etcd answers again after the stream ended. */
+#define WATCH_RETRY_MS 500
+
+/* What key (raw, under the prefix) means for the caller. */
+static unsigned int watch_class(struct rd_etcd_store *s, const char *key, size_t n,
+				bool *writer)
+{
+	size_t pl = strlen(s->prefix);
+	const char *r = key + pl;
+
+	*writer = false;
+	if (n < pl || memcmp(key, s->prefix, pl))
+		return 0;
+	n -= pl;
+#define IS(lit) (n >= sizeof(lit) - 1 && !memcmp(r, lit, sizeof(lit) - 1))
+	if (IS("vpn/") || IS("member/") || IS("flags/"))
+		return RD_STORE_W_VPN;
+	if (n == 6 && IS("leader"))
+		return RD_STORE_W_LEADER;
+	if (n == 6 && IS("writer")) {
+		*writer = true;
+		return 0;
+	}
+#undef IS
+	return RD_STORE_W_OTHER;
+}
+
+/* A decoded event key (or value) of at most max bytes, into buf. */
+static bool event_bytes(const json_t *kv, const char *field, char *buf, size_t max, size_t *n)
+{
+	const char *v = json_string_value(json_object_get(kv, field));
+	char *d;
+
+	*n = 0;
+	buf[0] = 0;
+	if (!v)
+		return !strcmp(field, "value");	/* an empty value is left out */
+	if (rd_etcd_unb64(v, &d, n))
+		return false;
+	if (*n >= max) {
+		free(d);
+		return false;
+	}
+	memcpy(buf, d, *n + 1);
+	free(d);
+	return true;
+}
+
+/* The revisions of ev[] whose P/writer put carries this handle's nonce:
+ * its own commits. At most 64 in one answer; beyond, taken for others'
+ * (a needless reload). */
+static unsigned int own_revisions(struct rd_etcd_store *s, json_t *ev, int64_t *own)
+{
+	unsigned int n = 0;
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(ev, i, e) {
+		json_t *kv = json_object_get(e, "kv");
+		char key[KEYLEN], val[64];
+		size_t kn, vn;
+		bool writer;
+
+		if (!event_bytes(kv, "key", key, sizeof(key), &kn))
+			continue;
+		watch_class(s, key, kn, &writer);
+		if (!writer || json_object_get(e, "type") || n == 64)
+			continue;
+		if (event_bytes(kv, "value", val, sizeof(val), &vn) && !strcmp(val, s->nonce))
+			own[n++] = rd_etcd_int(kv, "mod_revision");
+	}
+	return n;
+}
+
+static void on_watch(void *arg, json_t *res)
+{
+	struct rd_etcd_store *s = arg;
+	json_t *ev = json_object_get(res, "events"), *e;
+	int64_t own[64];
+	unsigned int nown;
+	size_t i;
+
+	if (json_is_true(json_object_get(res, "created")))
+		s->wlive = true;
+	if (json_is_true(json_object_get(res, "canceled"))) {
+		/* Compacted past wfrom: what was lost is read again by the
+		 * caller (by difference), the rest comes from the oldest
+		 * revision etcd still has. */
+		s->wcompact = rd_etcd_int(res, "compact_revision");
+		s->wlive = false;
+		return;
+	}
+	nown = own_revisions(s, ev, own);
+	json_array_foreach(ev, i, e) {
+		json_t *kv = json_object_get(e, "kv");
+		int64_t rev = rd_etcd_int(kv, "mod_revision");
+		bool writer, mine = false, del = json_object_get(e, "type") != NULL;
+		unsigned int c;
+		char key[KEYLEN];
+		size_t kn;
+
+		if (rev >= s->wfrom)
+			s->wfrom = rev + 1;
+		if (!event_bytes(kv, "key", key, sizeof(key), &kn))
+			continue;
+		c = watch_class(s, key, kn, &writer);
+		for (unsigned int j = 0; j < nown; j++)
+			mine |= own[j] == rev;
+		if (writer) {
+			if (rev > s->seen) {
+				s->seen = rev;
+				s->other |= !mine;
+			}
+			continue;
+		}
+		/* The campaign's own put of P/leader is no news. */
+		if (c == RD_STORE_W_LEADER && !del && s->lease &&
+		    rd_etcd_int(kv, "lease") == s->lease)
+			continue;
+		if (mine)
+			continue;
+		if (c == RD_STORE_W_OTHER)
+			s->other = true;
+		else
+			s->wflags |= c;
+	}
+}
+
+static void watch_start(struct rd_etcd_store *s, bool retry)
+{
+	int ret;
+
+	if (!s->w) {
+		char key[KEYLEN], end[KEYLEN];
+		size_t n = strlen(s->prefix);
+
+		memcpy(key, s->prefix, n + 1);
+		memcpy(end, s->prefix, n + 1);
+		end[n - 1]++;	/* the prefix ends in '/': its successor bounds it */
+		s->w = rd_etcd_watch_new(s->e, key, n, end, n);
+		if (!s->w)
+			return;
+	}
+	ret = rd_etcd_watch_start(s->w, s->wfrom, retry);
+	if (ret) {
+		rd_warn("store: cannot watch %s: %s", s->prefix, strerror(-ret));
+		s->wretry = rd_now_ms() + WATCH_RETRY_MS;
+	}
+}
+
+int rd_store_etcd_watch_poll(struct rd_etcd_store *s, struct pollfd *pfd)
+{
+	int64_t now = rd_now_ms();
+	int t;
+
+	if (!s->w || (!rd_etcd_watch_open(s->w) && now >= s->wretry))
+		watch_start(s, s->w != NULL);
+	if (!s->w || !rd_etcd_watch_open(s->w)) {
+		pfd->fd = -1;
+		pfd->events = pfd->revents = 0;
+		return s->wretry > now ? (int)(s->wretry - now) : WATCH_RETRY_MS;
+	}
+	t = rd_etcd_watch_poll(s->w, pfd);
+	/* Not yet confirmed: look again soon (curl's timers drive it). */
+	return t;
+}
+
+unsigned int rd_store_etcd_watch_run(struct rd_etcd_store *s, short revents)
+{
+	unsigned int f;
+	bool was = s->wlive;
+	char err[700];
+
+	if (!s->w || !rd_etcd_watch_open(s->w))
+		return 0;
+	err[0] = 0;
+	if (!rd_etcd_watch_run(s->w, revents, on_watch, s, err, sizeof(err))) {
+		s->wlive = false;
+		s->wretry = rd_now_ms() + WATCH_RETRY_MS;
+		if (was)
+			rd_warn("store: the watch ended (%s); reading the store every second "
+				"until it is back", err);
+	}
+	if (s->wcompact) {
+		rd_warn("store: etcd compacted its history up to revision %" PRId64 " (the watch "
+			"asked from %" PRId64 "); reading the store again by difference",
+			s->wcompact, s->wfrom);
+		s->wfrom = s->wcompact;
+		s->wcompact = 0;
+		s->other = true;
+		s->wflags |= RD_STORE_W_LOST;
+		watch_start(s, false);
+	}
+	if (s->wlive && !was)
+		rd_info("store: watching %s at %s from revision %" PRId64, s->prefix,
+			rd_etcd_watch_endpoint(s->w), s->wfrom);
+	f = s->wflags;
+	s->wflags = 0;
+	return f;
 }
 
 int rd_store_etcd_backup(struct rd_etcd_store *s, const char *path)

@@ -194,6 +194,20 @@ bool rd_store_changed(struct rd_store *s)
 	return CALL0(changed);
 }
 
+int rd_store_watch_poll(struct rd_store *s, struct pollfd *pfd)
+{
+	if (s->et)
+		return rd_store_etcd_watch_poll(s->et, pfd);
+	pfd->fd = -1;
+	pfd->events = pfd->revents = 0;
+	return -1;
+}
+
+unsigned int rd_store_watch_run(struct rd_store *s, short revents)
+{
+	return s->et ? rd_store_etcd_watch_run(s->et, revents) : 0;
+}
+
 int rd_store_backup(struct rd_store *s, const char *path)
 {
 	return CALL(backup, path);

@@ -21,6 +21,7 @@
 #ifndef RD_STORE_H
 #define RD_STORE_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -178,6 +179,22 @@ int rd_store_session_next(struct rd_store *s, uint32_t *session);
 /* Another handle (`rosterd invite`) committed since the last call (or
  * the open); this handle's own commits do not count. True on error. */
 bool rd_store_changed(struct rd_store *s);
+/*
+ * Other handles' commits as they happen (etcd: a watch of the prefix from
+ * the revision the handle opened at; SQLite: none, rd_store_changed is
+ * all). The loop polls what rd_store_watch_poll sets up (fd -1: nothing
+ * now) for at most the ms it returns (-1: no limit), then calls
+ * rd_store_watch_run with the revents (0 on a timeout). That returns
+ * what another handle changed, as RD_STORE_W_* bits; everything else
+ * (enrolments, invitations, the managers) comes out of rd_store_changed,
+ * which costs no request while the watch runs.
+ */
+#define RD_STORE_W_VPN		1u	/* a VPN's members or generation */
+#define RD_STORE_W_LEADER	2u	/* the leadership ended, or changed hands */
+#define RD_STORE_W_LOST		4u	/* changes were compacted away: read again */
+#define RD_STORE_W_OTHER	8u	/* (internal: reported by rd_store_changed) */
+int rd_store_watch_poll(struct rd_store *s, struct pollfd *pfd);
+unsigned int rd_store_watch_run(struct rd_store *s, short revents);
 /* An online, consistent copy of the store into path (which must not
  * exist: -EEXIST), mode 0600, one self-contained file with the same
  * identity. Restore: put it at STATE_DIR/roster.db, manager stopped. */

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,6 +633,126 @@ out:
 	rd_store_close(b);
 }
 
+/* Move s's watch on for up to ms, until the bits of want have come (all
+ * of them; 0: the whole time): what it reported. */
+static unsigned int wpump(struct rd_store *s, int ms, unsigned int want)
+{
+	struct timespec ts;
+	int64_t end, now;
+	unsigned int f = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	end = now + ms;
+	while (now < end && (!want || (f & want) != want)) {
+		struct pollfd p;
+		int t = rd_store_watch_poll(s, &p), n;
+
+		if (t < 0 || t > 20)
+			t = 20;
+		n = poll(&p, 1, t);
+		f |= rd_store_watch_run(s, n > 0 ? p.revents : 0);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return f;
+}
+
+/* The watch: another handle's commits arrive (from the revision the
+ * handle opened at, also those made before it first looked), its own do
+ * not; the leadership's end arrives at once; after a compaction the
+ * handle is told to read again, and follows on. */
+static void t_etcd_watch(void)
+{
+	const char *d = newdir("watch");
+	struct rd_store *a = etcd_sopen(d), *b = etcd_sopen(d), *late = NULL;
+	struct roster_member m;
+	unsigned int f;
+	bool la = false, lb = false;
+
+	if (!a || !b)
+		goto out;
+	late = etcd_sopen(d);
+	if (!late)
+		goto out;
+	/* established: nothing to report yet */
+	EXPECT(wpump(a, 400, 0) == 0);
+	EXPECT(wpump(b, 400, 0) == 0);
+	rd_store_changed(b);
+	mk_member(&m, 1, 2, 1);
+	EXPECT(commit_op(a, RD_STORE_VPN_PUT, 7, 0, 1, 0) == 0);
+	EXPECT(commit_put(a, 7, 1, 2, &m) == 0);
+	f = wpump(b, 3000, RD_STORE_W_VPN);
+	EXPECT(f == RD_STORE_W_VPN);
+	wpump(b, 300, 0);	/* the second commit may come in its own answer */
+	EXPECT(rd_store_changed(b));
+	EXPECT(!rd_store_changed(b));
+	/* a's own commits are no news to a */
+	EXPECT(wpump(a, 500, 0) == 0);
+	EXPECT(!rd_store_changed(a));
+	/* b's own commit: nothing for b, news for a */
+	mk_member(&m, 2, 3, 1);
+	EXPECT(commit_put(b, 7, 2, 3, &m) == 0);
+	EXPECT(wpump(b, 500, 0) == 0);
+	EXPECT(!rd_store_changed(b));
+	EXPECT(wpump(a, 3000, RD_STORE_W_VPN) == RD_STORE_W_VPN);
+	wpump(a, 300, 0);
+	EXPECT(rd_store_changed(a));
+	/* an enrolment-side change is rd_store_changed's, not a bit */
+	{
+		struct rd_store_manager mg = { .name = "w1", .port = 51820 };
+
+		memset(mg.key, 7, 32);
+		roster_addr_parse("10.255.0.7", &mg.control_addr);
+		EXPECT(rd_store_manager_put(a, &mg) == 0);
+	}
+	EXPECT(wpump(b, 1500, 0) == 0);
+	EXPECT(rd_store_changed(b));
+	/* the leadership: a's own campaign is no news to a; its resignation
+	 * reaches b at once */
+	EXPECT(rd_store_campaign(a, "mgr-a", 5, &la) == 0 && la);
+	EXPECT(wpump(a, 500, 0) == 0);
+	EXPECT(wpump(b, 2000, RD_STORE_W_LEADER) & RD_STORE_W_LEADER);
+	EXPECT(rd_store_resign(a) == 0);
+	EXPECT(wpump(b, 2000, RD_STORE_W_LEADER) == RD_STORE_W_LEADER);
+	EXPECT(rd_store_campaign(b, "mgr-b", 5, &lb) == 0 && lb);
+	EXPECT(rd_store_resign(b) == 0);
+	/* late opened before all of this and never looked: it gets the
+	 * commits since its open; then etcd compacts, and it is told */
+	EXPECT(wpump(late, 3000, RD_STORE_W_VPN) & RD_STORE_W_VPN);
+	rd_store_close(late);
+	late = etcd_sopen(d);
+	if (!late)
+		goto out;
+	/* two commits: the one after its open is compacted away */
+	mk_member(&m, 3, 4, 1);
+	EXPECT(commit_put(a, 7, 3, 4, &m) == 0);
+	mk_member(&m, 4, 5, 1);
+	EXPECT(commit_put(a, 7, 4, 5, &m) == 0);
+	{
+		json_t *r = raw(&conf, "kv/range", json_pack("{s:s}", "key", "Lw=="));
+		char rev[24];
+
+		snprintf(rev, sizeof(rev), "%lld",
+			 (long long)rd_etcd_int(json_object_get(r, "header"), "revision"));
+		json_decref(r);
+		r = raw(&conf, "kv/compaction", json_pack("{s:s}", "revision", rev));
+		EXPECT(r != NULL);
+		json_decref(r);
+	}
+	f = wpump(late, 3000, RD_STORE_W_LOST);
+	EXPECT(f & RD_STORE_W_LOST);
+	EXPECT(rd_store_changed(late));
+	wpump(late, 300, 0);
+	mk_member(&m, 5, 6, 1);
+	EXPECT(commit_put(a, 7, 5, 6, &m) == 0);
+	EXPECT(wpump(late, 3000, RD_STORE_W_VPN) == RD_STORE_W_VPN);
+out:
+	rd_store_close(a);
+	rd_store_close(b);
+	rd_store_close(late);
+}
+
 static bool sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool sh(const char *fmt, ...)
 {
@@ -1135,7 +1256,7 @@ int main(int argc, char **argv)
 		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..22\n");
+	printf("TAP version 13\n1..23\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -1167,6 +1288,8 @@ int main(int argc, char **argv)
 		    t_etcd_leader);
 		run("etcd store: the manager set by name; unchanged records not rewritten",
 		    t_etcd_managers);
+		run("etcd store: the watch reports other handles' commits, the leader's end, "
+		    "a compaction", t_etcd_watch);
 		/* last: it leaves authentication on */
 		run("etcd store: password authentication", t_etcd_auth);
 		etcd_stop();
@@ -1175,7 +1298,7 @@ int main(int argc, char **argv)
 		run("etcd store: over TLS with a client certificate; wrong CA refused", t_etcd_tls);
 		etcd_stop();
 	} else {
-		printf("not ok 20 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
+		printf("not ok 23 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
 		failed++;
 	}
 	if (etcd_failed) {
