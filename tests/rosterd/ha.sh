@@ -38,7 +38,9 @@
 #      After the heal: gw6 is gone, gw5 is not (the old leader committed
 #      nothing, and told nobody), and the old leader follows.
 #   5. etcd loses its quorum (two members SIGKILLed) for longer than the
-#      lease; tunnels and the data plane stay; after the return a leader
+#      lease; every manager's watch ends (its member has no leader), and
+#      starts again once the quorum is back; tunnels and the data plane
+#      stay; after the return a leader
 #      leads and gw6 leaves VPN 9 through it (`rosterd leave`).
 #   3. Rolling restart of the three managers (TERM, start, one by one);
 #      then gw6 joins VPN 9 again.
@@ -100,6 +102,17 @@ leader() {  # the leading manager's number (nothing if none leads)
 	echo "${l#m}"
 }
 leads() { [[ $(leader) == "$1" ]]; }
+# watch_is I true|false: mI's `rosterd status -j` (parsed by jq) says its
+# store watch runs (at a revision) or not.
+watch_is() {
+	local j
+	j=$(rst_in "m$1" "$ROSTERD" status --config "$(rst_conf "m$1")" -j) || return 1
+	jq -e --argjson want "$2" \
+		'.store_watch.live == $want and (.store_watch.revision | type) == "number" and
+		 (.store_watch.revision > 0)' <<<"$j" >/dev/null && return 0
+	echo "  m$1: store_watch $(jq -c .store_watch <<<"$j" 2>&1)"
+	return 1
+}
 led_by_other() { local l; l=$(leader) && [[ $l != "$1" ]]; }
 has_leader() { leader >/dev/null; }
 others() {  # the managers but I
@@ -160,6 +173,8 @@ if [[ $HA_CASES == 1 ]]; then
 	for i in 2 3; do
 		check "m$i-starts" rst_ha_mgr_start "$i"
 		check "m$i-standby" rst_wait 30 logged "m$i" 0 "standby: "
+		check "m$i-watches" rst_wait 10 logged "m$i" 0 "store: watching /"
+		check "m$i-status-watch-live" rst_wait 10 watch_is "$i" true
 	done
 	check m1-still-leads leads 1
 fi
@@ -358,18 +373,30 @@ else
 	L=$(leader) || L=1
 	read -r A B <<<"$(others "$L")"
 	check c5-watcher-starts rst_watch_start c5 "${GW[@]}"
+	declare -A m5
+	for i in 1 2 3; do m5[$i]=$(rst_log_lines "m$i"); done
 	rst_etcd_stop "$A" KILL
 	rst_etcd_stop "$B" KILL
 	# longer than the lease: nobody can lead meanwhile
 	sleep $((3 * TTL + 2))
 	check c5-data-plane rst_ping_all 1 6
 	check c5-daemons-alive rst_all_alive m1 m2 m3 gw1 gw2 gw3 gw4 gw5 gw6
+	# a member without its cluster ends the watch (hasleader), and the
+	# managers read the store every second instead
+	for i in 1 2 3; do
+		check "c5-m$i-watch-ends" logged "m$i" "${m5[$i]}" "store: the watch ended"
+		check "c5-m$i-status-watch-down" rst_wait 20 watch_is "$i" false
+		m5[$i]=$(rst_log_lines "m$i")
+	done
 	check "c5-etcd-m$A-returns" rst_etcd_start "$A"
 	check "c5-etcd-m$B-returns" rst_etcd_start "$B"
 	check c5-etcd-healthy etcd_up 60 1 2 3
 	tk=$SECONDS
 	check c5-a-leader rst_wait "$T_FAIL" has_leader
 	ktap_diag "m$(leader) leads $((SECONDS - tk)) s after the quorum returned"
+	for i in 1 2 3; do
+		check "c5-m$i-watches-again" rst_wait 20 logged "m$i" "${m5[$i]}" "store: watching "
+	done
 	key6=$(rst_wg_pubkey 6 9)
 	check c5-gw6-leaves-vpn9 rst_leave 6 9
 	check c5-vpn9-oracle rst_wait_oracle "$T_JOIN" 9 "1 2 3 4 5" "1 2 3" "$GWS"

@@ -26,6 +26,7 @@ struct facts {
 	const uint8_t *pub;		/* the manager's key; NULL: unknown */
 	const char *store;		/* rd_store_describe() */
 	const char *store_id;		/* hex */
+	json_t *watch;			/* the store's watch; NULL: none */
 	const struct rd_store_vpn *vpns;	/* ascending id, with members */
 	unsigned int nvpns;
 	const struct rd_entry *gws;	/* ascending id */
@@ -128,7 +129,7 @@ static json_t *build(struct facts *f)
 		json_array_append_new(gws, gateway_json(f, &f->gws[i], f->last_seen[i], joined[i]));
 	free(joined);
 	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:I, s:o, s:s, s:i, s:s, s:i, s:o, s:s, s:s, "
-			 "s:I, s:o, s:o}",
+			 "s:o, s:I, s:o, s:o}",
 			 "daemon", "manager",
 			 "name", c->name,
 			 "role", f->role,
@@ -144,6 +145,7 @@ static json_t *build(struct facts *f)
 			 "endpoint", c->has_endpoint ? json_string(rd_ntop(&c->endpoint)) : json_null(),
 			 "store", f->store,
 			 "store_identity", f->store_id,
+			 "store_watch", f->watch ? json_incref(f->watch) : json_null(),
 			 "pending_invitations", (json_int_t)f->ninv,
 			 "vpns", vpns,
 			 "gateways", gws);
@@ -229,8 +231,18 @@ json_t *mgr_status_json(struct mgr *m)
 	f.vpns = vpns;
 	f.last_seen = seen;
 	f.store_id = rd_store_identity_hex(m->st, hex);
+	{
+		const char *ep;
+		int64_t rev;
+		bool live;
+
+		if (!rd_store_watch_state(m->st, &live, &rev, &ep))
+			f.watch = json_pack("{s:b, s:I, s:s}", "live", live, "revision",
+					    (json_int_t)rev, "endpoint", ep);
+	}
 	read_ctl(&f, m->c->ifname);
 	j = build(&f);
+	json_decref(f.watch);
 	free(f.ctl);
 	free(vpns);
 	roster_member_sets_free(sets, nsets);

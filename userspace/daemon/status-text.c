@@ -141,6 +141,12 @@ static void print_manager(FILE *f, json_t *d, uint64_t now)
 		fprintf(f, "  endpoint: %s\n", str(d, "endpoint"));
 	fprintf(f, "  store: %s\n", str(d, "store"));
 	fprintf(f, "  store identity: %s\n", str(d, "store_identity"));
+	v = json_object_get(d, "store_watch");
+	if (json_is_object(v) && json_is_true(json_object_get(v, "live")))
+		fprintf(f, "  store watch: %s, revision %llu\n", str(v, "endpoint"),
+			(unsigned long long)num(v, "revision"));
+	else if (json_is_object(v))
+		fprintf(f, "  store watch: down (reading the store every second)\n");
 	fprintf(f, "  pending invitations: %llu\n", (unsigned long long)num(d, "pending_invitations"));
 	json_array_foreach(json_object_get(d, "vpns"), i, v) {
 		fprintf(f, "\nvpn: %llu\n", (unsigned long long)num(v, "id"));

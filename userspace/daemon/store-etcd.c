@@ -2187,6 +2187,14 @@ unsigned int rd_store_etcd_watch_run(struct rd_etcd_store *s, short revents)
 	return f;
 }
 
+void rd_store_etcd_watch_state(const struct rd_etcd_store *s, bool *live, int64_t *rev,
+			       const char **endpoint)
+{
+	*live = s->wlive;
+	*rev = s->wfrom - 1;
+	*endpoint = s->w ? rd_etcd_watch_endpoint(s->w) : rd_etcd_endpoint(s->e);
+}
+
 int rd_store_etcd_backup(struct rd_etcd_store *s, const char *path)
 {
 	(void)path;

@@ -58,6 +58,8 @@ int rd_store_etcd_session_next(struct rd_etcd_store *s, uint32_t *session);
 bool rd_store_etcd_changed(struct rd_etcd_store *s);
 int rd_store_etcd_watch_poll(struct rd_etcd_store *s, struct pollfd *pfd);
 unsigned int rd_store_etcd_watch_run(struct rd_etcd_store *s, short revents);
+void rd_store_etcd_watch_state(const struct rd_etcd_store *s, bool *live, int64_t *rev,
+			       const char **endpoint);
 int rd_store_etcd_backup(struct rd_etcd_store *s, const char *path);
 int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl,
 			   bool *leader);

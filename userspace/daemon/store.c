@@ -208,6 +208,14 @@ unsigned int rd_store_watch_run(struct rd_store *s, short revents)
 	return s->et ? rd_store_etcd_watch_run(s->et, revents) : 0;
 }
 
+int rd_store_watch_state(struct rd_store *s, bool *live, int64_t *rev, const char **endpoint)
+{
+	if (!s->et)
+		return -EOPNOTSUPP;
+	rd_store_etcd_watch_state(s->et, live, rev, endpoint);
+	return 0;
+}
+
 int rd_store_backup(struct rd_store *s, const char *path)
 {
 	return CALL(backup, path);

@@ -195,6 +195,10 @@ bool rd_store_changed(struct rd_store *s);
 #define RD_STORE_W_OTHER	8u	/* (internal: reported by rd_store_changed) */
 int rd_store_watch_poll(struct rd_store *s, struct pollfd *pfd);
 unsigned int rd_store_watch_run(struct rd_store *s, short revents);
+/* The watch as `rosterd status` shows it: running (etcd confirmed it),
+ * the store revision it has followed up to, the endpoint it is on.
+ * -EOPNOTSUPP: no watch (SQLite). */
+int rd_store_watch_state(struct rd_store *s, bool *live, int64_t *rev, const char **endpoint);
 /* An online, consistent copy of the store into path (which must not
  * exist: -EEXIST), mode 0600, one self-contained file with the same
  * identity. Restore: put it at STATE_DIR/roster.db, manager stopped. */

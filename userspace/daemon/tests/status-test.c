@@ -232,6 +232,8 @@ static void t_text_manager(void)
 		"\"time\":1000,\"public_key\":\"K\",\"interface\":\"rctl0\",\"listen_port\":51800,"
 		"\"control_address\":\"10.255.0.1\",\"control_port\":851,\"endpoint\":\"192.0.2.1\","
 		"\"store\":\"SQLite database /s/roster.db\",\"store_identity\":\"ab\","
+		"\"store_watch\":{\"live\":true,\"revision\":720,"
+		"\"endpoint\":\"https://10.0.0.1:2379\"},"
 		"\"pending_invitations\":1,"
 		"\"vpns\":[{\"id\":7,\"generation\":5,\"members\":2}],"
 		"\"gateways\":[{\"id\":\"10.255.0.11\",\"public_key\":\"G\",\"vpns\":[7,9],"
@@ -253,6 +255,7 @@ static void t_text_manager(void)
 		"  endpoint: 192.0.2.1\n"
 		"  store: SQLite database /s/roster.db\n"
 		"  store identity: ab\n"
+		"  store watch: https://10.0.0.1:2379, revision 720\n"
 		"  pending invitations: 1\n"
 		"\n"
 		"vpn: 7\n"
@@ -276,6 +279,15 @@ static void t_text_manager(void)
 		"  last seen: never\n"));
 	if (cur_fail)
 		printf("# got:\n%s", out);
+	free(out);
+	/* a watch that is down says what the manager does instead; none
+	 * (SQLite) says nothing */
+	out = render("{\"daemon\":\"manager\",\"store_watch\":{\"live\":false,\"revision\":9,"
+		     "\"endpoint\":\"https://10.0.0.1:2379\"},\"vpns\":[],\"gateways\":[]}");
+	EXPECT(strstr(out, "\n  store watch: down (reading the store every second)\n"));
+	free(out);
+	out = render("{\"daemon\":\"manager\",\"store_watch\":null,\"vpns\":[],\"gateways\":[]}");
+	EXPECT(!strstr(out, "store watch"));
 	free(out);
 }
 
