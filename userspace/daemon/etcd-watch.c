@@ -228,6 +228,11 @@ int rd_etcd_watch_start(struct rd_etcd_watch *w, int64_t from, bool retry)
 	return 0;
 }
 
+void rd_etcd_watch_stop(struct rd_etcd_watch *w)
+{
+	stop(w);
+}
+
 bool rd_etcd_watch_open(const struct rd_etcd_watch *w)
 {
 	return w->open;

@@ -39,6 +39,8 @@ void rd_etcd_watch_free(struct rd_etcd_watch *w);
  * that answered the request connection last, or (retry) the one after
  * the endpoint this watch used before. -errno: curl refused. */
 int rd_etcd_watch_start(struct rd_etcd_watch *w, int64_t from, bool retry);
+/* End the stream (rd_etcd_watch_start opens it again). */
+void rd_etcd_watch_stop(struct rd_etcd_watch *w);
 /* The stream is open (started, and not ended since). */
 bool rd_etcd_watch_open(const struct rd_etcd_watch *w);
 /* What to poll (fd -1: nothing now); the ms until run is due anyway

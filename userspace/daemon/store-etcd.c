@@ -86,6 +86,8 @@ struct rd_etcd_store {
 	int64_t wfrom;
 	int64_t wretry;
 	bool wlive;
+	bool wcancel;
+	char wwhy[256];
 	int64_t wcompact;
 	unsigned int wflags;
 	char desc[1400];
@@ -2064,6 +2066,7 @@ static void on_watch(void *arg, json_t *res)
 {
 	struct rd_etcd_store *s = arg;
 	json_t *ev = json_object_get(res, "events"), *e;
+	const char *why;
 	int64_t own[64];
 	unsigned int nown;
 	size_t i;
@@ -2075,7 +2078,10 @@ static void on_watch(void *arg, json_t *res)
 		 * caller (by difference), the rest comes from the oldest
 		 * revision etcd still has. */
 		s->wcompact = rd_etcd_int(res, "compact_revision");
+		s->wcancel = true;
 		s->wlive = false;
+		why = json_string_value(json_object_get(res, "cancel_reason"));
+		snprintf(s->wwhy, sizeof(s->wwhy), "%s", why ? why : "canceled by etcd");
 		return;
 	}
 	nown = own_revisions(s, ev, own);
@@ -2169,7 +2175,16 @@ unsigned int rd_store_etcd_watch_run(struct rd_etcd_store *s, short revents)
 			rd_warn("store: the watch ended (%s); reading the store every second "
 				"until it is back", err);
 	}
+	if (s->wcancel && !s->wcompact) {
+		/* Not for a compaction: etcd said why; again, later. */
+		s->wcancel = false;
+		rd_etcd_watch_stop(s->w);
+		s->wretry = rd_now_ms() + WATCH_RETRY_MS;
+		rd_warn("store: the watch ended (%s); reading the store every second until it is "
+			"back", s->wwhy);
+	}
 	if (s->wcompact) {
+		s->wcancel = false;
 		rd_warn("store: etcd compacted its history up to revision %" PRId64 " (the watch "
 			"asked from %" PRId64 "); reading the store again by difference",
 			s->wcompact, s->wfrom);
