@@ -168,6 +168,15 @@ struct curl_slist *rd_etcd_headers(const struct rd_etcd *e)
 	return h;
 }
 
+void rd_etcd_set_timeout(struct rd_etcd *e, unsigned int ms)
+{
+	long t = ms ? (long)ms : REQUEST_TIMEOUT_MS;
+
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, t);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS,
+			 t < CONNECT_TIMEOUT_MS ? t : (long)CONNECT_TIMEOUT_MS);
+}
+
 unsigned int rd_etcd_endpoints(const struct rd_etcd *e, unsigned int *cur)
 {
 	*cur = e->cur;
@@ -393,7 +402,7 @@ int rd_etcd_open(const struct rd_etcd_conf *c, struct rd_etcd **out, char *err, 
 		goto fail;
 	}
 	rd_etcd_setup(e, e->curl);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS);
+	rd_etcd_set_timeout(e, 0);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
 	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->curl_err);

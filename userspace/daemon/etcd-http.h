@@ -52,6 +52,9 @@ const char *rd_etcd_endpoint(const struct rd_etcd *e);
 int rd_etcd_call(struct rd_etcd *e, const char *path, json_t *req, json_t **resp, char *err,
 		 size_t errlen);
 
+/* The time each call may take from now on, ms (0: the default, 5 s, and
+ * at most 2 s of it to connect). */
+void rd_etcd_set_timeout(struct rd_etcd *e, unsigned int ms);
 /* For another transfer to the same cluster (etcd-watch.c): c gets the
  * connection's options (timeouts to connect, TLS, no redirects), and the
  * headers are its (JSON, the auth token): curl_slist_free_all them. */

@@ -16,12 +16,16 @@
 #include "mgr-lead.h"
 #include "util.h"
 
-enum mgr_lead_step mgr_lead_decide(enum mgr_role r, int ret, bool leader, bool lost)
+enum mgr_lead_step mgr_lead_decide(enum mgr_role r, int ret, bool leader, bool lost, bool stale)
 {
-	if (r == MGR_LEADER)
-		/* Unreachable or refused: without a lease this manager can
-		 * tell whether it is still leading, it stops writing. */
-		return ret || !leader || lost ? MGR_LEAD_DEMOTE : MGR_LEAD_STAY;
+	if (r == MGR_LEADER) {
+		if (lost || (!ret && !leader))
+			return MGR_LEAD_DEMOTE;
+		/* One renewal unanswered: the lease still runs, and the fence
+		 * refuses any commit if it does not. Once it may have run
+		 * out, this manager cannot tell whether it leads: it stops. */
+		return ret && stale ? MGR_LEAD_DEMOTE : MGR_LEAD_STAY;
+	}
 	return !ret && leader && !lost ? MGR_LEAD_PROMOTE : MGR_LEAD_STAY;
 }
 
@@ -243,6 +247,8 @@ int mgr_lead_init(struct mgr *m)
 	if (ret)
 		rd_warn("store: cannot campaign: %s; standing by", rd_store_errmsg(m->st));
 	m->lead.next = rd_now_ms() + period_ms(m);
+	if (!ret && leader)
+		m->lead.renewed = rd_now_ms();
 	if (!ret && leader && !rd_store_shared(m->st)) {
 		m->lead.role = MGR_LEADER;
 		snprintf(m->lead.leader, sizeof(m->lead.leader), "%s", m->c->name);
@@ -275,8 +281,15 @@ int mgr_lead_tick(struct mgr *m, int64_t now)
 		return (int)(m->lead.next - now);
 	if (!m->lead.lost)
 		ret = rd_store_campaign(m->st, m->c->name, m->c->lease_ttl, &leader);
-	m->lead.next = rd_now_ms() + period_ms(m);
-	step = mgr_lead_decide(m->lead.role, ret, leader, m->lead.lost);
+	now = rd_now_ms();
+	m->lead.next = now + period_ms(m);
+	if (!ret && leader)
+		m->lead.renewed = now;
+	step = mgr_lead_decide(m->lead.role, ret, leader, m->lead.lost,
+			       now - m->lead.renewed >= 2 * (int64_t)period_ms(m));
+	if (step == MGR_LEAD_STAY && ret && mgr_leads(m))
+		rd_warn("leader: cannot renew the lease (%s); leading on until %u ms after the "
+			"last renewal", rd_store_errmsg(m->st), 2 * period_ms(m));
 	why = m->lead.lost ? "a commit was fenced" :
 	      ret ? rd_store_errmsg(m->st) : "the lease went to another manager";
 	m->lead.lost = false;

@@ -27,17 +27,19 @@ struct rd_peer;
 enum mgr_role { MGR_LEADER, MGR_STANDBY };
 
 /* What a campaign's outcome means for a manager in role r: ret is the
- * campaign's (an error: etcd unreachable), leader its verdict, lost a
- * fenced commit refused since (the lease is gone whatever the campaign
- * said before). */
+ * campaign's (an error: etcd unreachable, or slow), leader its verdict,
+ * lost a fenced commit refused since (the lease is gone whatever the
+ * campaign said before), stale that the last renewal that held is two
+ * campaign periods old (the lease may run out before the next one). */
 enum mgr_lead_step { MGR_LEAD_STAY, MGR_LEAD_PROMOTE, MGR_LEAD_DEMOTE };
-enum mgr_lead_step mgr_lead_decide(enum mgr_role r, int ret, bool leader, bool lost);
+enum mgr_lead_step mgr_lead_decide(enum mgr_role r, int ret, bool leader, bool lost, bool stale);
 
 struct mgr_lead {
 	enum mgr_role role;
 	bool lost;			/* a commit was fenced: demote now */
 	bool follow_due;		/* standby: the kernel table changed */
 	int64_t next;			/* next campaign, ms */
+	int64_t renewed;		/* the last campaign that held, ms */
 	char leader[64];		/* the leader's name as last read; "" none */
 	/* The cluster's managers as gateways reach them (this one included),
 	 * as last pushed to the gateways. */

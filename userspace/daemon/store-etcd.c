@@ -2256,8 +2256,7 @@ static int lease_grant(struct rd_etcd_store *s, unsigned int ttl)
 	return 0;
 }
 
-int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl,
-			   bool *leader)
+static int campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl, bool *leader)
 {
 	char lk[KEYLEN], id[24];
 	json_t *req, *r, *x;
@@ -2300,6 +2299,22 @@ int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned i
 	json_decref(r);
 	*leader = s->fence != 0;
 	return 0;
+}
+
+int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl,
+			   bool *leader)
+{
+	unsigned int ms = ttl * 1000 / 3;
+	int ret;
+
+	/* A campaign is due every ttl/3: one that waits longer (a member
+	 * electing its leader holds a proposal for up to 7 s) would delay the
+	 * next, the one that may win. Unanswered is harmless here: a put
+	 * that went through is found under this handle's lease next time. */
+	rd_etcd_set_timeout(s->e, ms < 500 ? 500 : ms > 5000 ? 5000 : ms);
+	ret = campaign(s, name, ttl, leader);
+	rd_etcd_set_timeout(s->e, 0);
+	return ret;
 }
 
 int rd_store_etcd_resign(struct rd_etcd_store *s)

@@ -383,14 +383,20 @@ static void t_no_peer(void)
  * the lease. */
 static void t_lead_decide(void)
 {
-	EXPECT(mgr_lead_decide(MGR_LEADER, 0, true, false) == MGR_LEAD_STAY);
-	EXPECT(mgr_lead_decide(MGR_LEADER, 0, false, false) == MGR_LEAD_DEMOTE);
-	EXPECT(mgr_lead_decide(MGR_LEADER, -EIO, false, false) == MGR_LEAD_DEMOTE);
-	EXPECT(mgr_lead_decide(MGR_LEADER, 0, true, true) == MGR_LEAD_DEMOTE);
-	EXPECT(mgr_lead_decide(MGR_STANDBY, 0, true, false) == MGR_LEAD_PROMOTE);
-	EXPECT(mgr_lead_decide(MGR_STANDBY, 0, false, false) == MGR_LEAD_STAY);
-	EXPECT(mgr_lead_decide(MGR_STANDBY, -EIO, true, false) == MGR_LEAD_STAY);
-	EXPECT(mgr_lead_decide(MGR_STANDBY, 0, true, true) == MGR_LEAD_STAY);
+	for (int stale = 0; stale < 2; stale++) {
+		EXPECT(mgr_lead_decide(MGR_LEADER, 0, true, false, stale) == MGR_LEAD_STAY);
+		EXPECT(mgr_lead_decide(MGR_LEADER, 0, false, false, stale) == MGR_LEAD_DEMOTE);
+		EXPECT(mgr_lead_decide(MGR_LEADER, 0, true, true, stale) == MGR_LEAD_DEMOTE);
+		EXPECT(mgr_lead_decide(MGR_LEADER, -ETIMEDOUT, false, true, stale) ==
+		       MGR_LEAD_DEMOTE);
+		EXPECT(mgr_lead_decide(MGR_STANDBY, 0, true, false, stale) == MGR_LEAD_PROMOTE);
+		EXPECT(mgr_lead_decide(MGR_STANDBY, 0, false, false, stale) == MGR_LEAD_STAY);
+		EXPECT(mgr_lead_decide(MGR_STANDBY, -EIO, true, false, stale) == MGR_LEAD_STAY);
+		EXPECT(mgr_lead_decide(MGR_STANDBY, 0, true, true, stale) == MGR_LEAD_STAY);
+	}
+	/* etcd unanswered: the leader leads on while its lease surely runs */
+	EXPECT(mgr_lead_decide(MGR_LEADER, -ETIMEDOUT, false, false, false) == MGR_LEAD_STAY);
+	EXPECT(mgr_lead_decide(MGR_LEADER, -ETIMEDOUT, false, false, true) == MGR_LEAD_DEMOTE);
 }
 
 /* A standby ACKs a request and answers EROFS naming the leader and its
