@@ -708,6 +708,20 @@ static void t_etcd_watch(void)
 	}
 	EXPECT(wpump(b, 1500, 0) == 0);
 	EXPECT(rd_store_changed(b));
+	/* by hand (etcdctl del): no P/writer, yet the watch sees it */
+	{
+		char key[128], *b64k;
+		json_t *r;
+
+		snprintf(key, sizeof(key), "/t%d/watch/manager/w1", test_pid);
+		b64k = rd_etcd_b64(key, strlen(key));
+		r = raw(&conf, "kv/deleterange", json_pack("{s:s}", "key", b64k));
+		EXPECT(r && rd_etcd_int(r, "deleted") == 1);
+		json_decref(r);
+		free(b64k);
+	}
+	EXPECT(wpump(b, 1500, 0) == 0);
+	EXPECT(rd_store_changed(b));
 	/* the leadership: a's own campaign is no news to a; its resignation
 	 * reaches b at once */
 	EXPECT(rd_store_campaign(a, "mgr-a", 5, &la) == 0 && la);
