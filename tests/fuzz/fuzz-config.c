@@ -113,6 +113,8 @@ static int format(const struct rd_config *c, enum rd_role role, char *out, size_
 			P("lease-ttl =%u\n", c->lease_ttl);
 			if (c->store_etcd)
 				P("store =etcd\n");
+			if (!c->etcd_move_leader)
+				P("etcd-move-leader =no\n");
 			if (c->etcd.endpoints[0])
 				P("etcd-endpoints =%s\n", c->etcd.endpoints);
 			if (c->etcd.prefix[0])

@@ -102,6 +102,23 @@ leader() {  # the leading manager's number (nothing if none leads)
 	echo "${l#m}"
 }
 leads() { [[ $(leader) == "$1" ]]; }
+# raft_apart I: etcd's raft leader is not member mI, as etcdctl (run from
+# mI's netns) reads the member's own status ("IS LEADER", the 5th field).
+raft_apart() {
+	local out
+	out=$(rst_in "m$1" etcdctl --endpoints "$(rst_etcd_url "$1")" endpoint status \
+		-w simple 2>&1) || { echo "  etcdctl: $out"; return 1; }
+	[[ $(cut -d, -f5 <<<"$out" | tr -d ' ') == false ]] || { echo "  m$1's member leads: $out"; return 1; }
+}
+# raft_to I: etcd's raft leadership onto member mI (etcdctl move-leader,
+# which finds the current raft leader among the endpoints).
+raft_to() {
+	local id
+	id=$(rst_in "m$1" etcdctl --endpoints "$(rst_etcd_url "$1")" endpoint status -w simple |
+		cut -d, -f2 | tr -d ' ')
+	rst_in "m$1" etcdctl --endpoints "$(rst_etcd_url 1),$(rst_etcd_url 2),$(rst_etcd_url 3)" \
+		move-leader "$id"
+}
 # watch_is I true|false: mI's `rosterd status -j` (parsed by jq) says its
 # store watch runs (at a revision) or not.
 watch_is() {
@@ -177,6 +194,11 @@ if [[ $HA_CASES == 1 ]]; then
 		check "m$i-status-watch-live" rst_wait 10 watch_is "$i" true
 	done
 	check m1-still-leads leads 1
+	# The leader keeps etcd's raft leader off its own host (etcd-move-leader).
+	check raft-leader-onto-m1 raft_to 1
+	check raft-leader-off-m1-again rst_wait 40 raft_apart 1
+	rst_log_since m1 0 | grep -q "moved it to" &&
+		ktap_diag "m1 moved etcd's raft leader off its host"
 fi
 
 # Enrolment through m1; every gateway may join VPNs 7 and 9.

@@ -157,7 +157,7 @@ static const char *const manager_keys[] = {
 	"peer-queue-kib", "endpoint-check",
 	"store", "etcd-endpoints", "etcd-prefix", "etcd-cacert", "etcd-cert", "etcd-key",
 	"etcd-user", "etcd-password-file", "metrics-file", "metrics-interval", "name",
-	"lease-ttl", NULL,
+	"lease-ttl", "etcd-move-leader", NULL,
 };
 static const char *const gateway_keys[] = {
 	"state-dir", "interface", "endpoint", "retry-ms", "log-level", "leave-on-exit",
@@ -294,6 +294,8 @@ static int store_key(struct parser *p, const char *k, const char *v)
 		return 0;
 	}
 	p->c->has_etcd_opts = true;
+	if (!strcmp(k, "etcd-move-leader"))
+		return parse_bool(p, k, v, &p->c->etcd_move_leader);
 	if (!strcmp(k, "etcd-endpoints")) {
 		char buf[sizeof(e->endpoints)], *save = NULL;
 
@@ -583,6 +585,7 @@ static void defaults(struct rd_config *c, enum rd_role role)
 	c->peer_queue_kib = 1024;
 	c->metrics_interval = 15;
 	c->lease_ttl = RD_LEASE_TTL_DEFAULT;
+	c->etcd_move_leader = true;
 	strcpy(c->ifname, "rctl0");
 	roster_addr_parse("10.255.0.1", &c->control_addr);
 	c->control_prefix.len = 0;

@@ -61,6 +61,9 @@ struct rd_config {
 	 * TTL, s (mgr-lead.h). */
 	char name[64];
 	unsigned int lease_ttl;
+	/* [manager] etcd-move-leader: while leading, keep etcd's raft
+	 * leader off the member of this host (etcd-raft.h). */
+	bool etcd_move_leader;
 	/* [manager] and [gateway]: the Prometheus textfile (metrics.h;
 	 * empty: none) and how often it is rewritten, s. */
 	char metrics_file[256];

@@ -189,7 +189,7 @@ const char *rd_etcd_url(const struct rd_etcd *e, unsigned int u)
 }
 
 /* One POST to one endpoint. 1: the endpoint did not answer (try the next). */
-static int post(struct rd_etcd *e, unsigned int u, const char *path, const char *body,
+static int post(struct rd_etcd *e, const char *base, const char *path, const char *body,
 		json_t **resp, char *err, size_t errlen)
 {
 	struct curl_slist *h = NULL;
@@ -199,7 +199,7 @@ static int post(struct rd_etcd *e, unsigned int u, const char *path, const char 
 	CURLcode rc;
 	json_t *j;
 
-	snprintf(url, sizeof(url), "%s/v3/%s", e->urls[u], path);
+	snprintf(url, sizeof(url), "%s/v3/%s", base, path);
 	h = rd_etcd_headers(e);
 	e->len = 0;
 	e->curl_err[0] = 0;
@@ -211,7 +211,7 @@ static int post(struct rd_etcd *e, unsigned int u, const char *path, const char 
 	curl_slist_free_all(h);
 	if (rc != CURLE_OK) {
 		/* curl's own text says which certificate, or which step. */
-		snprintf(err, errlen, "etcd %s: %s%s%s", e->urls[u], curl_easy_strerror(rc),
+		snprintf(err, errlen, "etcd %s: %s%s%s", base, curl_easy_strerror(rc),
 			 e->curl_err[0] ? ": " : "", e->curl_err);
 		if (rc == CURLE_OPERATION_TIMEDOUT) {
 			curl_off_t conn = 0;
@@ -236,7 +236,7 @@ static int post(struct rd_etcd *e, unsigned int u, const char *path, const char 
 			msg = json_string_value(json_object_get(j, "error"));
 		if (!msg)
 			msg = j ? "no message" : je.text;
-		snprintf(err, errlen, "etcd %s: /v3/%s: HTTP %ld: %s", e->urls[u], path, status,
+		snprintf(err, errlen, "etcd %s: /v3/%s: HTTP %ld: %s", base, path, status,
 			 msg);
 		int ret = etcd_errno(status, msg);
 
@@ -266,13 +266,13 @@ int rd_etcd_call(struct rd_etcd *e, const char *path, json_t *req, json_t **resp
 	for (unsigned int t = 0; t < e->n_urls; t++) {
 		unsigned int u = (e->cur + t) % e->n_urls;
 
-		ret = post(e, u, path, body, resp, err, errlen);
+		ret = post(e, e->urls[u], path, body, resp, err, errlen);
 		if (ret == -EACCES && reauth && strcmp(path, "auth/authenticate")) {
 			/* The token expired (etcd's default TTL is 5 minutes). */
 			reauth = false;
 			ret = authenticate(e, err, errlen);
 			if (!ret)
-				ret = post(e, u, path, body, resp, err, errlen);
+				ret = post(e, e->urls[u], path, body, resp, err, errlen);
 		}
 		if (ret != 1) {
 			if (!ret)
@@ -290,6 +290,23 @@ int rd_etcd_call(struct rd_etcd *e, const char *path, json_t *req, json_t **resp
 	}
 	free(body);
 	return ret;
+}
+
+int rd_etcd_call_at(struct rd_etcd *e, const char *base, const char *path, json_t *req,
+		    json_t **resp, char *err, size_t errlen)
+{
+	char *body = json_dumps(req, JSON_COMPACT);
+	int ret;
+
+	json_decref(req);
+	*resp = NULL;
+	if (!body) {
+		snprintf(err, errlen, "etcd: out of memory");
+		return -ENOMEM;
+	}
+	ret = post(e, base, path, body, resp, err, errlen);
+	free(body);
+	return ret == 1 ? -ECONNREFUSED : ret;
 }
 
 static int authenticate(struct rd_etcd *e, char *err, size_t errlen)

@@ -65,6 +65,11 @@ unsigned int rd_etcd_endpoints(const struct rd_etcd *e, unsigned int *cur);
 /* Endpoint u (modulo their number), without a trailing slash. */
 const char *rd_etcd_url(const struct rd_etcd *e, unsigned int u);
 
+/* The same, to one member at base ("https://10.0.0.2:2379", any member
+ * of the cluster, configured or not), with no other tried. */
+int rd_etcd_call_at(struct rd_etcd *e, const char *base, const char *path, json_t *req,
+		    json_t **resp, char *err, size_t errlen);
+
 /* base64 of p[0..n), malloc'ed. */
 char *rd_etcd_b64(const void *p, size_t n);
 /* Decode s (NUL-terminated) into a malloc'ed buffer (NUL-terminated too,

@@ -224,6 +224,38 @@ static void demote(struct mgr *m, const char *why)
 	follow(m, true);
 }
 
+/* How often the leader looks where etcd's raft leader is, and the
+ * least time between two moves (another cluster of managers on the same
+ * etcd might want it elsewhere too: they must not ping-pong fast). */
+#define RAFT_LOOK_MS 5000
+#define RAFT_MOVE_GAP_MS 30000
+
+/* The leader: etcd's raft leader off this host's member (etcd-raft.h). */
+static void raft_away(struct mgr *m, int64_t now)
+{
+	char to[64];
+	int ret;
+
+	if (!m->c->etcd_move_leader || !m->c->has_endpoint || m->lead.raft_refused ||
+	    !rd_store_shared(m->st) || now < m->lead.raft_next)
+		return;
+	m->lead.raft_next = now + RAFT_LOOK_MS;
+	ret = rd_store_raft_away(m->st, &m->c->endpoint, to, sizeof(to));
+	if (ret == 1) {
+		rd_info("leader: etcd's raft leader was the member on this host (%s); moved it to "
+			"%s, so that losing this host does not cost an etcd election as well",
+			rd_ntop(&m->c->endpoint), to);
+		m->lead.raft_next = now + RAFT_MOVE_GAP_MS;
+	} else if (ret == -EACCES) {
+		rd_warn("leader: etcd refuses to move its raft leader off this host (%s); not "
+			"asked again (etcd-move-leader, Documentation/etcd.rst)",
+			rd_store_errmsg(m->st));
+		m->lead.raft_refused = true;
+	} else if (ret) {
+		rd_dbg("leader: cannot look at etcd's raft leader: %s", rd_store_errmsg(m->st));
+	}
+}
+
 static unsigned int period_ms(const struct mgr *m)
 {
 	return m->c->lease_ttl * 1000 / 3;
@@ -296,11 +328,14 @@ int mgr_lead_tick(struct mgr *m, int64_t now)
 	switch (step) {
 	case MGR_LEAD_PROMOTE:
 		promote(m);
+		raft_away(m, rd_now_ms());
 		break;
 	case MGR_LEAD_DEMOTE:
 		demote(m, why);
 		break;
 	case MGR_LEAD_STAY:
+		if (mgr_leads(m))
+			raft_away(m, now);
 		if (!mgr_leads(m) &&
 		    rd_store_leader(m->st, m->lead.leader, sizeof(m->lead.leader)))
 			m->lead.leader[0] = '\0';

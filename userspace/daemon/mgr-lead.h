@@ -40,6 +40,8 @@ struct mgr_lead {
 	bool follow_due;		/* standby: the kernel table changed */
 	int64_t next;			/* next campaign, ms */
 	int64_t renewed;		/* the last campaign that held, ms */
+	int64_t raft_next;		/* next look at etcd's raft leader, ms */
+	bool raft_refused;		/* etcd refused to move it: never again */
 	char leader[64];		/* the leader's name as last read; "" none */
 	/* The cluster's managers as gateways reach them (this one included),
 	 * as last pushed to the gateways. */

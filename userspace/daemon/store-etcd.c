@@ -46,6 +46,7 @@
 
 #include "log.h"
 #include "store-etcd.h"
+#include "etcd-raft.h"
 #include "etcd-watch.h"
 #include "store-etcd-cache.h"
 #include "util.h"
@@ -2315,6 +2316,13 @@ int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned i
 	ret = campaign(s, name, ttl, leader);
 	rd_etcd_set_timeout(s->e, 0);
 	return ret;
+}
+
+int rd_store_etcd_raft_away(struct rd_etcd_store *s, const struct roster_addr *host, char *to,
+			    size_t len)
+{
+	s->err[0] = 0;
+	return rd_etcd_raft_away(s->e, host, to, len, s->err, sizeof(s->err));
 }
 
 int rd_store_etcd_resign(struct rd_etcd_store *s)

@@ -64,6 +64,8 @@ int rd_store_etcd_backup(struct rd_etcd_store *s, const char *path);
 int rd_store_etcd_campaign(struct rd_etcd_store *s, const char *name, unsigned int ttl,
 			   bool *leader);
 int rd_store_etcd_resign(struct rd_etcd_store *s);
+int rd_store_etcd_raft_away(struct rd_etcd_store *s, const struct roster_addr *host, char *to,
+			    size_t len);
 int rd_store_etcd_leader(struct rd_etcd_store *s, char *name, size_t len);
 int rd_store_etcd_manager_put(struct rd_etcd_store *s, const struct rd_store_manager *mg);
 int rd_store_etcd_managers(struct rd_etcd_store *s, struct rd_store_manager *out,

@@ -229,6 +229,11 @@ int rd_store_campaign(struct rd_store *s, const char *name, unsigned int ttl, bo
 	return 0;
 }
 
+int rd_store_raft_away(struct rd_store *s, const struct roster_addr *host, char *to, size_t len)
+{
+	return s->et ? rd_store_etcd_raft_away(s->et, host, to, len) : 0;
+}
+
 int rd_store_resign(struct rd_store *s)
 {
 	return s->et ? rd_store_etcd_resign(s->et) : 0;

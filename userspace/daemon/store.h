@@ -218,6 +218,11 @@ int rd_store_resign(struct rd_store *s);
 /* Shared by several managers (etcd): nobody's kernel table may win over
  * it, since another manager may have committed since. */
 bool rd_store_shared(const struct rd_store *s);
+/* etcd's raft leader moved off the member of this host (host: this
+ * manager's endpoint address; etcd-raft.h) if it is there: 1 and the new
+ * raft leader's name in to, 0 if it was elsewhere (SQLite: always), or an
+ * error. */
+int rd_store_raft_away(struct rd_store *s, const struct roster_addr *host, char *to, size_t len);
 /* The current leader's name ("" if none; SQLite: always ""). */
 int rd_store_leader(struct rd_store *s, char *name, size_t len);
 

@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "etcd-http.h"
+#include "etcd-raft.h"
 #include "store.h"
 #include "store-etcd.h"
 
@@ -767,6 +768,139 @@ out:
 	rd_store_close(late);
 }
 
+static const char *jstr(json_t *o, const char *k, const char *none)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : none;
+}
+
+/* etcd's raft leader moved off "this host": the pure choice, then a
+ * three-member cluster on 127.0.0.1-3 (each a "host"), read back through
+ * another member's own status. */
+static void t_etcd_raft(void)
+{
+	struct rd_etcd_member ms[3] = {
+		{ .id = "11", .name = "c", .url = "http://127.0.0.3:1" },
+		{ .id = "22", .name = "a", .url = "http://127.0.0.1:1", .here = true },
+		{ .id = "33", .name = "b", .url = "http://127.0.0.2:1" },
+	};
+	struct roster_addr h, h6;
+	char cl[512], dir[160], to[64], err[512], url[3][64];
+	pid_t pid[3] = { 0 };
+	uint16_t cp[3], pp[3];
+	struct rd_etcd *e = NULL;
+	struct rd_etcd_conf c = { 0 };
+
+	roster_addr_parse("127.0.0.1", &h);
+	roster_addr_parse("fd00::1", &h6);
+	EXPECT(rd_etcd_url_is("http://127.0.0.1:2379", &h));
+	EXPECT(rd_etcd_url_is("https://127.0.0.1", &h));
+	EXPECT(!rd_etcd_url_is("http://127.0.0.10:2379", &h));
+	EXPECT(rd_etcd_url_is("https://[fd00::1]:2379", &h6));
+	EXPECT(!rd_etcd_url_is("https://[fd00::1]:2379", &h));
+	EXPECT(!rd_etcd_url_is("etcd.example:2379", &h));
+	EXPECT(rd_etcd_raft_pick(ms, 3, "22") == 2);	/* "b": the first other by name */
+	EXPECT(rd_etcd_raft_pick(ms, 3, "11") == -1);	/* elsewhere already */
+	EXPECT(rd_etcd_raft_pick(ms, 1, "11") == -1);
+	EXPECT(rd_etcd_raft_pick(&ms[1], 1, "22") == -1);	/* nobody else */
+
+	cl[0] = 0;
+	for (int i = 0; i < 3; i++) {
+		cp[i] = free_port();
+		pp[i] = free_port();
+		snprintf(url[i], sizeof(url[i]), "http://127.0.0.%d:%u", i + 1, cp[i]);
+		snprintf(cl + strlen(cl), sizeof(cl) - strlen(cl), "%sr%d=http://127.0.0.1:%u",
+			 i ? "," : "", i, pp[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		char cmd[1400];
+
+		snprintf(dir, sizeof(dir), "%s/raft%d", tmp, i);
+		snprintf(cmd, sizeof(cmd),
+			 "exec etcd --name r%d --data-dir %s --listen-client-urls %s "
+			 "--advertise-client-urls %s --listen-peer-urls http://127.0.0.1:%u "
+			 "--initial-advertise-peer-urls http://127.0.0.1:%u --initial-cluster %s "
+			 "--log-level error >%s.log 2>&1", i, dir, url[i], url[i], pp[i], pp[i], cl,
+			 dir);
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+	}
+	snprintf(c.endpoints, sizeof(c.endpoints), "%s,%s,%s", url[0], url[1], url[2]);
+	for (int t = 0; t < 100; t++) {
+		json_t *r = NULL;
+
+		usleep(100000);
+		if (!e && rd_etcd_open(&c, &e, err, sizeof(err)))
+			continue;
+		if (!rd_etcd_call_at(e, url[0], "maintenance/status", json_object(), &r, err,
+				     sizeof(err)) &&
+		    json_string_value(json_object_get(r, "leader")) &&
+		    strcmp(json_string_value(json_object_get(r, "leader")), "0")) {
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+	}
+	EXPECT(e != NULL);
+	if (!e)
+		goto out;
+	for (int round = 0; round < 2; round++) {
+		json_t *r = NULL;
+		const char *lid;
+		char leader[24] = "", member[24] = "";
+		int at = -1;
+
+		/* which "host" holds the raft leader now */
+		for (int i = 0; i < 3 && at < 0; i++) {
+			if (rd_etcd_call_at(e, url[i], "maintenance/status", json_object(), &r, err,
+					    sizeof(err)))
+				continue;
+			lid = json_string_value(json_object_get(r, "leader"));
+			snprintf(leader, sizeof(leader), "%s", lid ? lid : "");
+			snprintf(member, sizeof(member), "%s",
+				 jstr(json_object_get(r, "header"), "member_id", ""));
+			if (!strcmp(leader, member))
+				at = i;
+			json_decref(r);
+			r = NULL;
+		}
+		EXPECT(at >= 0);
+		if (at < 0)
+			break;
+		/* a host whose member does not lead: nothing to do */
+		roster_addr_parse(at == 0 ? "127.0.0.2" : "127.0.0.1", &h);
+		EXPECT(rd_etcd_raft_away(e, &h, to, sizeof(to), err, sizeof(err)) == 0);
+		/* no member there at all */
+		roster_addr_parse("127.0.0.9", &h);
+		EXPECT(rd_etcd_raft_away(e, &h, to, sizeof(to), err, sizeof(err)) == 0);
+		/* the leader's host: moved, and another member says so */
+		snprintf(dir, sizeof(dir), "127.0.0.%d", at + 1);
+		roster_addr_parse(dir, &h);
+		EXPECT(rd_etcd_raft_away(e, &h, to, sizeof(to), err, sizeof(err)) == 1);
+		printf("# raft leader r%d moved to %s\n", at, to);
+		usleep(300000);
+		EXPECT(!rd_etcd_call_at(e, url[(at + 1) % 3], "maintenance/status", json_object(),
+					&r, err, sizeof(err)) &&
+		       strcmp(jstr(r, "leader", ""), leader) && strcmp(jstr(r, "leader", "0"), "0"));
+		json_decref(r);
+		EXPECT(rd_etcd_raft_away(e, &h, to, sizeof(to), err, sizeof(err)) == 0);
+	}
+out:
+	rd_etcd_close(e);
+	for (int i = 0; i < 3; i++)
+		if (pid[i] > 0) {
+			int st;
+
+			kill(pid[i], SIGTERM);
+			waitpid(pid[i], &st, 0);
+		}
+}
+
 static bool sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool sh(const char *fmt, ...)
 {
@@ -1270,7 +1404,7 @@ int main(int argc, char **argv)
 		return etcd_bench((unsigned int)strtoul(argv[2], NULL, 10));
 	/* newdir() names prefixes under this */
 	snprintf(root, sizeof(root), "%.40s/cases", tmp);
-	printf("TAP version 13\n1..23\n");
+	printf("TAP version 13\n1..24\n");
 	run("etcd store: [manager] store = etcd and the etcd-* options", t_etcd_config);
 	if (!etcd_start("plain", false, "")) {
 		etcd_failed = true;
@@ -1304,6 +1438,8 @@ int main(int argc, char **argv)
 		    t_etcd_managers);
 		run("etcd store: the watch reports other handles' commits, the leader's end, "
 		    "a compaction", t_etcd_watch);
+		run("etcd store: the raft leader moved off this host's member, and only then",
+		    t_etcd_raft);
 		/* last: it leaves authentication on */
 		run("etcd store: password authentication", t_etcd_auth);
 		etcd_stop();
@@ -1312,7 +1448,7 @@ int main(int argc, char **argv)
 		run("etcd store: over TLS with a client certificate; wrong CA refused", t_etcd_tls);
 		etcd_stop();
 	} else {
-		printf("not ok 23 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
+		printf("not ok 24 - etcd store: TLS (certificates or etcd failed, %s)\n", tmp);
 		failed++;
 	}
 	if (etcd_failed) {
