@@ -54,6 +54,10 @@ struct gvpn {
 	struct gw_view view;		/* assembly and held changes only */
 	bool removed;			/* told "not a member", and obeyed */
 	bool leaving;
+	/* A JOIN_REQ went and no list for this VPN has come since: a join
+	 * the leader took and then lost (its commit fenced, the table handed
+	 * to a new term) is asked again, not left out for good. */
+	bool awaiting;
 	uint32_t join_seq;
 	int64_t rejoin_at;		/* 0: no JOIN_REQ due */
 	int64_t sync_at;		/* next periodic SYNC_REQ */
@@ -129,6 +133,7 @@ static void send_join_req(struct gw *g, struct gvpn *v)
 	memcpy(m.prefixes, v->conf->prefixes, sizeof(m.prefixes));
 	v->join_seq = g->mp->next_seq;
 	v->rejoin_at = 0;
+	v->awaiting = true;
 	rd_info("vpn %u: JOIN_REQ (%u prefix(es), %s listen-port %u)", v->conf->id, m.n_prefixes,
 		v->conf->ifname, v->conf->listen_port);
 	rd_send(&g->link, g->mp, &m);
@@ -314,12 +319,21 @@ static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 		gw_view_asm_reset(&v->view);
 		return;
 	}
+	t.awaiting = v->awaiting;
 	switch (gw_view_list_rule(a, &g->store, &t, &learn)) {
 	case GW_LIST_OLD:
 		rd_dbg("vpn %u: %s gen %llu older than the table (%llu)", v->conf->id,
 		       rd_type_name(a->type), (unsigned long long)a->gen, (unsigned long long)t.gen);
 		break;
 	case GW_LIST_REJOIN:
+		if (!t.have) {
+			rd_warn("vpn %u: the manager says we are not a member (gen %llu), but no "
+				"JOIN came for our JOIN_REQ (a join lost when the leadership "
+				"changed); joining again", v->conf->id, (unsigned long long)a->gen);
+			if (!v->leaving && !rd_pending_of(g->mp, v->conf->id, 1u << RD_JOIN_REQ))
+				send_join_req(g, v);
+			break;
+		}
 		rd_warn("vpn %u: the manager says we are not a member (gen %llu%s), but %s; "
 			"re-joining, removing nothing", v->conf->id, (unsigned long long)a->gen,
 			a->has_store_id ? "" : ", no store identity",
@@ -331,6 +345,7 @@ static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 			send_join_req(g, v);
 		break;
 	case GW_LIST_REMOVE:
+		v->awaiting = false;
 		if (v->leaving)
 			rd_info("vpn %u: left (gen %llu)", v->conf->id, (unsigned long long)a->gen);
 		else if (t.have)
@@ -350,10 +365,12 @@ static void handle_list(struct gw *g, struct gvpn *v, const struct rd_msg *m)
 		}
 		break;
 	case GW_LIST_ADOPT:
+		v->awaiting = false;
 		learn_store(g, a, true);
 		apply_list(g, v, a, true);
 		break;
 	case GW_LIST_APPLY:
+		v->awaiting = false;
 		if (learn)
 			learn_store(g, a, false);
 		apply_list(g, v, a, false);
@@ -590,6 +607,20 @@ static void adopt_set(struct gw *g, const struct rd_manager *set, unsigned int n
 	}
 }
 
+static void rejoin_unanswered(struct gw *g)
+{
+	for (unsigned int k = 0; k < g->nv; k++) {
+		struct gvpn *v = &g->v[k];
+
+		if (!v->awaiting || v->leaving || v->removed ||
+		    rd_pending_of(g->mp, v->conf->id, 1u << RD_JOIN_REQ))
+			continue;
+		rd_info("vpn %u: a leader's term began and no JOIN came for our JOIN_REQ; asking "
+			"again", v->conf->id);
+		send_join_req(g, v);
+	}
+}
+
 /* MANAGERS from manager i: the cluster's managers, as its leader knows
  * them. */
 static void handle_managers(struct gw *g, unsigned int i, const struct rd_msg *m)
@@ -617,6 +648,10 @@ static void handle_managers(struct gw *g, unsigned int i, const struct rd_msg *m
 		same = rd_manager_eq(&set[k], &g->id.managers[k]);
 	if (same) {
 		rd_dbg("MANAGERS from %s: the set known", mgr_name(g, i));
+		/* A leader sends it when its term begins: a join its last
+		 * term took and lost is asked again now. */
+		if (i == g->fo.cur)
+			rejoin_unanswered(g);
 		return;
 	}
 	{
@@ -706,9 +741,11 @@ static void handle_msg(struct gw *g, struct rd_msg *m, int verdict, const struct
 		if (gw_rotate_error(&g->rot, m))
 			goto out;
 		for (unsigned int k = 0; k < g->nv; k++)
-			if (m->has_ref && g->v[k].join_seq == m->ref_seq)
+			if (m->has_ref && g->v[k].join_seq == m->ref_seq) {
 				rd_err("vpn %u: the manager refused to join us: %s (%s)",
 				       g->v[k].conf->id, m->text[0] ? m->text : "-", strerror((int)m->err));
+				g->v[k].awaiting = false;
+			}
 		if (!m->has_ref)
 			rd_err("the manager reports: %s", m->text);
 		goto out;

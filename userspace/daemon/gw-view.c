@@ -233,7 +233,10 @@ enum gw_act gw_view_tick(struct gw_view *v, int64_t now)
  *   predate identities, and the gateway could not be removed otherwise.
  *   Anything else is answered with a JOIN_REQ, removing nothing; a list
  *   of members in return teaches the gateway the store.
- * - With no table here there is nothing to tear down: obeyed.
+ * - With no table here there is nothing to tear down: obeyed, unless
+ *   the gateway is waiting for the JOIN of its JOIN_REQ: a leader that
+ *   took the join and lost its term (its commit fenced) dropped it, and
+ *   only the gateway can ask again.
  */
 enum gw_list_rule gw_view_list_rule(const struct gw_asm *a, const struct gw_store *s,
 				    const struct gw_local *t, bool *learn)
@@ -244,8 +247,11 @@ enum gw_list_rule gw_view_list_rule(const struct gw_asm *a, const struct gw_stor
 	if (a->flags & RD_F_NOT_MEMBER) {
 		bool trusted = same || (!s->known && !a->has_store_id);
 
+		/* Our join, taken and then lost with its leader's term (the
+		 * commit fenced): asked again. An expiry says so itself. */
 		if (!t->have)
-			return GW_LIST_REMOVE;
+			return t->awaiting && !(a->flags & RD_F_REJOIN) ? GW_LIST_REJOIN :
+			       GW_LIST_REMOVE;
 		if (trusted && (!t->follower || a->gen > t->gen))
 			return GW_LIST_REMOVE;
 		return GW_LIST_REJOIN;

@@ -118,6 +118,8 @@ struct gw_local {
 	bool have;			/* it exists */
 	bool follower;			/* ROSTER_VPN_F_FOLLOWER (else: an earlier version's mirror) */
 	uint64_t gen;
+	/* Not the table: a JOIN_REQ went, and no list has come since. */
+	bool awaiting;
 };
 /* Decide on the assembled list a, given the known store s and the table.
  * *learn: the list teaches the gateway its manager's store identity (save

@@ -282,7 +282,12 @@ static int stored_gen(struct mgr *m, uint32_t vpn, uint64_t *gen)
 
 static int commit(struct mgr *m, struct rd_store_change *c)
 {
-	int ret = rd_store_commit(m->st, c);
+	int ret;
+
+	/* A burst of notifications is committed here back to back, away
+	 * from the loop that renews the lease: renew it between two. */
+	mgr_lead_renew(m);
+	ret = rd_store_commit(m->st, c);
 
 	/* Deposed: nobody hears of it, and the table goes back to the
 	 * store's (mgr-lead.c). */

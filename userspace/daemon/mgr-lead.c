@@ -37,6 +37,7 @@ bool mgr_leads(const struct mgr *m)
 void mgr_lead_lost(struct mgr *m)
 {
 	m->lead.lost = true;
+	snprintf(m->lead.lost_why, sizeof(m->lead.lost_why), "a commit was fenced");
 }
 
 static void self_record(const struct mgr *m, struct rd_store_manager *mg)
@@ -322,7 +323,7 @@ int mgr_lead_tick(struct mgr *m, int64_t now)
 	if (step == MGR_LEAD_STAY && ret && mgr_leads(m))
 		rd_warn("leader: cannot renew the lease (%s); leading on until %u ms after the "
 			"last renewal", rd_store_errmsg(m->st), 2 * period_ms(m));
-	why = m->lead.lost ? "a commit was fenced" :
+	why = m->lead.lost ? m->lead.lost_why :
 	      ret ? rd_store_errmsg(m->st) : "the lease went to another manager";
 	m->lead.lost = false;
 	switch (step) {
@@ -342,6 +343,30 @@ int mgr_lead_tick(struct mgr *m, int64_t now)
 		break;
 	}
 	return (int)period_ms(m);
+}
+
+void mgr_lead_renew(struct mgr *m)
+{
+	int64_t now = rd_now_ms();
+	bool leader = false;
+	int ret;
+
+	if (!mgr_leads(m) || m->lead.lost || now < m->lead.next)
+		return;
+	ret = rd_store_campaign(m->st, m->c->name, m->c->lease_ttl, &leader);
+	now = rd_now_ms();
+	m->lead.next = now + period_ms(m);
+	if (!ret && leader) {
+		m->lead.renewed = now;
+		return;
+	}
+	if (mgr_lead_decide(MGR_LEADER, ret, leader, false,
+			    now - m->lead.renewed >= 2 * (int64_t)period_ms(m)) == MGR_LEAD_DEMOTE) {
+		m->lead.lost = true;
+		snprintf(m->lead.lost_why, sizeof(m->lead.lost_why), "the lease was lost during "
+			 "a burst of commits: %s", ret ? rd_store_errmsg(m->st) :
+			 "another manager holds it");
+	}
 }
 
 void mgr_lead_poll(struct mgr *m, bool store_changed)

@@ -36,7 +36,8 @@ enum mgr_lead_step mgr_lead_decide(enum mgr_role r, int ret, bool leader, bool l
 
 struct mgr_lead {
 	enum mgr_role role;
-	bool lost;			/* a commit was fenced: demote now */
+	bool lost;			/* demote now, for lost_why */
+	char lost_why[160];
 	bool follow_due;		/* standby: the kernel table changed */
 	int64_t next;			/* next campaign, ms */
 	int64_t renewed;		/* the last campaign that held, ms */
@@ -60,6 +61,10 @@ int mgr_lead_tick(struct mgr *m, int64_t now);
 bool mgr_leads(const struct mgr *m);
 /* A fenced commit was refused (-EPERM): demote at the next tick. */
 void mgr_lead_lost(struct mgr *m);
+/* Between two commits of a burst: renew the lease if the campaign is
+ * due, as the loop would (which the burst keeps from running); if it
+ * can no longer be sure it leads, demote at the next tick. */
+void mgr_lead_renew(struct mgr *m);
 /* Once a second: if the store changed (or, on a standby, the kernel
  * table did), a standby copies the store into roster.ko, and the leader
  * re-reads the manager set and tells the gateways if it changed. */

@@ -269,6 +269,23 @@ static void t_rule_not_member(void)
 	EXPECT(rule(true, 0, 0, true, true, 10, 10, &l) == GW_LIST_REJOIN);
 	/* nothing here to tear down */
 	EXPECT(rule(true, 2, 1, false, false, 0, 0, &l) == GW_LIST_REMOVE);
+	/* no table, and a JOIN_REQ unanswered: the join was lost, ask again;
+	 * an expiry (RD_F_REJOIN) says so itself */
+	{
+		struct gw_asm a = { .type = RD_LIST, .gen = 25, .flags = RD_F_NOT_MEMBER,
+				    .has_store_id = true };
+		struct gw_store st = { .known = true };
+		struct gw_local t = { .awaiting = true };
+
+		memset(a.store_id, 1, sizeof(a.store_id));
+		memset(st.id, 1, sizeof(st.id));
+		EXPECT(gw_view_list_rule(&a, &st, &t, &l) == GW_LIST_REJOIN);
+		a.flags |= RD_F_REJOIN;
+		EXPECT(gw_view_list_rule(&a, &st, &t, &l) == GW_LIST_REMOVE);
+		a.flags = RD_F_NOT_MEMBER;
+		t.awaiting = false;
+		EXPECT(gw_view_list_rule(&a, &st, &t, &l) == GW_LIST_REMOVE);
+	}
 	/* an earlier version's mirror has no comparable generation */
 	EXPECT(rule(true, 1, 1, true, false, 3, 10, &l) == GW_LIST_REMOVE);
 	EXPECT(rule(true, 2, 1, true, false, 30, 10, &l) == GW_LIST_REJOIN);
