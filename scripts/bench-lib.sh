@@ -20,6 +20,9 @@
 #   bl_row FIGURE VALUE UNIT [BOUND BOUND_NAME TARGET N]   one result row
 #   bl_table                  print the rows (and append them as JSON lines
 #                             to $ROSTER_BENCH_JSON if set)
+#   bl_etcd_cluster           store = etcd for the single-manager topology:
+#                             a member in mgr's netns and two in e2, e3
+#   bl_etcd_mgr_config        the manager's config on that cluster
 #
 # WG_WATCH: the wg-watch helper (default build/bench/wg-watch).
 
@@ -223,6 +226,64 @@ bl_stamp_peers() {
 			else next
 			if (c == want) { print t; exit }
 		}' "$1"
+}
+
+# --------------------------------------------------------------- etcd ----
+
+# The single manager of rst_topology on a three-member etcd cluster: one
+# member in the manager's netns (192.0.2.1, first in its endpoints), two
+# in netns e2 and e3 (192.0.2.2, .3) on the same bridge, so that every
+# commit waits for a quorum across the underlay, as with several
+# managers (rst_ha_topology), while the rest of the topology stays the
+# one the SQLite figures are measured on. Timing as rst_etcd_start's.
+BL_ETCD_NODES=(mgr e2 e3)
+bl_etcd_url() { echo "http://192.0.2.$1:2379"; }
+
+# bl_etcd_start I: member I (1..3), data in $RST_DIR/etcd-I, log
+# $RST_DIR/etcd-I.log.
+bl_etcd_start() {
+	local i=$1 j cluster='' ip=192.0.2.$1 name=etcd-$1
+	for ((j = 1; j <= 3; j++)); do cluster+="${cluster:+,}e$j=http://192.0.2.$j:2380"; done
+	mkdir -p "$RST_DIR/$name"
+	ip netns exec "$RST_P-${BL_ETCD_NODES[i - 1]}" etcd --name "e$i" --data-dir "$RST_DIR/$name" \
+		--listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
+		--listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
+		--initial-cluster "$cluster" --initial-cluster-state new \
+		--initial-cluster-token "$RST_P" \
+		--heartbeat-interval "${RST_ETCD_HEARTBEAT:-200}" \
+		--election-timeout "${RST_ETCD_ELECTION:-2000}" \
+		--logger zap --log-outputs stderr \
+		>>"$RST_DIR/$name.log" 2>&1 </dev/null &
+	RST_PID[$name]=$!
+}
+
+bl_etcd_healthy() {
+	local i out
+	for i in 1 2 3; do
+		out=$(ip netns exec "$RST_P-${BL_ETCD_NODES[i - 1]}" curl -s -m 5 "$(bl_etcd_url "$i")/health" 2>&1)
+		[[ $out == *'"health":"true"'* ]] || return 1
+	done
+}
+
+# bl_etcd_cluster: e2 and e3 on the bridge, the three members, healthy.
+bl_etcd_cluster() {
+	local i
+	rst_node e2 192.0.2.2 && rst_node e3 192.0.2.3 || return 1
+	for i in 1 2 3; do bl_etcd_start "$i"; done
+	rst_wait 60 bl_etcd_healthy
+}
+
+# bl_etcd_mgr_config: rst_mgr_config's manager with store = etcd (name
+# m1, lease-ttl ROSTER_BENCH_TTL, 3: it leads alone, and renews its lease
+# as a manager of several does).
+bl_etcd_mgr_config() {
+	cat >>"$(rst_conf mgr)" <<EOF
+store = etcd
+etcd-endpoints = $(bl_etcd_url 1), $(bl_etcd_url 2), $(bl_etcd_url 3)
+etcd-prefix = /roster/
+name = m1
+lease-ttl = ${ROSTER_BENCH_TTL:-3}
+EOF
 }
 
 # ------------------------------------------------------------ results ----
