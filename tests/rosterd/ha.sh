@@ -123,7 +123,8 @@ raft_to() {
 # store watch runs (at a revision) or not.
 watch_is() {
 	local j
-	j=$(rst_in "m$1" "$ROSTERD" status --config "$(rst_conf "m$1")" -j) || return 1
+	j=$(rst_in "m$1" "$ROSTERD" status --config "$(rst_conf "m$1")" -j 2>&1) ||
+		{ echo "  m$1: status: $j"; return 1; }
 	jq -e --argjson want "$2" \
 		'.store_watch.live == $want and (.store_watch.revision | type) == "number" and
 		 (.store_watch.revision > 0)' <<<"$j" >/dev/null && return 0

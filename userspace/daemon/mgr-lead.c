@@ -169,6 +169,8 @@ static void push_set(struct mgr *m)
 	rd_info("managers: %u in the set, told %u gateway(s)", msg.n_members, m->ngws);
 }
 
+#define FOLLOW_RETRY_MS 5000
+
 /* A standby copies the store: every VPN a follower at the store's
  * generation (mgr-restore.c decides the rest). Whole when the table
  * changes hands or was changed by hand: a deposed leader may hold
@@ -188,6 +190,10 @@ static int follow(struct mgr *m, bool whole)
 	/* Not done (etcd unreachable): again, whole, at the next poll. */
 	if (mgr_reconcile(m, 0, NULL)) {
 		m->lead.follow_due = true;
+		/* etcd without a leader holds each read for seconds: not
+		 * again at every second, or the loop would answer nobody
+		 * (`rosterd status` either). */
+		m->lead.follow_at = rd_now_ms() + FOLLOW_RETRY_MS;
 		return -EIO;
 	}
 	return ret;
@@ -373,7 +379,8 @@ void mgr_lead_poll(struct mgr *m, bool store_changed)
 {
 	bool changed = store_changed && read_set(m);
 
-	if (!mgr_leads(m) && (store_changed || m->lead.follow_due)) {
+	if (!mgr_leads(m) &&
+	    (store_changed || (m->lead.follow_due && rd_now_ms() >= m->lead.follow_at))) {
 		bool whole = m->lead.follow_due;
 
 		/* A change by hand may leave the generation as it was. */

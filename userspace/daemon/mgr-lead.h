@@ -39,6 +39,7 @@ struct mgr_lead {
 	bool lost;			/* demote now, for lost_why */
 	char lost_why[160];
 	bool follow_due;		/* standby: the kernel table changed */
+	int64_t follow_at;		/* a failed copy is tried again from then, ms */
 	int64_t next;			/* next campaign, ms */
 	int64_t renewed;		/* the last campaign that held, ms */
 	int64_t raft_next;		/* next look at etcd's raft leader, ms */

@@ -1966,14 +1966,21 @@ bool rd_store_etcd_changed(struct rd_etcd_store *s)
 	char kw[KEYLEN];
 	json_t *r;
 	int64_t mod;
+	int ret;
 
 	/* The watch delivers every other handle's commit. */
 	if (s->wlive)
 		goto report;
-	/* On failure say "changed": a needless reload is cheap, a missed
-	 * invitation is not. */
-	if (call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, kw, "writer"))), &r))
-		return true;
+	/* Asked every second from the loop: never for long. On failure
+	 * the reload is owed, once etcd answers again (a reload now would
+	 * only wait for it too, and a missed invitation is not cheap). */
+	rd_etcd_set_timeout(s->e, 1000);
+	ret = call(s, "kv/range", json_pack("{s:o}", "key", bkey(k(s, kw, "writer"))), &r);
+	rd_etcd_set_timeout(s->e, 0);
+	if (ret) {
+		s->other = true;
+		return false;
+	}
 	mod = rd_etcd_int(json_array_get(json_object_get(r, "kvs"), 0), "mod_revision");
 	json_decref(r);
 	if (mod > s->seen) {

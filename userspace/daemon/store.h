@@ -177,7 +177,9 @@ int rd_store_gateways_seen(struct rd_store *s, const struct roster_addr *ids,
  * seconds), so larger than every one handed out before from this store. */
 int rd_store_session_next(struct rd_store *s, uint32_t *session);
 /* Another handle (`rosterd invite`) committed since the last call (or
- * the open); this handle's own commits do not count. True on error. */
+ * the open); this handle's own commits do not count. On an error SQLite
+ * says true; etcd (unreachable, or without a leader) says false, and true
+ * at the first call that reaches it again. */
 bool rd_store_changed(struct rd_store *s);
 /*
  * Other handles' commits as they happen (etcd: a watch of the prefix from
