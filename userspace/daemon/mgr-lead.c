@@ -375,12 +375,25 @@ void mgr_lead_renew(struct mgr *m)
 	}
 }
 
+/* A copy owed is tried again every FOLLOW_RETRY_MS while the store
+ * answers (its watch runs; SQLite always). Else the first answer again
+ * is a change (rd_store_changed), which tries it. */
+static bool follow_retry(struct mgr *m)
+{
+	const char *ep;
+	int64_t rev;
+	bool live = true;
+
+	if (rd_now_ms() < m->lead.follow_at)
+		return false;
+	return rd_store_watch_state(m->st, &live, &rev, &ep) || live;
+}
+
 void mgr_lead_poll(struct mgr *m, bool store_changed)
 {
 	bool changed = store_changed && read_set(m);
 
-	if (!mgr_leads(m) &&
-	    (store_changed || (m->lead.follow_due && rd_now_ms() >= m->lead.follow_at))) {
+	if (!mgr_leads(m) && (store_changed || (m->lead.follow_due && follow_retry(m)))) {
 		bool whole = m->lead.follow_due;
 
 		/* A change by hand may leave the generation as it was. */

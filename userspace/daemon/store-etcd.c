@@ -2353,8 +2353,14 @@ int rd_store_etcd_resign(struct rd_etcd_store *s)
 int rd_store_etcd_leader(struct rd_etcd_store *s, char *name, size_t len)
 {
 	int64_t created;
+	int ret;
 
-	return leader_read(s, name, len, &created);
+	/* A name to show and to refer gateways to, read at every campaign
+	 * of a standby: not worth a long wait. */
+	rd_etcd_set_timeout(s->e, 1000);
+	ret = leader_read(s, name, len, &created);
+	rd_etcd_set_timeout(s->e, 0);
+	return ret;
 }
 
 /* ---- managers ------------------------------------------------------------ */
