@@ -43,7 +43,7 @@ int rd_etcd_raft_pick(const struct rd_etcd_member *ms, unsigned int n, const cha
 		if (ms[i].here && !strcmp(ms[i].id, leader))
 			here = (int)i;
 		/* The first by name: every manager that looks picks the same. */
-		else if (!ms[i].here && ms[i].url[0] &&
+		else if (!ms[i].here && !ms[i].down && ms[i].url[0] &&
 			 (to < 0 || strcmp(ms[i].name, ms[to].name) < 0))
 			to = (int)i;
 	}
@@ -93,6 +93,7 @@ int rd_etcd_raft_away(struct rd_etcd *e, const struct roster_addr *host, char *t
 {
 	struct rd_etcd_member ms[RD_ETCD_RAFT_MAX_MEMBERS];
 	const char *leader = NULL;
+	char lid[24];
 	unsigned int n;
 	json_t *r = NULL;
 	int ret, pick, here = -1;
@@ -111,8 +112,27 @@ int rd_etcd_raft_away(struct rd_etcd *e, const struct roster_addr *host, char *t
 	if (ret)
 		return ret;
 	leader = json_string_value(json_object_get(r, "leader"));
-	pick = leader ? rd_etcd_raft_pick(ms, n, leader) : -1;
+	snprintf(lid, sizeof(lid), "%s", leader ? leader : "");
 	json_decref(r);
+	/* A target that is down (the host that just died, still a member)
+	 * would stall etcd's writes for the transfer: only one that answers,
+	 * with this leader. */
+	rd_etcd_set_timeout(e, 500);
+	while ((pick = rd_etcd_raft_pick(ms, n, lid)) >= 0) {
+		const char *its;
+
+		r = NULL;
+		ret = rd_etcd_call_at(e, ms[pick].url, "maintenance/status", json_object(), &r, err,
+				      errlen);
+		its = ret ? NULL : json_string_value(json_object_get(r, "leader"));
+		if (its && !strcmp(its, lid)) {
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+		ms[pick].down = true;
+	}
+	rd_etcd_set_timeout(e, 0);
 	if (pick < 0)
 		return 0;
 	ret = rd_etcd_call_at(e, ms[here].url, "maintenance/transfer-leadership",

@@ -30,10 +30,11 @@ struct rd_etcd_member {
 	char name[64];
 	char url[256];		/* its first client URL */
 	bool here;		/* a client URL's host is this host's address */
+	bool down;		/* did not answer: never the target */
 };
 
 /* Which member to move the leadership to: its index, or -1 (the leader is
- * not this host's member, or no other member is there). Without I/O. */
+ * not this host's member, or no other member is up). Without I/O. */
 int rd_etcd_raft_pick(const struct rd_etcd_member *ms, unsigned int n, const char *leader);
 /* Whether url's host ("https://10.0.0.1:2379", "http://[fd00::1]:2379")
  * is the address a. */

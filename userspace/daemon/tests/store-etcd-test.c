@@ -804,6 +804,11 @@ static void t_etcd_raft(void)
 	EXPECT(rd_etcd_raft_pick(ms, 3, "11") == -1);	/* elsewhere already */
 	EXPECT(rd_etcd_raft_pick(ms, 1, "11") == -1);
 	EXPECT(rd_etcd_raft_pick(&ms[1], 1, "22") == -1);	/* nobody else */
+	ms[2].down = true;
+	EXPECT(rd_etcd_raft_pick(ms, 3, "22") == 0);	/* "b" is down: "c" */
+	ms[0].down = true;
+	EXPECT(rd_etcd_raft_pick(ms, 3, "22") == -1);
+	ms[0].down = ms[2].down = false;
 
 	cl[0] = 0;
 	for (int i = 0; i < 3; i++) {
@@ -889,6 +894,37 @@ static void t_etcd_raft(void)
 		       strcmp(jstr(r, "leader", ""), leader) && strcmp(jstr(r, "leader", "0"), "0"));
 		json_decref(r);
 		EXPECT(rd_etcd_raft_away(e, &h, to, sizeof(to), err, sizeof(err)) == 0);
+	}
+	/* the first other member by name is down (the host that died): the
+	 * leadership goes to the one that answers */
+	{
+		json_t *r = NULL;
+		int at = -1, dead, live;
+		char want[8];
+
+		for (int i = 0; i < 3 && at < 0; i++) {
+			if (!rd_etcd_call_at(e, url[i], "maintenance/status", json_object(), &r, err,
+					     sizeof(err)) &&
+			    !strcmp(jstr(r, "leader", "-"),
+				    jstr(json_object_get(r, "header"), "member_id", "")))
+				at = i;
+			json_decref(r);
+			r = NULL;
+		}
+		EXPECT(at >= 0);
+		if (at < 0)
+			goto out;
+		dead = at == 0 ? 1 : 0;
+		live = 3 - at - dead;
+		kill(pid[dead], SIGKILL);
+		waitpid(pid[dead], NULL, 0);
+		pid[dead] = 0;
+		snprintf(dir, sizeof(dir), "127.0.0.%d", at + 1);
+		roster_addr_parse(dir, &h);
+		snprintf(want, sizeof(want), "r%d", live);
+		EXPECT(rd_etcd_raft_away(e, &h, to, sizeof(to), err, sizeof(err)) == 1 &&
+		       !strcmp(to, want));
+		printf("# r%d down: raft leader r%d moved to %s\n", dead, at, to);
 	}
 out:
 	rd_etcd_close(e);
