@@ -309,23 +309,37 @@ int mgr_lead_init(struct mgr *m)
 	return 0;
 }
 
+/* One campaign, and its bookkeeping: the next one is a period away, and
+ * a renewal that held is noted. *stale: the last one that held is two
+ * periods old (the lease may run out before the next). */
+static int campaign(struct mgr *m, bool *leader, bool *stale)
+{
+	int ret = rd_store_campaign(m->st, m->c->name, m->c->lease_ttl, leader);
+	int64_t now = rd_now_ms();
+
+	m->lead.next = now + period_ms(m);
+	if (!ret && *leader)
+		m->lead.renewed = now;
+	*stale = now - m->lead.renewed >= 2 * (int64_t)period_ms(m);
+	return ret;
+}
+
 int mgr_lead_tick(struct mgr *m, int64_t now)
 {
 	enum mgr_lead_step step;
 	bool leader = false;
 	const char *why;
+	bool stale = false;
 	int ret = 0;
 
 	if (now < m->lead.next && !m->lead.lost)
 		return (int)(m->lead.next - now);
 	if (!m->lead.lost)
-		ret = rd_store_campaign(m->st, m->c->name, m->c->lease_ttl, &leader);
+		ret = campaign(m, &leader, &stale);
+	else
+		m->lead.next = rd_now_ms() + period_ms(m);
 	now = rd_now_ms();
-	m->lead.next = now + period_ms(m);
-	if (!ret && leader)
-		m->lead.renewed = now;
-	step = mgr_lead_decide(m->lead.role, ret, leader, m->lead.lost,
-			       now - m->lead.renewed >= 2 * (int64_t)period_ms(m));
+	step = mgr_lead_decide(m->lead.role, ret, leader, m->lead.lost, stale);
 	if (step == MGR_LEAD_STAY && ret && mgr_leads(m))
 		rd_warn("leader: cannot renew the lease (%s); leading on until %u ms after the "
 			"last renewal", rd_store_errmsg(m->st), 2 * period_ms(m));
@@ -353,26 +367,28 @@ int mgr_lead_tick(struct mgr *m, int64_t now)
 
 void mgr_lead_renew(struct mgr *m)
 {
-	int64_t now = rd_now_ms();
-	bool leader = false;
+	bool leader = false, stale;
 	int ret;
 
-	if (!mgr_leads(m) || m->lead.lost || now < m->lead.next)
+	if (!mgr_leads(m) || m->lead.lost || rd_now_ms() < m->lead.next)
 		return;
-	ret = rd_store_campaign(m->st, m->c->name, m->c->lease_ttl, &leader);
-	now = rd_now_ms();
-	m->lead.next = now + period_ms(m);
-	if (!ret && leader) {
-		m->lead.renewed = now;
-		return;
-	}
-	if (mgr_lead_decide(MGR_LEADER, ret, leader, false,
-			    now - m->lead.renewed >= 2 * (int64_t)period_ms(m)) == MGR_LEAD_DEMOTE) {
+	ret = campaign(m, &leader, &stale);
+	if (mgr_lead_decide(MGR_LEADER, ret, leader, false, stale) == MGR_LEAD_DEMOTE) {
 		m->lead.lost = true;
 		snprintf(m->lead.lost_why, sizeof(m->lead.lost_why), "the lease was lost during "
 			 "a burst of commits: %s", ret ? rd_store_errmsg(m->st) :
 			 "another manager holds it");
 	}
+}
+
+/* A standby copies what changed: the whole store if a copy is owed (a
+ * change by hand may leave the generation as it was). */
+static void follow_changes(struct mgr *m)
+{
+	bool whole = m->lead.follow_due;
+
+	m->lead.follow_due = false;
+	follow(m, whole);
 }
 
 /* A copy owed is tried again every FOLLOW_RETRY_MS while the store
@@ -393,30 +409,21 @@ void mgr_lead_poll(struct mgr *m, bool store_changed)
 {
 	bool changed = store_changed && read_set(m);
 
-	if (!mgr_leads(m) && (store_changed || (m->lead.follow_due && follow_retry(m)))) {
-		bool whole = m->lead.follow_due;
-
-		/* A change by hand may leave the generation as it was. */
-		m->lead.follow_due = false;
-		follow(m, whole);
-	} else if (changed) {
+	if (!mgr_leads(m) && (store_changed || (m->lead.follow_due && follow_retry(m))))
+		follow_changes(m);
+	else if (changed)
 		push_set(m);
-	}
 }
 
 void mgr_lead_watch(struct mgr *m, unsigned int what)
 {
-	bool whole;
-
 	/* The lease's end is etcd's revocation: the first to campaign
 	 * after it leads, with no wait for the next period. */
 	if (what & RD_STORE_W_LEADER)
 		m->lead.next = 0;
 	if (mgr_leads(m) || !(what & (RD_STORE_W_VPN | RD_STORE_W_LOST)))
 		return;
-	whole = m->lead.follow_due;
-	m->lead.follow_due = false;
-	follow(m, whole);
+	follow_changes(m);
 }
 
 void mgr_lead_stop(struct mgr *m)
